@@ -1,0 +1,64 @@
+"""Named exceptions of the knowledge base, all rooted at :class:`KBError`.
+
+Adapters map them once: the CLI to a message and a non-zero exit, the web app to a 4xx.
+"""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Root of every error the knowledge base raises on purpose."""
+
+
+class InvalidData(KBError):
+    """A data file is unreadable or breaks the schema or referential integrity.
+
+    The message always names the file, and where known the record id and the field.
+    """
+
+    def __init__(self, file: str, message: str, *, record: str | None = None,
+                 field: str | None = None) -> None:
+        self.file = file
+        self.record = record
+        self.field = field
+        self.detail = message
+        where = file
+        if record is not None:
+            where += f", record {record!r}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class NotFound(KBError):
+    """An id that the knowledge base does not hold."""
+
+    noun = "item"
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+        super().__init__(f"no {self.noun} with id {item_id!r}")
+
+
+class ClaimNotFound(NotFound):
+    noun = "claim"
+
+
+class ReferenceNotFound(NotFound):
+    noun = "reference"
+
+
+class ArticleNotFound(NotFound):
+    noun = "article"
+
+
+class ConditionNotFound(NotFound):
+    noun = "condition"
+
+
+class ConflictNotFound(NotFound):
+    noun = "conflict"
+
+
+class InvalidQuery(KBError):
+    """A query or parameter that cannot be understood (a 400, not a crash)."""

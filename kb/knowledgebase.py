@@ -1,0 +1,222 @@
+"""The :class:`KnowledgeBase`: one object, built from explicit paths, that owns all the data."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import conflicts as conflicts_mod
+from . import evidence as evidence_mod
+from .articles import Article
+from .claims import Claim
+from .conditions import ConditionTree
+from .errors import ArticleNotFound, ClaimNotFound, ConflictNotFound, InvalidData, ReferenceNotFound
+from .references import Reference
+from .schema import validate_records
+from .storage import load_json, write_json_atomic
+
+REFERENCES_FILE = "references.json"
+CLAIMS_FILE = "claims.json"
+ARTICLES_FILE = "articles.json"
+CONDITIONS_FILE = "conditions.json"
+
+
+@dataclass
+class KnowledgeBase:
+    """Claims, references, articles and conditions of one data directory.
+
+    Build it with :meth:`load`; derived views (graph, conflicts, evidence grades) are computed
+    once, on first use, and cached.
+    """
+
+    data_dir: Path
+    conditions: ConditionTree
+    references: dict[str, Reference]
+    claims: dict[str, Claim]
+    articles: dict[str, Article]
+    _claims_by_ref: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, data_dir: str | os.PathLike[str]) -> KnowledgeBase:
+        """Load and validate every file of ``data_dir`` (schema, then referential integrity).
+
+        Raises :class:`InvalidData` naming the file, record and field of the first problem.
+        Nothing is written.
+        """
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise InvalidData(str(data_dir), "data directory not found")
+        raw_conditions = load_json(data_dir / CONDITIONS_FILE)
+        validate_records(CONDITIONS_FILE, "conditions.schema.json", raw_conditions)
+        conditions = ConditionTree.from_records(raw_conditions, file=CONDITIONS_FILE)
+
+        raw_refs = load_json(data_dir / REFERENCES_FILE)
+        validate_records(REFERENCES_FILE, "csl-data.json", raw_refs)
+        references: dict[str, Reference] = {}
+        for rec in raw_refs:
+            rid = str(rec["id"])
+            if rid in references:
+                raise InvalidData(REFERENCES_FILE, "duplicate id", record=rid, field="id")
+            references[rid] = Reference(rec)
+
+        raw_claims = load_json(data_dir / CLAIMS_FILE)
+        validate_records(CLAIMS_FILE, "claims.schema.json", raw_claims)
+        claims: dict[str, Claim] = {}
+        for rec in raw_claims:
+            if rec["id"] in claims:
+                raise InvalidData(CLAIMS_FILE, "duplicate id", record=rec["id"], field="id")
+            claims[rec["id"]] = Claim(rec)
+
+        raw_articles = load_json(data_dir / ARTICLES_FILE)
+        validate_records(ARTICLES_FILE, "articles.schema.json", raw_articles)
+        articles: dict[str, Article] = {}
+        for rec in raw_articles:
+            if rec["id"] in articles:
+                raise InvalidData(ARTICLES_FILE, "duplicate id", record=rec["id"], field="id")
+            articles[rec["id"]] = Article(rec)
+
+        kb = cls(data_dir, conditions, references, claims, articles)
+        kb._check_references()
+        return kb
+
+    def _check_references(self) -> None:
+        """Referential integrity: every id a record names must exist."""
+        refs, conds = self.references, self.conditions
+        for ref in refs.values():
+            for cid in ref.condition_ids:
+                if cid not in conds:
+                    raise InvalidData(REFERENCES_FILE, f"unknown condition {cid!r}",
+                                      record=ref.id, field="custom.condition_ids")
+            for target in ref.traced_to:
+                if target not in refs:
+                    raise InvalidData(REFERENCES_FILE, f"unknown reference {target!r}",
+                                      record=ref.id, field="custom.traced_to")
+        by_ref: dict[str, list[str]] = {}
+        for claim in self.claims.values():
+            for cid in claim.conditions:
+                if cid not in conds:
+                    raise InvalidData(CLAIMS_FILE, f"unknown condition {cid!r}",
+                                      record=claim.id, field="conditions")
+            for i, cit in enumerate(claim.citations):
+                rid = cit.get("ref")
+                if rid is not None and rid not in refs:
+                    raise InvalidData(CLAIMS_FILE, f"unknown reference {rid!r}",
+                                      record=claim.id, field=f"citations.{i}.ref")
+                if rid is not None:
+                    by_ref.setdefault(rid, []).append(claim.id)
+            primary = claim.primary
+            if primary and primary.get("ref") is not None and primary["ref"] not in refs:
+                raise InvalidData(CLAIMS_FILE, f"unknown reference {primary['ref']!r}",
+                                  record=claim.id, field="primary.ref")
+        self._claims_by_ref = by_ref
+        for art in self.articles.values():
+            if art.source_ref is not None and art.source_ref not in refs:
+                raise InvalidData(ARTICLES_FILE, f"unknown reference {art.source_ref!r}",
+                                  record=art.id, field="source_ref")
+            for i, cid in enumerate(art.bottom_line):
+                if cid not in self.claims:
+                    raise InvalidData(ARTICLES_FILE, f"unknown claim {cid!r}",
+                                      record=art.id, field=f"bottom_line.{i}")
+            for path, sec in art.walk_sections():
+                for cid in sec.get("claims", []):
+                    if cid not in self.claims:
+                        raise InvalidData(ARTICLES_FILE, f"unknown claim {cid!r} in section "
+                                          f"{' / '.join(path)!r}", record=art.id, field="sections")
+            for key in ("reference_list", "citation_resolutions"):
+                for i, item in enumerate(art.record[key]):
+                    if item["ref"] not in refs:
+                        raise InvalidData(ARTICLES_FILE, f"unknown reference {item['ref']!r}",
+                                          record=art.id, field=f"{key}.{i}.ref")
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        """Write all four files canonically and atomically (to ``data_dir`` or where loaded)."""
+        target = Path(data_dir) if data_dir is not None else self.data_dir
+        write_json_atomic(target / CONDITIONS_FILE, self.conditions.to_records())
+        write_json_atomic(target / REFERENCES_FILE, [r.csl for r in self.references.values()])
+        write_json_atomic(target / CLAIMS_FILE, [c.record for c in self.claims.values()])
+        write_json_atomic(target / ARTICLES_FILE, [a.record for a in self.articles.values()])
+
+    # -- lookups ---------------------------------------------------------------------------
+    def claim(self, claim_id: str) -> Claim:
+        try:
+            return self.claims[claim_id]
+        except KeyError:
+            raise ClaimNotFound(claim_id) from None
+
+    def reference(self, ref_id: str) -> Reference:
+        try:
+            return self.references[ref_id]
+        except KeyError:
+            raise ReferenceNotFound(ref_id) from None
+
+    def article(self, article_id: str) -> Article:
+        try:
+            return self.articles[article_id]
+        except KeyError:
+            raise ArticleNotFound(article_id) from None
+
+    def claims_citing(self, ref_id: str) -> list[str]:
+        """Ids of claims that cite ``ref_id`` directly."""
+        self.reference(ref_id)
+        return list(self._claims_by_ref.get(ref_id, []))
+
+    def articles_containing(self, claim_id: str) -> list[str]:
+        return [a.id for a in self.articles.values() if claim_id in self._article_claims[a.id]]
+
+    @cached_property
+    def _article_claims(self) -> dict[str, frozenset[str]]:
+        return {a.id: frozenset(a.claim_ids()) for a in self.articles.values()}
+
+    # -- derived views (computed once) -----------------------------------------------------
+    @cached_property
+    def conflicts(self) -> dict[str, conflicts_mod.Conflict]:
+        """Every computed conflict, by id."""
+        return {c.id: c for c in conflicts_mod.detect(self)}
+
+    def conflict(self, conflict_id: str) -> conflicts_mod.Conflict:
+        try:
+            return self.conflicts[conflict_id]
+        except KeyError:
+            raise ConflictNotFound(conflict_id) from None
+
+    @cached_property
+    def conflicts_by_claim(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for conflict in self.conflicts.values():
+            for cid in conflict.claim_ids():
+                out.setdefault(cid, []).append(conflict.id)
+        return out
+
+    @cached_property
+    def grades(self) -> dict[str, evidence_mod.Grade]:
+        """The computed evidence grade of every claim, by claim id."""
+        return evidence_mod.grade_all(self)
+
+    def grade(self, claim_id: str) -> evidence_mod.Grade:
+        self.claim(claim_id)
+        return self.grades[claim_id]
+
+    @cached_property
+    def graph(self) -> Any:
+        from .graph import build_graph
+        return build_graph(self)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts a reader would want at a glance."""
+        return {
+            "claims": len(self.claims),
+            "references": len(self.references),
+            "articles": len(self.articles),
+            "conditions": len(self.conditions.conditions),
+            "claims_by_origin": dict(Counter(c.origin for c in self.claims.values())),
+            "claims_by_kind": dict(sorted(Counter(c.kind for c in self.claims.values()).items())),
+            "claims_by_grade": dict(Counter(g.grade for g in self.grades.values())),
+            "conflicts": len(self.conflicts),
+            "conflicts_by_type": dict(Counter(c.type for c in self.conflicts.values())),
+        }

@@ -1,0 +1,67 @@
+"""JSON Schema validation of the data files, reporting file, record id and field."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from .errors import InvalidData
+
+
+@cache
+def _item_validator(name: str) -> Any:
+    schema = json.loads(resources.files("kb.schemas").joinpath(name).read_text("utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    # Validate item by item so an error can name its record; keep $defs reachable.
+    item_schema = dict(schema["items"])
+    for defs in ("$defs", "definitions"):
+        if defs in schema:
+            item_schema[defs] = schema[defs]
+    return cls(item_schema)
+
+
+def _innermost(err: ValidationError) -> ValidationError:
+    """Descend through ``oneOf`` to the alternative the record was evidently meant to be.
+
+    An alternative rejected at its root by ``type`` or ``const`` (a different ``type`` tag, or
+    ``null``) was not meant; among the rest, the best-matching error is reported.
+    """
+    while err.validator == "oneOf" and err.context:
+        by_alt: dict[Any, list[ValidationError]] = {}
+        for sub in err.context:
+            by_alt.setdefault(sub.relative_schema_path[0], []).append(sub)
+        meant = [errs for errs in by_alt.values()
+                 if not any(e.validator in ("type", "const") and len(e.relative_path) <= 1
+                            and (not e.relative_path or e.relative_path[0] == "type")
+                            for e in errs)]
+        pool = meant[0] if meant else list(err.context)
+        err = best_match(pool)
+    return err
+
+
+def validate_records(file: str, schema_name: str, records: Any, *, id_key: str = "id") -> None:
+    """Validate a list of records against ``schema_name``; raise on the first bad record.
+
+    The :class:`InvalidData` names the file, the record (by id, or by position when it has
+    none) and the field.
+    """
+    if not isinstance(records, list):
+        raise InvalidData(file, "expected a JSON array at the top level, "
+                                f"found {type(records).__name__}")
+    validator = _item_validator(schema_name)
+    for position, record in enumerate(records):
+        if validator.is_valid(record):
+            continue
+        err = _innermost(best_match(validator.iter_errors(record)))
+        rid = record.get(id_key) if isinstance(record, dict) else None
+        record_name = str(rid) if isinstance(rid, (str, int)) and rid != "" else f"#{position + 1}"
+        path = [str(p) for p in err.absolute_path]
+        if err.validator in ("required", "additionalProperties") and "'" in err.message:
+            path.append(err.message.split("'")[1])
+        raise InvalidData(file, err.message, record=record_name, field=".".join(path) or None)
