@@ -77,7 +77,8 @@ class Reference:
             first = authors[0]
             name = first.get("family") or first.get("literal") or "Anonymous"
         else:
-            name = self.csl.get("container-title") or self.publisher or self.title
+            source = self.csl.get("container-title") or self.publisher or self.title
+            name = source.split(":")[0]
         year = self.year
         return f"{name} {year}" if year else f"{name} (year not stated)"
 

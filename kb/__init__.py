@@ -1,0 +1,9 @@
+"""Evidence-aware clinical knowledge base (core library; imports no web framework)."""
+
+from .errors import (ArticleNotFound, ClaimNotFound, ConditionNotFound, ConflictNotFound,
+                     InvalidData, InvalidQuery, KBError, NotFound, ReferenceNotFound)
+from .knowledgebase import KnowledgeBase
+
+__all__ = ["KnowledgeBase", "KBError", "InvalidData", "InvalidQuery", "NotFound",
+           "ClaimNotFound", "ReferenceNotFound", "ArticleNotFound", "ConditionNotFound",
+           "ConflictNotFound"]
