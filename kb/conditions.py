@@ -28,6 +28,7 @@ class ConditionTree:
     """Conditions with their hierarchy; ancestors are precomputed (the vocabulary is small)."""
 
     conditions: dict[str, Condition]
+    records: list[dict[str, Any]] = field(default_factory=list, repr=False)
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -44,7 +45,7 @@ class ConditionTree:
                 if parent not in conditions:
                     raise InvalidData(file, f"unknown parent condition {parent!r}",
                                       record=cond.id, field="parents")
-        tree = cls(conditions)
+        tree = cls(conditions, records)
         for cid in conditions:
             tree._ancestors[cid] = tree._walk_up(cid, file)
         return tree
@@ -114,4 +115,5 @@ class ConditionTree:
         return [c.id for c in self.conditions.values() if not c.parents]
 
     def to_records(self) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in self.conditions.values()]
+        """The records as loaded (so saving is lossless)."""
+        return self.records or [c.to_dict() for c in self.conditions.values()]

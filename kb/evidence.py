@@ -74,16 +74,27 @@ class Grade:
 
 
 def evidence_source(kb: KnowledgeBase, claim: Claim) -> Reference | None:
-    """The reference a claim's certainty rests on (primary study first, then what it cites)."""
+    """The reference a claim's certainty rests on.
+
+    A seed claim rests on the primary study tracing found; where tracing found none it rests
+    on the secondary page it cites, not on whatever else that page traces to. Other claims
+    rest on what they cite, or on the primary study a cited secondary summary traces to.
+    """
     primary = claim.primary
-    if primary and primary.get("ref"):
-        return kb.references[primary["ref"]]
+    if primary is not None:
+        if primary.get("ref"):
+            return kb.references[primary["ref"]]
+        return kb.references[claim.cited_refs[0]] if claim.cited_refs else None
     for rid in claim.cited_refs:
         ref = kb.references[rid]
         for target in ref.traced_to:
             return kb.references[target]
         return ref
     return None
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | None, str]:
@@ -94,7 +105,7 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
         return 1, 5, [reason], None, "Very low"
     start, cebm, desc = DESIGNS.get(ref.design, DESIGNS["secondary-summary"])
     level = start
-    reasons = [f"Starts {GRADES[start]}: rests on {ref.label}, a {desc}."]
+    reasons = [f"Starts {GRADES[start]}: rests on {ref.label}, {_article(desc)} {desc}."]
     if ref.design in IMPRECISE_DESIGNS and ref.n is not None and ref.n < SMALL_N:
         level -= 1
         reasons.append(f"Imprecision: only {ref.n} participants.")
@@ -124,19 +135,20 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
 def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     """Grade every claim of ``kb`` (see the module docstring for the rules)."""
     base = {cid: _base(kb, c) for cid, c in kb.claims.items()}
+    source = {cid: b[3] for cid, b in base.items()}
     # Inconsistency: strongest base level on the *other* sides of each conflict.
     rival: dict[str, tuple[int, str]] = {}
     for conflict in kb.conflicts.values():
-        side_best = []
-        for side in conflict.sides:
-            best = max(side.claims, key=lambda cid: base[cid][0])
-            side_best.append((base[best][0], best))
         for i, side in enumerate(conflict.sides):
-            others = [sb for j, sb in enumerate(side_best) if j != i]
-            if not others:
-                continue
-            top = max(others)
+            others = [(base[o][0], o) for j, other in enumerate(conflict.sides) if j != i
+                      for o in other.claims]
             for cid in side.claims:
+                # A subgroup result never makes its own study's overall result inconsistent.
+                eligible = [o for o in others if source[o[1]] is None
+                            or source[o[1]] != source[cid]]
+                if not eligible:
+                    continue
+                top = max(eligible)
                 if top[0] >= base[cid][0] and top[0] > rival.get(cid, (0, ""))[0]:
                     rival[cid] = top
     grades: dict[str, Grade] = {}
@@ -147,7 +159,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
             other_ref = evidence_source(kb, kb.claims[other])
             label = other_ref.label if other_ref else other
             reasons.append(f"Inconsistency: contradicted by {label} (claim {other}), graded "
-                           f"{GRADES[other_level]} or higher.")
+                           f"{GRADES[other_level]}, at least as strong.")
             level = max(level - 1, 1)
         grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start)
     return grades

@@ -1,0 +1,85 @@
+"""Evidence grades are computed from design, size, scope, reporting, verdict and conflicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb import KnowledgeBase
+from kb.evidence import GRADE_ORDER
+
+
+def _reasons(kb: KnowledgeBase, cid: str) -> str:
+    return " ".join(kb.grades[cid].reasons)
+
+
+def test_meta_analysis_starts_high_and_drops_for_inconsistency(real_kb: KnowledgeBase) -> None:
+    g = real_kb.grades["vatvani2024-f1"]
+    assert g.start == "High" and g.cebm_level == 1
+    assert g.grade == "Moderate"
+    assert "Inconsistency" in _reasons(real_kb, "vatvani2024-f1")
+
+
+def test_small_crossover_trial_is_imprecise(real_kb: KnowledgeBase) -> None:
+    assert "Imprecision: only 31 participants" in _reasons(real_kb, "younger2013-f1")
+    assert real_kb.grades["younger2013-f1"].cebm_level == 2
+
+
+def test_case_series_is_very_low(real_kb: KnowledgeBase) -> None:
+    g = real_kb.grades["mckenziebrown2023-f2"]
+    assert (g.grade, g.cebm_level) == ("Very low", 4)
+
+
+def test_seed_64_percent_is_downgraded_for_its_verdict(real_kb: KnowledgeBase) -> None:
+    reasons = _reasons(real_kb, "seed-neuropathic-64pct-response")
+    assert "McKenzie-Brown 2023" in reasons
+    assert "does not support the statement as worded" in reasons
+
+
+def test_corneal_and_hiv_guidance_is_indirect_for_chronic_pain(real_kb: KnowledgeBase) -> None:
+    assert "Neuropathic corneal pain" in _reasons(real_kb, "seed-start-dose")
+    assert "HIV-associated neuropathic pain" in _reasons(real_kb, "seed-gabapentin-first-line")
+    # The same corneal-pain guidance is direct for corneal pain itself.
+    assert "Indirectness" not in _reasons(real_kb, "dieckmann2017-f2")
+
+
+def test_animal_data_is_indirect(real_kb: KnowledgeBase) -> None:
+    assert "animal or laboratory" in _reasons(real_kb, "hutchinson2008-f1")
+    assert real_kb.grades["hutchinson2008-f1"].grade == "Very low"
+
+
+def test_news_page_numbers_are_downgraded(real_kb: KnowledgeBase) -> None:
+    abstract, news = real_kb.grades["younger2009-f1"], real_kb.grades["younger2009-f6"]
+    assert GRADE_ORDER.index(news.grade) == GRADE_ORDER.index(abstract.grade) + 1
+    assert "secondary page" in _reasons(real_kb, "younger2009-f6")
+
+
+def test_uncited_statement_rests_on_nothing(real_kb: KnowledgeBase) -> None:
+    g = real_kb.grades["seed-stop-worsening"]
+    assert g.grade == "Very low" and g.basis_ref is None
+
+
+def test_every_grade_has_a_reason_and_a_valid_level(real_kb: KnowledgeBase) -> None:
+    for cid, g in real_kb.grades.items():
+        assert g.grade in GRADE_ORDER and 1 <= g.cebm_level <= 5, cid
+        assert g.reasons and g.reasons[0].startswith("Starts") or g.basis_ref is None, cid
+
+
+@pytest.mark.parametrize("design,expected", [
+    ("randomized-controlled-trial", "High"),
+    ("retrospective-cohort", "Low"),
+    ("case-report", "Very low"),
+])
+def test_grade_follows_the_design_in_the_data(data_dir: Path, design: str,
+                                               expected: str) -> None:
+    """Relabel Hegde 2025's design: the grade of its claims moves with it (nothing is typed in)."""
+    path = data_dir / "references.json"
+    refs = json.loads(path.read_text("utf-8"))
+    for ref in refs:
+        if ref["id"] == "hegde2025":
+            ref["custom"]["design"] = design
+    path.write_text(json.dumps(refs), "utf-8")
+    g = KnowledgeBase.load(data_dir).grades["hegde2025-f3"]
+    assert g.start == expected
