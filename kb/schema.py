@@ -7,23 +7,41 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import InvalidData
 
 
-@cache
-def _item_validator(name: str) -> Any:
+def _item_schema(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     schema = json.loads(resources.files("kb.schemas").joinpath(name).read_text("utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
     # Validate item by item so an error can name its record; keep $defs reachable.
     item_schema = dict(schema["items"])
     for defs in ("$defs", "definitions"):
         if defs in schema:
             item_schema[defs] = schema[defs]
+    return schema, item_schema
+
+
+@cache
+def _item_validator(name: str) -> Any:
+    """The reference validator, used to explain a failure precisely."""
+    schema, item_schema = _item_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
     return cls(item_schema)
+
+
+@cache
+def _fast_check(name: str) -> Any:
+    """A compiled validator, about ten times faster, for the common case of valid data.
+
+    Our schemas use only keywords that draft-07 shares with 2020-12, so they compile as draft-07.
+    """
+    _, item_schema = _item_schema(name)
+    item_schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(item_schema)
 
 
 def _innermost(err: ValidationError) -> ValidationError:
@@ -54,9 +72,15 @@ def validate_records(file: str, schema_name: str, records: Any, *, id_key: str =
     if not isinstance(records, list):
         raise InvalidData(file, "expected a JSON array at the top level, "
                                 f"found {type(records).__name__}")
-    validator = _item_validator(schema_name)
+    fast = _fast_check(schema_name)
     for position, record in enumerate(records):
-        if validator.is_valid(record):
+        try:
+            fast(record)
+            continue
+        except fastjsonschema.JsonSchemaException:
+            pass
+        validator = _item_validator(schema_name)
+        if validator.is_valid(record):  # the two validators disagree: trust the reference one
             continue
         err = _innermost(best_match(validator.iter_errors(record)))
         rid = record.get(id_key) if isinstance(record, dict) else None
