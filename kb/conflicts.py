@@ -25,7 +25,7 @@ Conflict types
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -117,27 +117,50 @@ class _Detector:
                                    first.outcome, condition, scope, tuple(sides), explanation)
 
     def scope_of(self, sides: list[list[Claim]]) -> tuple[str, str]:
-        """(relation, condition) across sides: ``same`` if any two sides share a condition."""
-        best = ("broader", "")
-        for i, left in enumerate(sides):
-            for right in sides[i + 1:]:
-                for a in left:
-                    for b in right:
-                        shared = set(self.pain_scope(a)) & set(self.pain_scope(b))
-                        if shared:
-                            return "same", sorted(shared)[0]
-                        if not best[1] and self.overlaps(a, b) != "disjoint":
-                            narrow = a if self.overlaps(a, b) == "narrower" else b
-                            best = ("broader", self.pain_scope(narrow)[0])
-        return best
+        """(relation, condition) across sides: ``same`` if two sides share a condition, else
+        ``broader`` with the narrower condition of an ancestor/descendant pair."""
+        scopes = [{c for claim in side for c in self.pain_scope(claim)} for side in sides]
+        seen: dict[str, int] = {}
+        for i, scope in enumerate(scopes):
+            for cond in sorted(scope):
+                if cond in seen and seen[cond] != i:
+                    return "same", cond
+                seen.setdefault(cond, i)
+        for i, scope in enumerate(scopes):
+            others = set().union(*(s for j, s in enumerate(scopes) if j != i))
+            for cond in sorted(scope):
+                if self.tree.ancestors(cond) & others:
+                    return "broader", cond
+        return "broader", ""
 
     def keep_overlapping(self, buckets: list[list[Claim]]) -> list[list[Claim]]:
-        """Drop claims whose scope overlaps no claim on any other side."""
+        """Drop claims whose scope overlaps no claim on any other side.
+
+        Two scopes overlap when one holds a condition equal to or below one of the other's.
+        Condition counts per side keep this linear in the number of claims.
+        """
+        own: list[Counter[str]] = []
+        up: list[Counter[str]] = []  # conditions and their ancestors
+        for bucket in buckets:
+            o: Counter[str] = Counter()
+            u: Counter[str] = Counter()
+            for claim in bucket:
+                scope = self.pain_scope(claim)
+                o.update(scope)
+                u.update(self.tree.with_ancestors(scope))
+            own.append(o)
+            up.append(u)
+        all_own, all_up = sum(own, Counter()), sum(up, Counter())
         kept = []
-        for i, bucket in enumerate(buckets):
-            others = [c for j, b in enumerate(buckets) if j != i for c in b]
-            kept.append([c for c in bucket
-                         if any(self.overlaps(c, o) != "disjoint" for o in others)])
+        for bucket, o, u in zip(buckets, own, up):
+            other_own, other_up = all_own - o, all_up - u
+            keep = []
+            for claim in bucket:
+                scope = self.pain_scope(claim)
+                if any(other_up[c] for c in scope) or any(
+                        other_own[c] for c in self.tree.with_ancestors(scope)):
+                    keep.append(claim)
+            kept.append(keep)
         return [b for b in kept if b]
 
     # -- detectors ---------------------------------------------------------------------------

@@ -139,16 +139,29 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     # Inconsistency: strongest base level on the *other* sides of each conflict.
     rival: dict[str, tuple[int, str]] = {}
     for conflict in kb.conflicts.values():
+        # Per side, its two strongest claims resting on different sources; a conflict may have
+        # hundreds of sides (one per estimate), so never compare every claim with every claim.
+        summary: list[tuple[int, str, int]] = []
         for i, side in enumerate(conflict.sides):
-            others = [(base[o][0], o) for j, other in enumerate(conflict.sides) if j != i
-                      for o in other.claims]
+            ranked = sorted(((base[c][0], c) for c in side.claims), reverse=True)
+            first = ranked[0]
+            summary.append((first[0], first[1], i))
+            second = next((r for r in ranked if source[r[1]] != source[first[1]]), None)
+            if second is not None:
+                summary.append((second[0], second[1], i))
+        summary.sort(reverse=True)
+        for i, side in enumerate(conflict.sides):
+            others = [(lvl, cid) for lvl, cid, j in summary if j != i]
+            if not others:
+                continue
+            best = others[0]
+            # A subgroup result never makes its own study's overall result inconsistent.
+            alt = next((o for o in others if source[o[1]] != source[best[1]]), None)
             for cid in side.claims:
-                # A subgroup result never makes its own study's overall result inconsistent.
-                eligible = [o for o in others if source[o[1]] is None
-                            or source[o[1]] != source[cid]]
-                if not eligible:
+                own = source[cid]
+                top = best if own is None or source[best[1]] != own else alt
+                if top is None:
                     continue
-                top = max(eligible)
                 if top[0] >= base[cid][0] and top[0] > rival.get(cid, (0, ""))[0]:
                     rival[cid] = top
     grades: dict[str, Grade] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,18 @@ class KnowledgeBase:
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
             raise InvalidData(str(data_dir), "data directory not found")
+        # Bulk loading creates millions of objects and no cycles; the cyclic collector would
+        # rescan them again and again (superlinear at 100k claims), so pause it meanwhile.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._load(data_dir)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _load(cls, data_dir: Path) -> KnowledgeBase:
         raw_conditions = load_json(data_dir / CONDITIONS_FILE)
         validate_records(CONDITIONS_FILE, "conditions.schema.json", raw_conditions)
         conditions = ConditionTree.from_records(raw_conditions, file=CONDITIONS_FILE)
@@ -168,6 +181,14 @@ class KnowledgeBase:
 
     def articles_containing(self, claim_id: str) -> list[str]:
         return [a.id for a in self.articles.values() if claim_id in self._article_claims[a.id]]
+
+    @cached_property
+    def claims_by_topic(self) -> dict[tuple[str, str], list[str]]:
+        """Claim ids grouped by (intervention, outcome), in data order; computed once."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for claim in self.claims.values():
+            out.setdefault((claim.intervention, claim.outcome), []).append(claim.id)
+        return out
 
     @cached_property
     def _article_claims(self) -> dict[str, frozenset[str]]:
