@@ -82,8 +82,11 @@ class Conflict:
                 "source": self.source}
 
 
-def _conflict_id(ctype: str, sides: Iterable[Side]) -> str:
-    sig = ctype + "|" + "|".join(sorted(",".join(sorted(s.claims)) for s in sides))
+def _conflict_id(ctype: str, intervention: str, topic: str, condition: str, scope: str,
+                 labels: Iterable[str]) -> str:
+    """An id from what the conflict is about, not from its members: a new claim joining a
+    side (an import, an edit) keeps the id, so editorial decisions stay attached."""
+    sig = "|".join([ctype, intervention, topic, condition, scope, *labels])
     return "cf-" + hashlib.sha1(sig.encode()).hexdigest()[:10]
 
 
@@ -105,11 +108,16 @@ class _Detector:
         return self.tree.relation(sa, sb)
 
     def emit(self, ctype: str, first: Claim, sides: list[Side], condition: str, scope: str,
-             explanation: str) -> None:
+             explanation: str, *, key_labels: Iterable[str] | None = None,
+             topic_key: str | None = None) -> None:
+        """Record a conflict. ``key_labels`` (default: the side labels) name it stably; pass
+        ``()`` where side labels are values that new data would change."""
         sides = [s for s in sides if s.claims]
         if len(sides) < 2:
             return
-        cid = _conflict_id(ctype, sides)
+        labels = [s.label for s in sides] if key_labels is None else list(key_labels)
+        cid = _conflict_id(ctype, first.intervention, topic_key or f"{first.kind}/{first.outcome}",
+                           condition, scope, labels)
         if cid in self.found:
             return
         topic = f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
@@ -243,7 +251,8 @@ class _Detector:
                 self.emit("incompatible_values", buckets[0][0],
                           [Side(b[0].value_text or "", _ids(b)) for b in buckets], cond, scope,
                           f"Different {outcome.replace('-', ' ')}s are given for {interv}: "
-                          + "; ".join(b[0].value_text or "" for b in buckets) + ".")
+                          + "; ".join(b[0].value_text or "" for b in buckets) + ".",
+                          key_labels=(), topic_key=outcome)
 
     def is_recommendation(self, claim: Claim) -> bool:
         if claim.origin in ("seed", "import"):
@@ -284,7 +293,7 @@ class _Detector:
                 sides.append(Side(label, _ids(b)))
             self.emit("divergent_estimates", buckets[0][0], sides, cond, scope,
                       f"Estimates of the {name} for {interv} range from "
-                      f"{sides[0].label} to {sides[-1].label}.")
+                      f"{sides[0].label} to {sides[-1].label}.", key_labels=(), topic_key=key)
 
     def recommendations(self, claims: list[Claim]) -> None:
         by_interv: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))

@@ -102,3 +102,17 @@ def test_disjoint_conditions_never_conflict(real_kb: KnowledgeBase) -> None:
             for claim in side:
                 assert any(tree.relation(claim.conditions, o.conditions) != "disjoint"
                            for o in others), (conflict.id, claim.id)
+
+
+def test_conflict_id_survives_a_new_claim_joining(data_dir: Path) -> None:
+    """Editorial decisions are keyed by conflict id: adding evidence must not change it."""
+    before = {c.id: c for c in KnowledgeBase.load(data_dir).conflicts.values()}
+    path = data_dir / "claims.json"
+    records = json.loads(path.read_text("utf-8"))
+    extra = dict(next(r for r in records if r["id"] == "irwin2024-f3"), id="irwin2024-f3-copy")
+    extra["value"] = dict(extra["value"], value=50, as_stated="50%")
+    records.append(extra)
+    path.write_text(json.dumps(records), "utf-8")
+    after = KnowledgeBase.load(data_dir).conflicts
+    grown = [cid for cid, c in after.items() if "irwin2024-f3-copy" in c.claim_ids()]
+    assert grown and all(cid in before for cid in grown)
