@@ -1,9 +1,10 @@
 """Evidence-aware clinical knowledge base (core library; imports no web framework)."""
 
 from .errors import (ArticleNotFound, ClaimNotFound, ConditionNotFound, ConflictNotFound,
-                     InvalidData, InvalidQuery, KBError, NotFound, ReferenceNotFound)
+                     InvalidData, InvalidDocument, InvalidQuery, KBError, NotFound,
+                     ReferenceNotFound)
 from .knowledgebase import KnowledgeBase
 
-__all__ = ["KnowledgeBase", "KBError", "InvalidData", "InvalidQuery", "NotFound",
+__all__ = ["KnowledgeBase", "KBError", "InvalidData", "InvalidDocument", "InvalidQuery", "NotFound",
            "ClaimNotFound", "ReferenceNotFound", "ArticleNotFound", "ConditionNotFound",
            "ConflictNotFound"]
