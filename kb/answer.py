@@ -17,17 +17,19 @@
 from __future__ import annotations
 
 import difflib
+import heapq
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidQuery
 from .evidence import GRADE_ORDER
-from .shapes import claim_json, conflict_json
+from .contested import conflict_view
+from .shapes import claim_json
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -61,6 +63,9 @@ class _Vocabulary:
     by_intervention: dict[str, set[str]]
     by_condition: dict[str, set[str]]
     by_kind: dict[str, set[str]]
+    # Filled as questions come in, then reused: word stems per claim, kind counts per topic.
+    claim_stems: dict[str, frozenset[str]] = field(default_factory=dict)
+    topic_kinds: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
 
 def _stem(word: str) -> str:
@@ -187,10 +192,12 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
 
     grades = kb.grades
     words = {_stem(w) for w in _WORD.findall(parsed["question"].lower()) if len(w) >= 5}
+    stems = vocab.claim_stems
 
     def rank(cid: str) -> tuple[int, int, str]:
-        text_words = {_stem(w) for w in _WORD.findall(kb.claims[cid].text.lower())}
-        return (-len(words & text_words), GRADE_ORDER.index(grades[cid].grade), cid)
+        if cid not in stems:
+            stems[cid] = frozenset(_stem(w) for w in _WORD.findall(kb.claims[cid].text.lower()))
+        return (-len(words & stems[cid]), GRADE_ORDER.index(grades[cid].grade), cid)
 
     by_kind: dict[str, list[str]] = defaultdict(list)
     for cid in pool:
@@ -198,14 +205,16 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     order = asked or sorted(by_kind, key=lambda k: (-len(by_kind[k]), k))
     shown: list[str] = []
     for kind in order:
-        best = sorted(by_kind[kind], key=rank)[:PER_SECTION]
+        best = heapq.nsmallest(PER_SECTION, by_kind[kind], key=rank)
         shown.extend(best)
         answer["sections"].append({"kind": kind, "label": _label(kind), "total": len(by_kind[kind]),
                                    "claims": [claim_json(kb, cid) for cid in best]})
     answer["summary"] = _summary(kb, by_kind, order)
     answer["bottom_line"] = _bottom_line(kb, pool, answer["summary"], asked)
     conflict_ids = sorted({x for cid in shown for x in kb.conflicts_by_claim.get(cid, [])})
-    answer["contested"] = [conflict_json(kb, x) for x in conflict_ids]
+    # Large knowledge bases have conflicts with thousands of claims a side: list the
+    # strongest per side (always including the claims shown here), with counts of the rest.
+    answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
     answer["follow_ups"] = _follow_ups(kb, parsed, pool_kinds=set(by_kind), asked=set(asked))
     answer["relevant"] = True
     answer["message"] = (f"{len(pool)} claims in the knowledge base bear on this question; the "
@@ -231,8 +240,10 @@ def _suggest(kb: KnowledgeBase, question: str) -> str | None:
 
 
 def _coverage(kb: KnowledgeBase) -> str:
-    top = Counter(c.intervention for c in kb.claims.values()).most_common(3)
-    return ", ".join(name for name, _ in top) + " for chronic pain conditions"
+    vocab = _vocabulary(kb)
+    top = sorted(vocab.by_intervention, key=lambda name: (-len(vocab.by_intervention[name]),
+                                                          name))[:3]
+    return ", ".join(top) + " for chronic pain conditions"
 
 
 def _summary(kb: KnowledgeBase, by_kind: dict[str, list[str]], order: list[str]
@@ -285,9 +296,12 @@ def _follow_ups(kb: KnowledgeBase, parsed: dict[str, Any], *, pool_kinds: set[st
     interventions = parsed["interventions"] or ["low-dose naltrexone"]
     intervention = interventions[0]
     condition = parsed["conditions"][0] if parsed["conditions"] else "chronic-pain"
-    topic = vocab.by_intervention.get(intervention, set()) & vocab.by_condition.get(condition,
-                                                                                     set())
-    counts = Counter(kb.claims[c].kind for c in topic)
+    counts = vocab.topic_kinds.get((intervention, condition))
+    if counts is None:
+        topic = vocab.by_intervention.get(intervention, set()) & vocab.by_condition.get(
+            condition, set())
+        counts = vocab.topic_kinds[(intervention, condition)] = Counter(
+            kb.claims[c].kind for c in topic)
     templates = cues()["follow_up_templates"]
     label = {"low-dose naltrexone": "low-dose naltrexone (LDN)"}.get(intervention, intervention)
     cond_label = kb.conditions.label(condition).lower() if condition != "crps" else "CRPS"

@@ -38,7 +38,7 @@ def _emit_json(data: Any) -> None:
 def _kb(ctx: click.Context) -> KnowledgeBase:
     obj = ctx.find_root().obj
     if obj.get("kb") is None:
-        obj["kb"] = KnowledgeBase.load(obj["data_dir"])
+        obj["kb"] = KnowledgeBase.load(obj["data_dir"], index_dir=obj.get("index_dir"))
     return obj["kb"]
 
 
@@ -50,12 +50,17 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
               envvar="KB_DATA_DIR", default="data", show_default=True,
               help="Folder with references.json, claims.json, articles.json, conditions.json "
                    "(env KB_DATA_DIR).")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KB_INDEX_DIR", default=None,
+              help="Folder of the search index (env KB_INDEX_DIR; default "
+                   "DATA_DIR/../instance/index).")
 @click.version_option(package_name="ldn-kb")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path) -> None:
+def cli(ctx: click.Context, data_dir: Path, index_dir: Path | None) -> None:
     """Evidence-aware clinical knowledge base: claims, references, grades and conflicts."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
+    ctx.obj["index_dir"] = index_dir
     ctx.obj.setdefault("kb", None)
 
 
@@ -211,6 +216,291 @@ def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
         import networkx as nx
         for line in nx.generate_graphml(g):
             click.echo(line)
+
+
+@cli.command()
+@click.argument("question")
+@json_option
+@click.pass_context
+def ask(ctx: click.Context, question: str, as_json: bool) -> None:
+    """Answer QUESTION from knowledge-base claims only (the same answer as /api/ask)."""
+    from . import answer as answer_mod
+
+    data = answer_mod.ask(_kb(ctx), question)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(data["question"])
+    if not data["relevant"]:
+        click.echo(f"  {data['message']}")
+        return
+    bottom = data["bottom_line"]
+    origin = f"article {bottom['article_id']}" if bottom["source"] == "article" \
+        else "evidence summary"
+    click.echo(f"\nBottom line ({origin}):")
+    if bottom["claims"]:
+        for c in bottom["claims"]:
+            click.echo(f"  - [{c['evidence']['grade']}] {c['text']}")
+    else:
+        click.echo(f"  {bottom['text']}")
+    for sec in data["sections"]:
+        click.echo(f"\n{sec['label']}:")
+        for c in sec["claims"]:
+            sources = ", ".join(cit["label"] for cit in c["citations"]) or "uncited"
+            flag = "  [contested]" if c["conflicts"] else ""
+            click.echo(f"  - [{c['evidence']['grade']}] {c['text']} ({sources}){flag}")
+    if data["contested"]:
+        click.echo(f"\nContested ({len(data['contested'])}):")
+        for cf in data["contested"]:
+            click.echo(f"  - {cf['explanation']}")
+    if data["follow_ups"]:
+        click.echo("\nFollow-up questions:")
+        for q in data["follow_ups"]:
+            click.echo(f"  - {q}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Worker threads of the WSGI server.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the web site and JSON API on waitress (a production WSGI server).
+
+    The knowledge base is loaded once and the search index is built (first start) or opened
+    before the server starts listening.
+    """
+    import waitress
+
+    from web import create_app  # the web adapter; the kb library itself never imports Flask
+
+    kb = _kb(ctx)
+    click.echo(f"Loading {kb.data_dir} and warming the search index ...", err=True)
+    app = create_app({"KB": kb})
+    click.echo(f"Serving on http://{host}:{port}/ with {threads} threads (Ctrl-C to stop).",
+               err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kb",
+                   clear_untrusted_proxy_headers=True)
+
+
+# -- import and export (issue 6) ---------------------------------------------------------------
+def _print_import_report(data: dict[str, Any]) -> None:
+    counts = data["counts"]
+    if data["unchanged"]:
+        head = f"Unchanged: {data['file']} is already article {data['article_id']}; nothing written."
+    elif data["dry_run"]:
+        head = f"Dry run: {data['file']} would become article {data['article_id']}; nothing written."
+    else:
+        head = f"Imported {data['file']} as article {data['article_id']} (submitted)."
+    click.echo(head)
+    click.echo(f"  {data['title']} — last updated {data['last_updated']} "
+               f"({'from the document' if data['last_updated_from'] == 'document' else 'today'})")
+    click.echo(f"  {counts['claims']} claims, {counts['references_new']} new references, "
+               f"{counts['references_matched']} matched, {counts['unresolved_citations']} "
+               f"unresolved citation numbers, {counts['not_understood']} lines not understood, "
+               f"{counts['skipped_furniture']} lines of page furniture skipped")
+    for c in data["claims"]:
+        value = f" {c['value_text']}" if c["value_text"] else ""
+        click.echo(f"    {c['id']} [{c['kind']} / {c['outcome']}{value}] {c['text']}")
+    if data["references_new"]:
+        click.echo("  new references:")
+        for r in data["references_new"]:
+            click.echo(f"    [{r['number']}] {r['ref']} — {r['title']} ({r['year']})")
+    if data["references_matched"]:
+        click.echo("  matched references:")
+        for r in data["references_matched"]:
+            click.echo(f"    [{r['number']}] {r['ref']} (by {r['matched_by']})")
+    for u in data["unresolved_citations"]:
+        click.echo(f"  unresolved: [{u['number']}] cited at line(s) "
+                   f"{', '.join(str(n) for n in u['lines'])} is not in the document's list")
+    if data["not_understood"]:
+        click.echo("  not understood:")
+        for item in data["not_understood"]:
+            click.echo(f"    line {item['line']}: {item['text']} ({item['reason']})")
+    for w in data["warnings"]:
+        click.echo(f"  warning: {w}")
+    if data["conflicts"]:
+        click.echo(f"  conflicts ({len(data['conflicts'])}):")
+        for cf in data["conflicts"]:
+            click.echo(f"    {cf['id']} {cf['type']}: {cf['explanation']}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Parse, match and validate, but write nothing.")
+@json_option
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import the answer document FILE as a new article (review status: submitted).
+
+    Prints what was (or, with --dry-run, would be) imported: claims, new and matched
+    references, unresolved citation numbers, lines not understood, skipped page furniture and
+    the conflicts the new claims take part in. Importing the same file again changes nothing.
+    """
+    from datetime import date
+
+    from . import importer
+
+    report = importer.import_file(_kb(ctx), file, today=date.today(), dry_run=dry_run)
+    if report.written:
+        ctx.find_root().obj["kb"] = report.knowledge_base
+    data = report.to_dict()
+    if as_json:
+        _emit_json(data)
+    else:
+        _print_import_report(data)
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export references, formatted citations, claims or the graph."""
+
+
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                             help="File to write (default: standard output).")
+
+
+def _deliver(text: str, output: Path | None, what: str) -> None:
+    from . import export as export_mod
+
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        export_mod.write_text_atomic(output, text)
+        click.echo(f"wrote {what} to {output}", err=True)
+
+
+@export_group.command("references")
+@click.option("--format", "fmt", type=click.Choice(["csl-json", "bibtex", "ris"]),
+              required=True)
+@output_option
+@click.pass_context
+def export_references_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Every reference as CSL-JSON, BibTeX or RIS."""
+    from . import export as export_mod
+
+    kb = _kb(ctx)
+    _deliver(export_mod.export_references(kb, fmt), output,
+             f"{len(kb.references)} references ({fmt})")
+
+
+@export_group.command("citations")
+@click.option("--style", type=click.Choice(["harvard", "vancouver"]), default="harvard",
+              show_default=True, help="harvard: citeproc-py with its bundled CSL style.")
+@output_option
+@click.pass_context
+def export_citations_cmd(ctx: click.Context, style: str, output: Path | None) -> None:
+    """Every reference as a formatted citation, one "[id] citation" per line."""
+    from . import export as export_mod
+
+    kb = _kb(ctx)
+    _deliver(export_mod.citations_text(kb, style=style), output,
+             f"{len(kb.references)} citations ({style})")
+
+
+@export_group.command("claims")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@output_option
+@click.pass_context
+def export_claims_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Every claim as one CSV row, with its computed grade and conflicts."""
+    from . import export as export_mod
+
+    kb = _kb(ctx)
+    _deliver(export_mod.claims_csv(kb), output, f"{len(kb.claims)} claims ({fmt})")
+
+
+@export_group.command("graph")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "node-link"]), required=True)
+@output_option
+@click.pass_context
+def export_graph_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """The knowledge graph as GraphML or networkx node-link JSON (as `kb graph export`)."""
+    from . import export as export_mod
+
+    kb = _kb(ctx)
+    g = kb.graph
+    _deliver(export_mod.export_graph(kb, fmt), output,
+             f"{g.number_of_nodes()} nodes and {g.number_of_edges()} edges ({fmt})")
+
+
+# -- search (issue 3) ----------------------------------------------------------------------
+def _plain_highlight(snippet: str) -> str:
+    """A search snippet for the terminal: matches in bold (plain text when not a tty)."""
+    parts = snippet.replace("</mark>", "<mark>").split("<mark>")
+    return "".join(click.style(p, bold=True) if i % 2 else p for i, p in enumerate(parts))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--kind", multiple=True, help="Only claims of this kind (repeatable).")
+@click.option("--condition", multiple=True,
+              help="Only this condition or the conditions below it (id, label or synonym).")
+@click.option("--grade", multiple=True, help="Only this evidence grade (High … Very low).")
+@click.option("--design", multiple=True,
+              help="Only this study design of the evidence (e.g. rct, systematic-review).")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Results per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
+@json_option
+@click.pass_context
+def search(ctx: click.Context, query: str, kind: tuple[str, ...], condition: tuple[str, ...],
+           grade: tuple[str, ...], design: tuple[str, ...], limit: int, page: int,
+           as_json: bool) -> None:
+    """Search claims and references for QUERY, strongest evidence first.
+
+    QUERY understands clinical synonyms (CRPS, LDN, FM …), "quoted phrases", NOT/-word,
+    word* and word~, and filters typed in it: kind: condition: grade: design:.
+    """
+    data = _kb(ctx).search(query, kind=list(kind), condition=list(condition),
+                           grade=list(grade), design=list(design), limit=limit, page=page)
+    if as_json:
+        _emit_json(data)
+        return
+    first = (data["page"] - 1) * data["limit"] + 1
+    shown = len(data["results"])
+    click.echo(f"{data['total']} results for {data['query']!r}"
+               + (f" (showing {first}–{first + shown - 1})" if shown else ""))
+    if data["suggestion"]:
+        click.echo(f"Did you mean: {data['suggestion']}")
+    for note in data["warnings"]:
+        click.echo(f"Note: {note}")
+    for i, hit in enumerate(data["results"], first):
+        if hit["type"] == "reference":
+            click.echo(f"\n{i}. [reference] {hit['id']} — {hit['label']}")
+            click.echo(f"   {_plain_highlight(hit['highlight'])}")
+        else:
+            sources = ", ".join(c["label"] for c in hit["citations"]) or "uncited"
+            click.echo(f"\n{i}. [{hit['evidence']['grade']}] {hit['id']} "
+                       f"({hit['kind'].replace('_', ' ')}; {sources})")
+            click.echo(f"   {_plain_highlight(hit['highlight'])}")
+    facets = {k: v for k, v in data["facets"].items() if v}
+    if facets:
+        click.echo("")
+        for name, counts in facets.items():
+            top = ", ".join(f"{k} {n}" for k, n in list(counts.items())[:6])
+            click.echo(f"{name}: {top}")
+
+
+@cli.command("index")
+@click.option("--rebuild", is_flag=True, help="Rewrite every document, not only changed ones.")
+@json_option
+@click.pass_context
+def index_cmd(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
+    """Build or update the search index (only what changed, unless --rebuild)."""
+    kb = _kb(ctx)
+    data = kb.reindex(rebuild=rebuild)
+    if as_json:
+        _emit_json({"index_dir": str(kb.index_dir), **data})
+        return
+    if data["note"]:
+        click.echo(f"Note: {data['note']}")
+    what = "rebuilt" if data["rebuilt"] else "updated"
+    click.echo(f"Search index {what} in {kb.index_dir}: {data['documents']} documents "
+               f"({data['added']} added, {data['updated']} rewritten, {data['deleted']} "
+               f"removed, {data['unchanged']} unchanged) in {data['seconds']:.1f} s.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

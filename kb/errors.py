@@ -62,3 +62,14 @@ class ConflictNotFound(NotFound):
 
 class InvalidQuery(KBError):
     """A query or parameter that cannot be understood (a 400, not a crash)."""
+
+
+class InvalidDocument(InvalidData):
+    """An answer document that cannot be imported: empty, binary, too large, not UTF-8, or
+    without the structure of an answer page. ``line`` names the line where that is known."""
+
+    def __init__(self, file: str, message: str, *, line: int | None = None) -> None:
+        super().__init__(file, message)
+        self.line = line
+        if line is not None:
+            self.args = (f"{file}, line {line}: {message}",)

@@ -40,14 +40,17 @@ class KnowledgeBase:
     claims: dict[str, Claim]
     articles: dict[str, Article]
     _claims_by_ref: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    index_dir: Path | None = None  # where the search index lives (see kb.search)
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, data_dir: str | os.PathLike[str]) -> KnowledgeBase:
+    def load(cls, data_dir: str | os.PathLike[str],
+             index_dir: str | os.PathLike[str] | None = None) -> KnowledgeBase:
         """Load and validate every file of ``data_dir`` (schema, then referential integrity).
 
         Raises :class:`InvalidData` naming the file, record and field of the first problem.
-        Nothing is written.
+        Nothing is written. ``index_dir`` is where the search index lives (default
+        ``<data_dir>/../instance/index``); it is only touched by a search.
         """
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
@@ -57,10 +60,13 @@ class KnowledgeBase:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._load(data_dir)
+            kb = cls._load(data_dir)
         finally:
             if gc_was_enabled:
                 gc.enable()
+        from .search import default_index_dir
+        kb.index_dir = Path(index_dir) if index_dir is not None else default_index_dir(data_dir)
+        return kb
 
     @classmethod
     def _load(cls, data_dir: Path) -> KnowledgeBase:
@@ -241,3 +247,39 @@ class KnowledgeBase:
             "conflicts": len(self.conflicts),
             "conflicts_by_type": dict(Counter(c.type for c in self.conflicts.values())),
         }
+
+    # -- search (kb.search) ----------------------------------------------------------------
+    @property
+    def search_index(self) -> Any:
+        """The :class:`kb.search.SearchIndex` of :attr:`index_dir` (opened on first use)."""
+        from .search import SearchIndex, default_index_dir
+        index_dir = self.index_dir or default_index_dir(self.data_dir)
+        current = self.__dict__.get("_search_index")
+        if current is None or current.index_dir != Path(index_dir):
+            current = SearchIndex(index_dir)
+            self.__dict__["_search_index"] = current
+        return current
+
+    def search(self, query: str, *, kind: str | list[str] | None = None,
+               condition: str | list[str] | None = None, grade: str | list[str] | None = None,
+               design: str | list[str] | None = None, limit: int = 10, page: int = 1
+               ) -> dict[str, Any]:
+        """Search claims and references; the JSON shape every adapter returns.
+
+        ``query`` understands synonyms, phrases, ``kind:`` / ``condition:`` / ``grade:`` /
+        ``design:`` filters and more (see :mod:`kb.vocab.query`); the keyword filters add to
+        those typed. Returns ``{query, total, page, limit, results, facets, suggestion,
+        warnings}``; each result is :func:`kb.shapes.claim_json` (or a reference) with
+        ``type``, ``score`` and ``highlight``. Raises :class:`InvalidQuery` for a query that
+        cannot be understood. The index is built or updated first when the data changed.
+        """
+        return self.search_index.search(self, query, kind=kind, condition=condition,
+                                        grade=grade, design=design, limit=limit, page=page)
+
+    def search_warm(self) -> None:
+        """Build, update or open the search index now rather than on the first search."""
+        self.search_index.ensure(self)
+
+    def reindex(self, *, rebuild: bool = False) -> dict[str, Any]:
+        """Bring the search index up to date (``rebuild``: rewrite every document); a report."""
+        return self.search_index.sync(self, rebuild=rebuild).to_dict()

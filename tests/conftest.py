@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from kb import KnowledgeBase
 
@@ -30,3 +32,41 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def kb(data_dir: Path) -> KnowledgeBase:
     return KnowledgeBase.load(data_dir)
+
+
+# -- web app fixtures ----------------------------------------------------------------------
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """Where a test's search index is built (never inside the repository)."""
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def app(data_dir: Path, index_dir: Path) -> Flask:
+    """The web app over a private data copy, with its own search index."""
+    from web import create_app
+
+    return create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
+                       "KB_INDEX_DIR": str(index_dir)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def real_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One app over a copy of the bundled data, shared by read-only tests (built once)."""
+    from web import create_app
+
+    root = tmp_path_factory.mktemp("real_app")
+    data = root / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("_parts"))
+    return create_app({"TESTING": True, "KB_DATA_DIR": str(data),
+                       "KB_INDEX_DIR": str(root / "index")})
+
+
+@pytest.fixture
+def real_client(real_app: Flask) -> FlaskClient:
+    return real_app.test_client()

@@ -1,0 +1,212 @@
+"""The one JSON document each reader-facing surface shows, built from the library.
+
+The web app renders these dicts as HTML pages and returns them unchanged from its ``/api/``
+twins, so both always agree. Nothing here knows about HTTP or HTML: links are ids, and text
+that carries glossary terms comes as segments (see :mod:`kb.glossary`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import answer, evidence, glossary
+from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .contested import TYPE_LABELS, conflict_view
+from .errors import InvalidQuery
+from .related import related
+from .shapes import claim_json
+from .trace import dependents, ref_summary, trace
+
+if TYPE_CHECKING:
+    from .knowledgebase import KnowledgeBase
+
+AUDIENCES: dict[str, str] = {"clinician": "Clinician", "patient": "Patient or carer"}
+MAX_DEPENDENT_CLAIMS = 200
+FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
+EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
+EXAMPLE_QUESTIONS = ("What dose of low-dose naltrexone is used for fibromyalgia?",
+                     "How common are side effects of LDN?",
+                     "Does LDN work for chronic pain?")
+
+
+def review_steps(status: str) -> list[dict[str, str]]:
+    """The review stepper: each status with ``done``, ``current`` or ``todo``."""
+    here = REVIEW_STATUSES.index(status)
+    return [{"status": s, "label": STATUS_LABELS[s],
+             "state": "done" if i < here else "current" if i == here else "todo"}
+            for i, s in enumerate(REVIEW_STATUSES)]
+
+
+def home(kb: KnowledgeBase) -> dict[str, Any]:
+    """The front page: articles, headline counts and the number of contested items."""
+    articles = []
+    for art in kb.articles.values():
+        ids = art.claim_ids()
+        articles.append({"id": art.id, "title": art.title, "question": art.question,
+                         "review_status": art.review_status,
+                         "review_label": STATUS_LABELS[art.review_status],
+                         "last_updated": art.last_updated, "statements": len(ids),
+                         "contested": sum(1 for c in ids if kb.conflicts_by_claim.get(c))})
+    return {"articles": articles,
+            "counts": {"claims": len(kb.claims), "references": len(kb.references),
+                       "articles": len(kb.articles), "conflicts": len(kb.conflicts)},
+            "contested_count": len(kb.conflicts),
+            "example_searches": list(EXAMPLE_SEARCHES),
+            "example_questions": list(EXAMPLE_QUESTIONS)}
+
+
+def _statement(kb: KnowledgeBase, claim_id: str, audience: str,
+               seen: set[str]) -> dict[str, Any]:
+    data = claim_json(kb, claim_id)
+    text = data["text"]
+    if audience == "patient":
+        text = data["plain_text"] or text
+        segments = glossary.default().annotate(text, seen=seen)
+    else:
+        segments = [{"text": text, "term": None}]
+    verdict = data["primary_verdict"]
+    data.update(display_text=text, segments=segments, contested=bool(data["conflicts"]),
+                flagged_verdict=verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS
+                else None)
+    return data
+
+
+def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
+            ) -> dict[str, Any]:
+    """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
+
+    Statements come in the article's order, each with its citations (by number), grade,
+    primary-source verdict (``flagged_verdict`` when not supported as worded or not stated)
+    and the ids of the conflicts it is in; ``conflicts`` holds those conflicts in full. The
+    patient view shows each claim's plain-language text and the glossary terms it uses.
+    """
+    if audience not in AUDIENCES:
+        raise InvalidQuery(f"unknown audience {audience!r}; expected one of "
+                           + ", ".join(AUDIENCES))
+    art = kb.article(article_id)
+    seen: set[str] = set()
+    bottom_line = [_statement(kb, cid, audience, seen) for cid in art.bottom_line]
+
+    def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
+        return {"heading": sec["heading"], "level": level,
+                "statements": [_statement(kb, cid, audience, seen)
+                               for cid in sec.get("claims", [])],
+                "subsections": [section(s, level + 1) for s in sec.get("subsections", [])]}
+
+    sections = [section(s, 2) for s in art.sections]
+    conflict_ids = dict.fromkeys(cf for cid in art.claim_ids()
+                                 for cf in kb.conflicts_by_claim.get(cid, []))
+    references = []
+    for item in art.reference_list:
+        ref = kb.references[item["ref"]]
+        references.append({"number": item["number"], **ref_summary(ref),
+                           "citation": ref.citation(), "in_original_list": True,
+                           "resolution": None})
+    for res in art.citation_resolutions:
+        ref = kb.references[res["ref"]]
+        references.append({"number": res["number"], **ref_summary(ref),
+                           "citation": ref.citation(), "in_original_list": False,
+                           "resolution": {"confidence": res["confidence"],
+                                          "status": res["status"], "note": res.get("note")}})
+    references.sort(key=lambda r: r["number"])
+    claims = art.claim_ids()
+    claim_set = frozenset(claims)
+    flagged = sum(1 for st in _all_statements(bottom_line, sections) if st["flagged_verdict"])
+    texts = [st["display_text"] for st in _all_statements(bottom_line, sections)]
+    return {
+        "id": art.id, "title": art.title, "question": art.question,
+        "audience": audience, "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
+        "review": {"status": art.review_status, "label": STATUS_LABELS[art.review_status],
+                   "pending": art.review_status != "approved",
+                   "steps": review_steps(art.review_status)},
+        "last_updated": art.last_updated,
+        "disclaimer": art.record.get("disclaimer"),
+        "source": ref_summary(kb.references[art.source_ref]) if art.source_ref else None,
+        "bottom_line": bottom_line,
+        "sections": sections,
+        "references": references,
+        "conflicts": [conflict_view(kb, cf, keep=claim_set) for cf in conflict_ids],
+        "glossary": ([t.to_dict() for t in glossary.default().terms_in(texts)]
+                     if audience == "patient" else []),
+        "counts": {"statements": len(claims),
+                   "contested": sum(1 for c in claims if kb.conflicts_by_claim.get(c)),
+                   "conflicts": len(conflict_ids), "not_supported": flagged},
+    }
+
+
+def _all_statements(bottom_line: list[dict[str, Any]], sections: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    out = list(bottom_line)
+    stack = list(reversed(sections))
+    while stack:
+        sec = stack.pop()
+        out.extend(sec["statements"])
+        stack.extend(reversed(sec["subsections"]))
+    return out
+
+
+def claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
+    """One claim: its value and grade, its trace to the primary study, what contradicts it
+    and what is related to it."""
+    c = kb.claim(claim_id)
+    return {
+        "claim": claim_json(kb, claim_id),
+        "conditions": [{"id": cid, "label": kb.conditions.label(cid)} for cid in c.conditions],
+        "trace": trace(kb, claim_id),
+        "contradicted_by": [conflict_view(kb, cf, keep=frozenset([claim_id]))
+                            for cf in kb.conflicts_by_claim.get(claim_id, [])],
+        "related": related(kb, claim_id),
+        "articles": [{"id": aid, "title": kb.articles[aid].title}
+                     for aid in kb.articles_containing(claim_id)],
+    }
+
+
+def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
+    """One reference: its formatted citation, identifiers, design and size, and every claim
+    and article that depends on it (the first :data:`MAX_DEPENDENT_CLAIMS` claims are listed;
+    ``claims_total`` counts them all)."""
+    ref = kb.reference(ref_id)
+    deps = dependents(kb, ref_id)
+    design = evidence.DESIGNS.get(ref.design)
+    listed = deps["claims"][:MAX_DEPENDENT_CLAIMS]
+    for item in listed:
+        item["grade"] = kb.grades[item["id"]].grade
+    return {
+        "reference": {**ref_summary(ref), "citation": ref.citation(), "year": ref.year,
+                      "n": ref.n, "pmcid": ref.pmcid,
+                      "design_label": design[2] if design else ref.design,
+                      "starting_certainty": evidence.GRADES[design[0]] if design else None,
+                      "conditions": [{"id": c, "label": kb.conditions.label(c)}
+                                     for c in ref.condition_ids]},
+        "traces_to": [ref_summary(kb.references[t]) for t in ref.traced_to],
+        "traced_from": [ref_summary(r) for r in kb.references.values() if ref_id in r.traced_to],
+        "claims": listed,
+        "claims_total": len(deps["claims"]),
+        "articles": deps["articles"],
+    }
+
+
+def facet_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Readable labels for the values search facets count: kinds, conditions, grades and
+    study designs (facets themselves carry ids)."""
+    return {
+        "kind": dict(answer.cues()["kind_labels"]),
+        "condition": {c.id: c.label for c in kb.conditions.conditions.values()},
+        "grade": {g: g for g in evidence.GRADE_ORDER},
+        "design": {d: desc[:1].upper() + desc[1:].split(" (")[0]
+                   for d, (_, _, desc) in evidence.DESIGNS.items()},
+    }
+
+
+def policy(kb: KnowledgeBase) -> dict[str, Any]:
+    """What the editorial-policy page explains, taken from the rules the code applies."""
+    return {
+        "grades": list(evidence.GRADE_ORDER),
+        "designs": [{"design": d, "description": desc, "starting_certainty": evidence.GRADES[start],
+                     "cebm_level": cebm} for d, (start, cebm, desc) in evidence.DESIGNS.items()],
+        "small_n": evidence.SMALL_N,
+        "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
+        "review_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in REVIEW_STATUSES],
+        "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
+        "counts": {"claims": len(kb.claims), "conflicts": len(kb.conflicts)},
+    }

@@ -1,0 +1,226 @@
+"""End to end in a real headless Chromium against `kb serve` (waitress) on a loopback port.
+
+Needs the Debian ``chromium`` package (``.ci/install-browser``) and Playwright for Python; the
+tests are skipped, saying why, when either is missing. Playwright only drives the system
+browser (``executable_path``); it never downloads one. Screenshots go to
+``$KB_SCREENSHOT_DIR`` or, by default, a ``screenshots/`` folder in pytest's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.e2e]
+if not CHROMIUM.exists():
+    pytestmark.append(pytest.mark.skip(reason=f"{CHROMIUM} not installed "
+                                              "(run .ci/install-browser)"))
+try:
+    from playwright.sync_api import Page, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    pytestmark.append(pytest.mark.skip(reason="Playwright for Python is not installed "
+                                              "(pip install -e '.[test]')"))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"kb serve exited with {proc.returncode}: "
+                               f"{proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"kb serve did not answer {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kb serve` as a subprocess over a copy of the data; yields its base URL."""
+    root = tmp_path_factory.mktemp("e2e")
+    data = root / "data"
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("_parts"))
+    port = _free_port()
+    env = {**os.environ, "KB_INDEX_DIR": str(root / "index")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kb.cli", "--data-dir", str(data), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/api/health", proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("KB_SCREENSHOT_DIR")
+                  or tmp_path_factory.getbasetemp() / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield pg
+    context.close()
+    # No CSP violations, no script errors, no failed asset loads.
+    assert problems == []
+
+
+def test_search_claim_trace_to_primary_reference(page: Page, server: str, shots: Path) -> None:
+    page.goto(f"{server}/")
+    page.get_by_label("Search claims and references").fill("CRPS response")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=CRPS+response")
+    assert "result" in page.locator("#results-title").inner_text()
+    hits = page.locator(".hit h3 a[href^='/claims/']")
+    assert hits.count() > 0
+    page.screenshot(path=str(shots / "search-crps-response.png"), full_page=True)
+
+    # Open claims from the results until one traces to a primary study, then follow it.
+    hrefs = [hits.nth(i).get_attribute("href") for i in range(hits.count())]
+    for href in hrefs:
+        page.goto(f"{server}{href}")
+        if page.locator("a.trace-primary-link").count():
+            break
+    else:  # pragma: no cover - the data always has one
+        pytest.fail("no claim in the results traces to a primary study")
+    claim_url = page.url
+    assert page.locator("h1.claim-text").is_visible()
+    assert page.locator("details.grade").count() >= 1
+    page.screenshot(path=str(shots / "claim.png"), full_page=True)
+    primary = page.locator("a.trace-primary-link")
+    label = primary.inner_text()
+    primary.click()
+    page.wait_for_url("**/references/**")
+    assert page.locator(".citation").is_visible()
+    claim_id = claim_url.rsplit("/", 1)[1]
+    assert page.locator(f"a[href='/claims/{claim_id}']").count() >= 1, label
+    page.screenshot(path=str(shots / "primary-reference.png"), full_page=True)
+
+
+def test_article_highlights_contradictions_and_pending_review(page: Page, server: str,
+                                                              shots: Path) -> None:
+    page.goto(f"{server}/articles/ldn-chronic-pain")
+    banner = page.locator(".banner-pending")
+    assert banner.is_visible() and "Pending review" in banner.inner_text()
+    assert page.locator(".stepper [aria-current='step']").inner_text().strip().startswith(
+        "Under review")
+    contested = page.locator("li.statement.contested")
+    assert contested.count() >= 1
+    first = contested.first
+    mark = first.locator("mark.contested-text")
+    assert mark.is_visible()
+    background = mark.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.screenshot(path=str(shots / "article.png"), full_page=False)
+    panel = first.locator("details.conflict-panel")
+    panel.locator("summary").click()
+    assert panel.locator(".sides").first.is_visible()
+    assert panel.locator(".this-claim").count() >= 1
+    first.scroll_into_view_if_needed()
+    first.screenshot(path=str(shots / "article-contradiction-panel.png"))
+    # The grade's reasons are one click (or Enter) away.
+    grade = first.locator("details.grade")
+    grade.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert grade.locator(".grade-reasons").is_visible()
+    page.screenshot(path=str(shots / "article-full.png"), full_page=True)
+
+
+def test_patient_view_and_print(page: Page, server: str, shots: Path) -> None:
+    page.goto(f"{server}/articles/ldn-chronic-pain?audience=patient")
+    assert page.locator("#glossary-title").is_visible()
+    assert page.locator("a.term").count() >= 3
+    page.screenshot(path=str(shots / "article-patient.png"), full_page=False)
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header nav").is_visible()
+    assert not page.locator(".follow-up form").is_visible()
+    page.screenshot(path=str(shots / "article-print.png"), full_page=False)
+
+
+@pytest.mark.parametrize("path", ["/", "/contested", "/matrix?article=ldn-chronic-pain",
+                                  "/policy", "/glossary", "/integrity"])
+def test_pages_render_in_the_browser(page: Page, server: str, shots: Path, path: str) -> None:
+    response = page.goto(f"{server}{path}")
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("h1").count() == 1 and page.locator("h1").is_visible()
+    name = path.strip("/").split("?")[0].replace("/", "-") or "home"
+    page.screenshot(path=str(shots / f"page-{name}.png"), full_page=False)
+
+
+def test_keyboard_skip_link_and_no_javascript(browser: Any, server: str, shots: Path) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    try:
+        pg.goto(f"{server}/ask")
+        skip = pg.locator(".skip-link")
+        assert skip.bounding_box()["y"] < 0  # off screen until focused
+        pg.keyboard.press("Tab")
+        assert skip.bounding_box()["y"] >= 0  # the first Tab shows it
+        pg.keyboard.press("Enter")
+        assert pg.url.endswith("#main")
+        pg.get_by_label("Ask a question").fill("Does LDN work for fibromyalgia?")
+        pg.keyboard.press("Enter")
+        pg.wait_for_url("**/ask?q=*")
+        assert pg.locator("#answer-title").is_visible()
+        assert pg.locator(".conflict").count() >= 1
+        pg.screenshot(path=str(shots / "ask.png"), full_page=True)
+        pg.goto(f"{server}/contested?type=opposite_direction")
+        assert pg.locator(".facet a[aria-current]").count() == 1
+        pg.goto(f"{server}/api/claims/seed-max-dose")
+        body = json.loads(pg.locator("body").inner_text())
+        assert body["claim"]["id"] == "seed-max-dose"
+    finally:
+        context.close()
