@@ -232,7 +232,7 @@ class _Detector:
                 levels = ", ".join(sorted({c.value_text or "" for c in buckets[1]}))
                 self.emit("incompatible_values", anchor[0],
                           [Side(f"maximum {top:g} mg", _ids(buckets[0])),
-                           Side(f"higher dose levels reported", _ids(buckets[1]))],
+                           Side("higher dose levels reported", _ids(buckets[1]))],
                           cond, scope,
                           f"A recommended maximum of {top:g} mg for {interv} sits below dose "
                           f"levels reported elsewhere: {levels}.")

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import KBError
+from .storage import write_text_atomic  # noqa: F401  (re-exported: exports are written with it)
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -245,26 +245,3 @@ def export_graph(kb: KnowledgeBase, fmt: str) -> str:
         path = Path(tmp) / "graph.graphml"
         graph_mod.export(kb.graph, path, "graphml")
         return path.read_text("utf-8")
-
-
-# -- files -------------------------------------------------------------------------------------
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # an ordinary file, not mkstemp's owner-only mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -116,19 +116,17 @@ def from_node_link(data: dict[str, Any]) -> nx.MultiDiGraph:
 
 def export(g: nx.MultiDiGraph, path: Path, fmt: str) -> None:
     """Write the graph as ``graphml`` or ``node-link`` JSON (atomically)."""
-    from .storage import write_json_atomic
+    from .storage import write_json_atomic, write_text_atomic
 
     if fmt == "node-link":
         write_json_atomic(path, to_node_link(g))
     elif fmt == "graphml":
-        tmp = path.with_name(f".{path.name}.tmp")
         clean = nx.MultiDiGraph()
         for n, attrs in g.nodes(data=True):
             clean.add_node(n, **{k: v for k, v in attrs.items() if v is not None})
         for u, v, k, attrs in g.edges(keys=True, data=True):
             clean.add_edge(u, v, key=k, **{a: b for a, b in attrs.items() if b is not None})
-        nx.write_graphml(clean, tmp)
-        tmp.replace(path)
+        write_text_atomic(path, "\n".join(nx.generate_graphml(clean)) + "\n")
     else:
         raise KBError(f"unknown graph format {fmt!r} (use graphml or node-link)")
 

@@ -36,21 +36,28 @@ def canonical_json(data: Any) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` canonically to ``path``: temp file in the same folder, fsync, rename.
+    """Write ``data`` canonically to ``path`` atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, canonical_json(data))
 
-    A reader (or a crash) sees either the old file or the new one, never a torn one.
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``: temp file in the same folder, fsync, rename.
+
+    A reader (or a crash) sees either the old file or the new one, never a torn one. The file
+    keeps the old file's mode, or gets the usual one for a new file (not mkstemp's 0600).
     """
-    text = canonical_json(data)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp creates 0600; keep the old file's mode, or the usual 0644 for a new one.
         try:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
-            mode = 0o644
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
