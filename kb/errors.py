@@ -64,6 +64,10 @@ class InvalidQuery(KBError):
     """A query or parameter that cannot be understood (a 400, not a crash)."""
 
 
+class IndexBusy(KBError):
+    """The search index does not exist yet and another process is still building it."""
+
+
 class InvalidDocument(InvalidData):
     """An answer document that cannot be imported: empty, binary, too large, not UTF-8, or
     without the structure of an answer page. ``line`` names the line where that is known."""

@@ -494,7 +494,7 @@ def test_scores_are_whoosh_bm25f_times_the_evidence_weight(skb: KnowledgeBase, q
     """The engine scores whole posting lists itself; Whoosh's own BM25F is the reference."""
     from whoosh import index as whoosh_index
 
-    from kb.vocab.query import parse
+    from kb.search.query import parse
 
     state = skb.search_index._open()
     tokens = [leaf.value[0] for leaf in parse(q, skb.search_index._vocab).leaves()]

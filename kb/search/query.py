@@ -14,23 +14,33 @@ end, a stray ``)`` is ignored, operators without operands are dropped. What cann
 for at all — nothing but stop words, a bare ``*``, only exclusions — raises
 :class:`~kb.errors.InvalidQuery` with the reason. Size is bounded up front: at most
 :data:`MAX_CHARS` characters, :data:`MAX_TERMS` search terms and :data:`MAX_DEPTH` nested
-parentheses.
+parentheses; a page holds at most :data:`MAX_LIMIT` results, and only the first
+:data:`MAX_RESULTS` can be paged through.
+
+Filters, typed or given as parameters, become the ids the index holds
+(:func:`resolve_filters`) and then a predicate over a document's facets (:func:`_filter`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import InvalidQuery
 from .concepts import WORD, Word, keep, words
 
 if TYPE_CHECKING:
     from ..conditions import ConditionTree
+    from ..knowledgebase import KnowledgeBase
     from .concepts import Vocabulary
+    from .document import _Facet
 
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+MAX_RESULTS = 1000          # page × limit: deeper pages are refused
 MAX_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
@@ -385,3 +395,51 @@ def resolve_filters(filters: dict[str, list[str]], conditions: ConditionTree,
         if found:
             out[name] = frozenset(found)
     return out
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [str(v) for v in value if v not in (None, "")]
+    raise InvalidQuery(f"could not understand the filter value {value!r}")
+
+
+def _bounds(limit: Any, page: Any) -> tuple[int, int]:
+    try:
+        limit, page = int(limit), int(page)
+    except (TypeError, ValueError):
+        raise InvalidQuery("could not understand the query: limit and page must be "
+                           "whole numbers") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidQuery(f"could not understand the query: limit must be 1 to {MAX_LIMIT}")
+    if page < 1:
+        raise InvalidQuery("could not understand the query: page must be 1 or more")
+    if page * limit > MAX_RESULTS:
+        raise InvalidQuery(f"could not understand the query: only the first {MAX_RESULTS} "
+                           "results can be paged through; add words or filters")
+    return limit, page
+
+
+def _filter(kb: KnowledgeBase, vocab: Vocabulary, filters: dict[str, list[str]], *,
+            exclude: bool = False) -> tuple[Any, Any] | None:
+    """(cache key, predicate over facets), or None when nothing filters. Values of one
+    filter are alternatives; different filters must all hold (with ``exclude``: any
+    excludes)."""
+    wanted = resolve_filters(filters, kb.conditions, vocab.design_filters)
+    if not wanted:
+        return None
+
+    def test(f: _Facet) -> bool:
+        hits = []
+        for name, ok in wanted.items():
+            if name == "condition":
+                hits.append(bool(ok.intersection(f.conditions)))
+            else:
+                hits.append(getattr(f, name) in ok)
+        return any(hits) if exclude else all(hits)
+
+    key = (exclude, tuple(sorted((k, tuple(sorted(v))) for k, v in wanted.items())))
+    return key, test

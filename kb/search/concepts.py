@@ -15,7 +15,7 @@ so "side effect" also finds adverse-effect claims whose text never says it, and 
 pain" finds claims about CRPS (a condition below it). Links are one-way: "TCA" finds
 amitriptyline claims, "amitriptyline" does not find every TCA claim.
 
-Nothing here knows about the search engine; :mod:`kb.search` and :mod:`kb.vocab.query` use
+Nothing here knows about the search engine; :mod:`kb.search` and :mod:`kb.search.query` use
 it.
 """
 
