@@ -211,7 +211,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
                                    "claims": [claim_json(kb, cid) for cid in best]})
     answer["summary"] = _summary(kb, by_kind, order)
     answer["bottom_line"] = _bottom_line(kb, pool, answer["summary"], asked)
-    conflict_ids = sorted({x for cid in shown for x in kb.conflicts_by_claim.get(cid, [])})
+    conflict_ids = sorted({x for cid in shown for x in kb.active_conflict_ids(cid)})
     # Large knowledge bases have conflicts with thousands of claims a side: list the
     # strongest per side (always including the claims shown here), with counts of the rest.
     answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]

@@ -3,6 +3,8 @@
 Every command reads ``--data-dir`` (default ``$KB_DATA_DIR`` or ``./data``), prints a readable
 summary by default and the library's JSON with ``--json``. Library errors become a one-line
 message and exit status 1; nothing is ever written to the data files by a read command.
+``--instance-dir`` (default ``$KB_INSTANCE_DIR`` or ``DATA_DIR/../instance``) holds what is not
+data: the editorial journal, the accounts, the session key and (by default) the search index.
 """
 
 from __future__ import annotations
@@ -35,11 +37,33 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _instance_dir(ctx: click.Context) -> Path:
+    obj = ctx.find_root().obj
+    if obj.get("instance_dir") is not None:
+        return Path(obj["instance_dir"])
+    return Path(obj["data_dir"]).absolute().parent / "instance"
+
+
 def _kb(ctx: click.Context) -> KnowledgeBase:
+    """The knowledge base, with the editorial journal replayed (as the web site shows it)."""
     obj = ctx.find_root().obj
     if obj.get("kb") is None:
-        obj["kb"] = KnowledgeBase.load(obj["data_dir"], index_dir=obj.get("index_dir"))
+        index_dir = obj.get("index_dir")
+        if index_dir is None and obj.get("instance_dir") is not None:
+            index_dir = Path(obj["instance_dir"]) / "index"
+        obj["kb"] = KnowledgeBase.load(obj["data_dir"], index_dir=index_dir)
+        _editor(ctx)
     return obj["kb"]
+
+
+def _editor(ctx: click.Context) -> Any:
+    """The :class:`kb.editorial.Editor` of the knowledge base (replaying reads, never writes)."""
+    from .editorial import Editor
+
+    obj = ctx.find_root().obj
+    if obj.get("editor") is None or obj["editor"].kb is not obj.get("kb"):
+        obj["editor"] = Editor.open(_kb(ctx), _instance_dir(ctx))
+    return obj["editor"]
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -53,14 +77,20 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="KB_INDEX_DIR", default=None,
               help="Folder of the search index (env KB_INDEX_DIR; default "
-                   "DATA_DIR/../instance/index).")
+                   "INSTANCE_DIR/index).")
+@click.option("--instance-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KB_INSTANCE_DIR", default=None,
+              help="Folder of the editorial journal, accounts and session key (env "
+                   "KB_INSTANCE_DIR; default DATA_DIR/../instance).")
 @click.version_option(package_name="ldn-kb")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path, index_dir: Path | None) -> None:
+def cli(ctx: click.Context, data_dir: Path, index_dir: Path | None,
+        instance_dir: Path | None) -> None:
     """Evidence-aware clinical knowledge base: claims, references, grades and conflicts."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     ctx.obj["index_dir"] = index_dir
+    ctx.obj["instance_dir"] = instance_dir
     ctx.obj.setdefault("kb", None)
 
 
@@ -158,9 +188,10 @@ def dependents(ctx: click.Context, ref_id: str, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def contested(ctx: click.Context, ctype: str | None, as_json: bool) -> None:
-    """Every computed conflict: its type, scope, sides and a one-line explanation."""
+    """Every active conflict (computed or added by an editor, less those the editorial board
+    set aside): its type, scope, sides and a one-line explanation."""
     kb = _kb(ctx)
-    items = [shapes.conflict_json(kb, cid) for cid, c in kb.conflicts.items()
+    items = [shapes.conflict_json(kb, cid) for cid, c in kb.active_conflicts().items()
              if ctype is None or c.type == ctype]
     if as_json:
         _emit_json(items)
@@ -218,6 +249,14 @@ def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
             click.echo(line)
 
 
+def _board_flag(claim: dict[str, Any]) -> str:
+    """The editorial board's notice on a claim, for the terminal ("" when not flagged)."""
+    if not claim["editorial"]["contested_by_board"]:
+        return ""
+    reasons = "; ".join(f["reason"] for f in claim["editorial"]["flags"])
+    return f"  [contested — flagged by the editorial board: {reasons}]"
+
+
 @cli.command()
 @click.argument("question")
 @json_option
@@ -240,14 +279,14 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
     click.echo(f"\nBottom line ({origin}):")
     if bottom["claims"]:
         for c in bottom["claims"]:
-            click.echo(f"  - [{c['evidence']['grade']}] {c['text']}")
+            click.echo(f"  - [{c['evidence']['grade']}] {c['text']}{_board_flag(c)}")
     else:
         click.echo(f"  {bottom['text']}")
     for sec in data["sections"]:
         click.echo(f"\n{sec['label']}:")
         for c in sec["claims"]:
             sources = ", ".join(cit["label"] for cit in c["citations"]) or "uncited"
-            flag = "  [contested]" if c["conflicts"] else ""
+            flag = ("  [contested]" if c["conflicts"] else "") + _board_flag(c)
             click.echo(f"  - [{c['evidence']['grade']}] {c['text']} ({sources}){flag}")
     if data["contested"]:
         click.echo(f"\nContested ({len(data['contested'])}):")
@@ -265,12 +304,17 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
+@click.option("--secure-cookies/--no-secure-cookies", default=True, show_default=True,
+              help="Send the session cookie over HTTPS only. Browsers accept such cookies "
+                   "from http://127.0.0.1 and http://localhost too; turn it off only to log in "
+                   "over plain HTTP on another address (never on a public network).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int,
+          secure_cookies: bool) -> None:
     """Serve the web site and JSON API on waitress (a production WSGI server).
 
-    The knowledge base is loaded once and the search index is built (first start) or opened
-    before the server starts listening.
+    The knowledge base is loaded once, the editorial journal replayed and the search index
+    built (first start) or opened before the server starts listening.
     """
     import waitress
 
@@ -278,11 +322,111 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
     kb = _kb(ctx)
     click.echo(f"Loading {kb.data_dir} and warming the search index ...", err=True)
-    app = create_app({"KB": kb})
+    app = create_app({"KB": kb, "KB_INSTANCE_DIR": str(_instance_dir(ctx)),
+                      "SESSION_COOKIE_SECURE": secure_cookies})
     click.echo(f"Serving on http://{host}:{port}/ with {threads} threads (Ctrl-C to stop).",
                err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kb",
                    clear_untrusted_proxy_headers=True)
+
+
+# -- editorial workflow (issue 5) -------------------------------------------------------------
+@cli.group()
+def users() -> None:
+    """Editorial accounts (kept in INSTANCE_DIR/users.json, never in the data folder)."""
+
+
+def _accounts(ctx: click.Context) -> Any:
+    from .accounts import Accounts
+
+    return Accounts(_instance_dir(ctx))
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reviewer", "editor", "admin"]), required=True,
+              help="reviewer: comment, flag, propose verdicts; editor: also decide; "
+                   "admin: also manage accounts.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Create the account NAME; the password is asked twice (hidden) and stored hashed."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = _accounts(ctx).add(name, role, password)
+    click.echo(f"Added {user.name} ({user.role}) to {_accounts(ctx).path}.")
+
+
+@users.command("list")
+@json_option
+@click.pass_context
+def users_list(ctx: click.Context, as_json: bool) -> None:
+    """Every account with its role (never a password hash)."""
+    items = [u.to_dict() for u in _accounts(ctx).list()]
+    if as_json:
+        _emit_json(items)
+        return
+    if not items:
+        click.echo("No accounts yet: add one with `kb users add NAME --role editor`.")
+    for u in items:
+        click.echo(f"{u['name']:<24} {u['role']}")
+
+
+@users.command("remove")
+@click.argument("name")
+@click.pass_context
+def users_remove(ctx: click.Context, name: str) -> None:
+    """Delete the account NAME (its past decisions stay in the history)."""
+    _accounts(ctx).remove(name)
+    click.echo(f"Removed {name}.")
+
+
+@cli.command()
+@click.pass_context
+def compact(ctx: click.Context) -> None:
+    """Fold the editorial journal into the data files, atomically.
+
+    Review statuses and verdicts go into articles.json and claims.json, every event into
+    DATA_DIR/editorial.json, then the journal is emptied; safe while the site is running.
+    """
+    editor = _editor(ctx)
+    folded = editor.compact()
+    noun = "event" if folded == 1 else "events"
+    click.echo(f"Folded {folded} {noun} into {editor.kb.data_dir}; "
+               f"{len(editor.state.events)} in all; the journal is empty.")
+
+
+@cli.command()
+@click.argument("target")
+@json_option
+@click.pass_context
+def history(ctx: click.Context, target: str, as_json: bool) -> None:
+    """The editorial history of TARGET: claim:ID or article:ID (a bare id is tried as both)."""
+    from . import dashboard
+
+    kb = _kb(ctx)
+    kind, _, tid = target.rpartition(":")
+    if not kind:
+        kind = "article" if tid in kb.articles else "claim"
+    if kind not in ("claim", "article"):
+        raise click.BadParameter("expected claim:ID or article:ID", param_hint="TARGET")
+    data = dashboard.history(kb, f"{kind}s", tid)
+    if as_json:
+        _emit_json(data)
+        return
+    t = data["target"]
+    click.echo(f"{t['kind']} {t['id']} (version {t['version']}): {t['label']}")
+    if not data["events"]:
+        click.echo("  no editorial events")
+    for e in data["events"]:
+        on = "" if e["target"] == f"{t['kind']}:{t['id']}" else f" [{e['target']}]"
+        click.echo(f"  {e['at']}  {e['actor']} ({e['role']}) {e['action_label']}{on}")
+        click.echo(f"      {e['change']}")
+        if e["reason"]:
+            click.echo(f"      why: {e['reason']}")
 
 
 # -- import and export (issue 6) ---------------------------------------------------------------
@@ -474,7 +618,7 @@ def search(ctx: click.Context, query: str, kind: tuple[str, ...], condition: tup
         else:
             sources = ", ".join(c["label"] for c in hit["citations"]) or "uncited"
             click.echo(f"\n{i}. [{hit['evidence']['grade']}] {hit['id']} "
-                       f"({hit['kind'].replace('_', ' ')}; {sources})")
+                       f"({hit['kind'].replace('_', ' ')}; {sources}){_board_flag(hit)}")
             click.echo(f"   {_plain_highlight(hit['highlight'])}")
     facets = {k: v for k, v in data["facets"].items() if v}
     if facets:

@@ -1,4 +1,5 @@
-"""Contested evidence: every computed conflict, grouped by topic, filterable, with facets."""
+"""Contested evidence: every active conflict (computed or added by an editor, less those the
+editorial board dismissed or resolved), grouped by topic, filterable, with facets."""
 
 from __future__ import annotations
 
@@ -69,14 +70,29 @@ def conflict_view(kb: KnowledgeBase, conflict_id: str, *, per_side: int = PER_SI
                            "sources": [c["label"] for c in citation_json(kb, cid)]}
                           for cid in shown]
     data["condition_label"] = _label(kb, conflict.condition)
+    data["editorial"] = conflict_editorial(kb, conflict_id)
     return data
+
+
+def conflict_editorial(kb: KnowledgeBase, conflict_id: str) -> dict[str, Any]:
+    """The board's hold on one conflict: the version an edit must be based on and its
+    decision (``{"decision": "dismissed"|"resolved", "by", "at", "reason"}``) or None."""
+    state = kb.editorial
+    if state is None:
+        return {"version": 0, "decision": None}
+    target = f"conflict:{conflict_id}"
+    decision = state.conflict_decisions.get(conflict_id)
+    return {"version": state.versions.get(target, 0),
+            "decision": None if decision is None else {
+                k: decision[k] for k in ("decision", "by", "at", "reason")}}
 
 
 def contested(kb: KnowledgeBase, *, type: str | None = None,  # noqa: A002 - the API's name
               condition: str | None = None) -> dict[str, Any]:
     """Conflicts grouped by topic (intervention · kind · outcome), after optional filters.
 
-    Each conflict is a :func:`conflict_view` (its strongest claims per side).
+    Each conflict is a :func:`conflict_view` (its strongest claims per side). Only active
+    conflicts are listed (see :meth:`kb.knowledgebase.KnowledgeBase.active_conflicts`).
     ``type`` keeps one conflict type (see :data:`TYPE_LABELS`); ``condition`` keeps conflicts
     about that condition or any condition below it. Facet counts are over all conflicts, so
     every filter link shows how many it would give. An unknown type or condition is an
@@ -88,7 +104,7 @@ def contested(kb: KnowledgeBase, *, type: str | None = None,  # noqa: A002 - the
     if condition is not None and condition not in kb.conditions:
         raise InvalidQuery(f"unknown condition {condition!r}")
     wanted = ({condition} | kb.conditions.descendants(condition)) if condition else None
-    all_conflicts = list(kb.conflicts.values())
+    all_conflicts = list(kb.active_conflicts().values())
     kept = [c for c in all_conflicts
             if (type is None or c.type == type) and (wanted is None or c.condition in wanted)]
     groups: dict[str, dict[str, Any]] = {}

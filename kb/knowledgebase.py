@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import conflicts as conflicts_mod
 from . import evidence as evidence_mod
@@ -19,6 +19,9 @@ from .errors import ArticleNotFound, ClaimNotFound, ConflictNotFound, InvalidDat
 from .references import Reference
 from .schema import validate_records
 from .storage import load_json, write_json_atomic
+
+if TYPE_CHECKING:
+    from .editorial import EditorialState
 
 REFERENCES_FILE = "references.json"
 CLAIMS_FILE = "claims.json"
@@ -31,7 +34,9 @@ class KnowledgeBase:
     """Claims, references, articles and conditions of one data directory.
 
     Build it with :meth:`load`; derived views (graph, conflicts, evidence grades) are computed
-    once, on first use, and cached.
+    once, on first use, and cached. ``editorial`` is the replayed editorial state
+    (:class:`kb.editorial.EditorialState`, set by :meth:`kb.editorial.Editor.open`), or None
+    when no editorial journal is open: then readers see the computed conflicts unchanged.
     """
 
     data_dir: Path
@@ -41,6 +46,7 @@ class KnowledgeBase:
     articles: dict[str, Article]
     _claims_by_ref: dict[str, list[str]] = field(default_factory=dict, repr=False)
     index_dir: Path | None = None  # where the search index lives (see kb.search)
+    editorial: EditorialState | None = field(default=None, repr=False)
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -207,10 +213,11 @@ class KnowledgeBase:
         return {c.id: c for c in conflicts_mod.detect(self)}
 
     def conflict(self, conflict_id: str) -> conflicts_mod.Conflict:
-        try:
-            return self.conflicts[conflict_id]
-        except KeyError:
-            raise ConflictNotFound(conflict_id) from None
+        """A computed or hand-added conflict, whether the board dismissed it or not."""
+        found = self.conflicts.get(conflict_id) or self.manual_conflicts().get(conflict_id)
+        if found is None:
+            raise ConflictNotFound(conflict_id)
+        return found
 
     @cached_property
     def conflicts_by_claim(self) -> dict[str, list[str]]:
@@ -219,6 +226,49 @@ class KnowledgeBase:
             for cid in conflict.claim_ids():
                 out.setdefault(cid, []).append(conflict.id)
         return out
+
+    # -- conflicts as readers see them (computed, less dismissed, plus hand-added) --------
+    def _editorial_views(self) -> _EditorialViews | None:
+        """Hand-added conflicts and the active set, rebuilt only after a new editorial event."""
+        state = self.editorial
+        if state is None:
+            return None
+        # Another thread may be applying an event: counting the decisions and hand-added
+        # conflicts too makes a view built half-way through an event go stale once it lands.
+        key = (id(state), len(state.events), len(state.conflict_decisions),
+               len(state.manual_conflicts))
+        views = self.__dict__.get("_editorial_views_cache")
+        if views is None or views.key != key:
+            views = _EditorialViews.build(self, state, key)
+            self.__dict__["_editorial_views_cache"] = views
+        return views
+
+    def manual_conflicts(self) -> dict[str, conflicts_mod.Conflict]:
+        """Conflicts an editor added by hand (``add_conflict`` events), by id, with
+        ``source == "editor"``; dismissed ones included."""
+        views = self._editorial_views()
+        return views.manual if views is not None else {}
+
+    def active_conflicts(self) -> dict[str, conflicts_mod.Conflict]:
+        """The conflicts readers see, by id: the computed ones and those editors added by hand,
+        less those the editorial board dismissed or resolved (which stay in the history)."""
+        views = self._editorial_views()
+        return views.active if views is not None else self.conflicts
+
+    def active_conflict_ids(self, claim_id: str) -> list[str]:
+        """Ids of the active conflicts ``claim_id`` takes part in (computed ones first)."""
+        views = self._editorial_views()
+        computed = self.conflicts_by_claim.get(claim_id, [])
+        if views is None:
+            return list(computed)
+        return [cf for cf in computed if cf in views.active] + [
+            cf for cf in views.manual_by_claim.get(claim_id, []) if cf in views.active]
+
+    def conflict_ids_of(self, claim_id: str) -> list[str]:
+        """Ids of every conflict ``claim_id`` takes part in, active or dismissed."""
+        views = self._editorial_views()
+        manual = views.manual_by_claim.get(claim_id, []) if views is not None else []
+        return list(self.conflicts_by_claim.get(claim_id, [])) + list(manual)
 
     @cached_property
     def grades(self) -> dict[str, evidence_mod.Grade]:
@@ -283,3 +333,60 @@ class KnowledgeBase:
     def reindex(self, *, rebuild: bool = False) -> dict[str, Any]:
         """Bring the search index up to date (``rebuild``: rewrite every document); a report."""
         return self.search_index.sync(self, rebuild=rebuild).to_dict()
+
+
+@dataclass
+class _EditorialViews:
+    """What the editorial state does to the conflicts, for one version of that state."""
+
+    key: tuple[int, ...]
+    manual: dict[str, conflicts_mod.Conflict]
+    manual_by_claim: dict[str, list[str]]
+    active: dict[str, conflicts_mod.Conflict]
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase, state: EditorialState, key: tuple[int, ...]
+              ) -> _EditorialViews:
+        manual: dict[str, conflicts_mod.Conflict] = {}
+        by_claim: dict[str, list[str]] = {}
+        # Snapshots: another thread may be applying an event meanwhile.
+        for cid, data in list(state.manual_conflicts.items()):
+            conflict = _manual_conflict(kb, cid, data)
+            if conflict is not None:
+                manual[cid] = conflict
+                for claim_id in dict.fromkeys(conflict.claim_ids()):
+                    by_claim.setdefault(claim_id, []).append(cid)
+        decided = {cid for cid, d in list(state.conflict_decisions.items())
+                   if d.get("decision") in ("dismissed", "resolved")}
+        if decided or manual:
+            active = {cid: c for cid, c in kb.conflicts.items() if cid not in decided}
+            active.update((cid, c) for cid, c in manual.items() if cid not in decided)
+        else:
+            active = kb.conflicts
+        return cls(key, manual, by_claim, active)
+
+
+def _manual_conflict(kb: KnowledgeBase, conflict_id: str, data: dict[str, Any]
+                     ) -> conflicts_mod.Conflict | None:
+    """A conflict an editor added (``add_conflict`` data: type, explanation, sides, topic) as a
+    :class:`~kb.conflicts.Conflict` with ``source == "editor"``; None once fewer than two of
+    its sides still hold a claim of this knowledge base."""
+    sides = []
+    for i, side in enumerate(data.get("sides") or []):
+        claims = tuple(c for c in side.get("claims", []) if c in kb.claims)
+        if claims:
+            sides.append(conflicts_mod.Side(str(side.get("label") or f"Side {i + 1}"), claims))
+    if len(sides) < 2:
+        return None
+    first = kb.claims[sides[0].claims[0]]
+    scopes = [{c for cid in side.claims for c in kb.claims[cid].conditions} for side in sides]
+    shared = set.intersection(*scopes)
+    condition = sorted(shared)[0] if shared else (first.conditions[0] if first.conditions
+                                                  else "")
+    scope = kb.conditions.relation(scopes[0], scopes[1])
+    topic = data.get("topic") or (f"{first.intervention} · {first.kind.replace('_', ' ')} · "
+                                  f"{first.outcome}")
+    return conflicts_mod.Conflict(
+        conflict_id, str(data.get("type") or "opposite_direction"), topic, first.intervention,
+        first.kind, first.outcome, condition, scope, tuple(sides),
+        str(data.get("explanation") or ""), source="editor")

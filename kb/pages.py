@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import answer, evidence, glossary
+from . import answer, dashboard, evidence, glossary
 from .articles import REVIEW_STATUSES, STATUS_LABELS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
@@ -46,11 +46,12 @@ def home(kb: KnowledgeBase) -> dict[str, Any]:
                          "review_status": art.review_status,
                          "review_label": STATUS_LABELS[art.review_status],
                          "last_updated": art.last_updated, "statements": len(ids),
-                         "contested": sum(1 for c in ids if kb.conflicts_by_claim.get(c))})
+                         "contested": sum(1 for c in ids if kb.active_conflict_ids(c))})
+    active = len(kb.active_conflicts())
     return {"articles": articles,
             "counts": {"claims": len(kb.claims), "references": len(kb.references),
-                       "articles": len(kb.articles), "conflicts": len(kb.conflicts)},
-            "contested_count": len(kb.conflicts),
+                       "articles": len(kb.articles), "conflicts": active},
+            "contested_count": active,
             "example_searches": list(EXAMPLE_SEARCHES),
             "example_questions": list(EXAMPLE_QUESTIONS)}
 
@@ -76,9 +77,11 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
     """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
 
     Statements come in the article's order, each with its citations (by number), grade,
-    primary-source verdict (``flagged_verdict`` when not supported as worded or not stated)
-    and the ids of the conflicts it is in; ``conflicts`` holds those conflicts in full. The
-    patient view shows each claim's plain-language text and the glossary terms it uses.
+    primary-source verdict (``flagged_verdict`` when not supported as worded or not stated),
+    the ids of the active conflicts it is in and the editorial board's open flags;
+    ``conflicts`` holds those conflicts in full; ``board`` is the board's panel
+    (:func:`kb.dashboard.board_article`). The patient view shows each claim's plain-language
+    text and the glossary terms it uses.
     """
     if audience not in AUDIENCES:
         raise InvalidQuery(f"unknown audience {audience!r}; expected one of "
@@ -95,7 +98,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
 
     sections = [section(s, 2) for s in art.sections]
     conflict_ids = dict.fromkeys(cf for cid in art.claim_ids()
-                                 for cf in kb.conflicts_by_claim.get(cid, []))
+                                 for cf in kb.active_conflict_ids(cid))
     references = []
     for item in art.reference_list:
         ref = kb.references[item["ref"]]
@@ -129,8 +132,11 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
         "glossary": ([t.to_dict() for t in glossary.default().terms_in(texts)]
                      if audience == "patient" else []),
         "counts": {"statements": len(claims),
-                   "contested": sum(1 for c in claims if kb.conflicts_by_claim.get(c)),
-                   "conflicts": len(conflict_ids), "not_supported": flagged},
+                   "contested": sum(1 for c in claims if kb.active_conflict_ids(c)),
+                   "conflicts": len(conflict_ids), "not_supported": flagged,
+                   "flagged_by_board": len({st["id"] for st in _all_statements(
+                       bottom_line, sections) if st["editorial"]["contested_by_board"]})},
+        "board": dashboard.board_article(kb, article_id),
     }
 
 
@@ -147,17 +153,19 @@ def _all_statements(bottom_line: list[dict[str, Any]], sections: list[dict[str, 
 
 def claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     """One claim: its value and grade, its trace to the primary study, what contradicts it
-    and what is related to it."""
+    (active conflicts), what is related to it, and the editorial board's panel
+    (:func:`kb.dashboard.board_claim`)."""
     c = kb.claim(claim_id)
     return {
         "claim": claim_json(kb, claim_id),
         "conditions": [{"id": cid, "label": kb.conditions.label(cid)} for cid in c.conditions],
         "trace": trace(kb, claim_id),
         "contradicted_by": [conflict_view(kb, cf, keep=frozenset([claim_id]))
-                            for cf in kb.conflicts_by_claim.get(claim_id, [])],
+                            for cf in kb.active_conflict_ids(claim_id)],
         "related": related(kb, claim_id),
         "articles": [{"id": aid, "title": kb.articles[aid].title}
                      for aid in kb.articles_containing(claim_id)],
+        "board": dashboard.board_claim(kb, claim_id),
     }
 
 
@@ -208,5 +216,5 @@ def policy(kb: KnowledgeBase) -> dict[str, Any]:
         "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
         "review_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in REVIEW_STATUSES],
         "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
-        "counts": {"claims": len(kb.claims), "conflicts": len(kb.conflicts)},
+        "counts": {"claims": len(kb.claims), "conflicts": len(kb.active_conflicts())},
     }

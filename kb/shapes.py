@@ -53,8 +53,18 @@ def claim_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
         "citations": citation_json(kb, claim_id),
         "primary_verdict": primary,
         "evidence": grade.to_dict(),
-        "conflicts": list(kb.conflicts_by_claim.get(claim_id, [])),
+        "conflicts": kb.active_conflict_ids(claim_id),
+        "editorial": editorial_json(kb, claim_id),
     }
+
+
+def editorial_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
+    """What the editorial board says about a claim, as readers see it: its open flags
+    (reason, by, at) and whether any makes it contested by the board."""
+    state = kb.editorial
+    flags = [] if state is None else [{"reason": f["reason"], "by": f["by"], "at": f["at"]}
+                                      for f in state.open_flags(claim_id)]
+    return {"flags": flags, "contested_by_board": bool(flags)}
 
 
 def conflict_json(kb: KnowledgeBase, conflict_id: str) -> dict[str, Any]:

@@ -70,3 +70,44 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 @pytest.fixture
 def real_client(real_app: Flask) -> FlaskClient:
     return real_app.test_client()
+
+
+# -- editorial fixtures (issue 5) ----------------------------------------------------------
+PASSWORD = "correct horse battery"
+USERS = {"eve": "editor", "rita": "reviewer", "adam": "admin"}
+
+
+@pytest.fixture(scope="session")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A users.json with :data:`USERS`, all with :data:`PASSWORD` (hashed once per session)."""
+    from kb.accounts import Accounts
+
+    folder = tmp_path_factory.mktemp("accounts")
+    accounts = Accounts(folder)
+    for name, role in USERS.items():
+        accounts.add(name, role, PASSWORD)
+    return accounts.path
+
+
+@pytest.fixture
+def instance_dir(data_dir: Path) -> Path:
+    """The instance folder beside the private data copy (the default place)."""
+    return data_dir.parent / "instance"
+
+
+@pytest.fixture
+def editorial_app(data_dir: Path, index_dir: Path, instance_dir: Path,
+                  users_file: Path) -> Flask:
+    """The web app with editorial accounts (:data:`USERS`) and CSRF protection on."""
+    from web import create_app
+
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(users_file, instance_dir / "users.json")
+    return create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
+                       "KB_INDEX_DIR": str(index_dir), "KB_INSTANCE_DIR": str(instance_dir),
+                       "WTF_CSRF_ENABLED": True})
+
+
+@pytest.fixture
+def editorial_client(editorial_app: Flask) -> FlaskClient:
+    return editorial_app.test_client()

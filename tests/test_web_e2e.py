@@ -224,3 +224,99 @@ def test_keyboard_skip_link_and_no_javascript(browser: Any, server: str, shots: 
         assert body["claim"]["id"] == "seed-max-dose"
     finally:
         context.close()
+
+
+# -- the editorial workflow (issue 5) ----------------------------------------------------------
+EDITOR_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def editorial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Its own `kb serve` over its own data copy (its edits must not reach the tests above),
+    with an editor account made by `kb users add`."""
+    root = tmp_path_factory.mktemp("e2e-editorial")
+    data = root / "data"
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("_parts"))
+    env = {**os.environ, "KB_INDEX_DIR": str(root / "index")}
+    subprocess.run([sys.executable, "-m", "kb.cli", "--data-dir", str(data), "users", "add",
+                    "eve", "--role", "editor", "--password-stdin"],
+                   input=EDITOR_PASSWORD + "\n", text=True, check=True, env=env, cwd=root,
+                   capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kb.cli", "--data-dir", str(data), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/api/health", proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_editor_flags_and_approves_then_a_reader_sees_it(browser: Any, page: Page,
+                                                         editorial_server: str,
+                                                         shots: Path) -> None:
+    server = editorial_server
+    reason = "FINAL (2024) titrated to 6 mg, above this ceiling"
+    # The editor logs in (the session cookie is Secure, HttpOnly, SameSite=Lax; Chromium
+    # accepts a Secure cookie from http://127.0.0.1).
+    page.goto(f"{server}/claims/seed-max-dose")
+    page.get_by_role("link", name="Editor log in").click()
+    page.get_by_label("Name").fill("eve")
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/claims/seed-max-dose")
+    assert "Logged in as eve (editor)" in page.locator(".banner-info").inner_text()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "session")
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    # ... flags a claim ...
+    page.get_by_label("Reason (shown to readers wherever the claim appears)").fill(reason)
+    page.get_by_role("button", name="Flag", exact=True).click()
+    page.wait_for_url("**/claims/seed-max-dose#board")
+    assert reason in page.locator("h1 + .board-flag").inner_text()
+    page.screenshot(path=str(shots / "editorial-claim-flagged.png"), full_page=True)
+    # ... and approves the article.
+    page.goto(f"{server}/articles/ldn-chronic-pain")
+    assert page.locator(".banner-pending").is_visible()
+    page.get_by_label("Move the article to").select_option("approved")
+    page.get_by_label("Why", exact=True).fill("checked against the dossier")
+    page.get_by_role("button", name="Change review status").click()
+    page.wait_for_url("**/articles/ldn-chronic-pain#board")
+    assert page.locator(".banner-pending").count() == 0
+    page.screenshot(path=str(shots / "editorial-article-approved.png"), full_page=False)
+    page.goto(f"{server}/editorial")
+    assert page.locator("h1").inner_text() == "Editorial dashboard"
+    assert reason in page.locator("#queue-flags + ul").inner_text()
+    page.screenshot(path=str(shots / "editorial-dashboard.png"), full_page=True)
+
+    # A reader (a new browser, not logged in) sees the flag and no pending-review banner.
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    reader = context.new_page()
+    try:
+        reader.goto(f"{server}/articles/ldn-chronic-pain")
+        assert reader.locator(".banner-pending").count() == 0
+        assert reader.locator(".stepper [aria-current='step']").inner_text().strip() \
+            .startswith("Approved")
+        notice = reader.locator("#claim-seed-max-dose .board-flag")
+        assert notice.is_visible()
+        assert notice.inner_text() == f"Contested — flagged by the editorial board: {reason}"
+        assert reader.locator("text=Editor log in").is_visible()
+        assert reader.locator("form[action^='/editorial/']").count() == 0
+        reader.locator("#claim-seed-max-dose").scroll_into_view_if_needed()
+        reader.screenshot(path=str(shots / "editorial-reader-article.png"), full_page=False)
+        reader.goto(f"{server}/search?q=ceiling+dose")
+        assert reason in reader.locator(".hit.board-flagged .board-flag").first.inner_text()
+        reader.goto(f"{server}/claims/seed-max-dose/history")
+        assert reader.locator(".event").count() == 1
+        assert "flagged as contested" in reader.locator(".event").inner_text()
+    finally:
+        context.close()

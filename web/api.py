@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from . import documents
+from .auth import require_role
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -74,6 +75,25 @@ def policy() -> Response:
 def glossary() -> Response:
     """Every glossary term."""
     return jsonify(documents.glossary_terms())
+
+
+@bp.get("/claims/<claim_id>/history")
+def claim_history(claim_id: str) -> Response:
+    """The editorial history of a claim."""
+    return jsonify(documents.claim_history(claim_id))
+
+
+@bp.get("/articles/<article_id>/history")
+def article_history(article_id: str) -> Response:
+    """The editorial history of an article and its claims."""
+    return jsonify(documents.article_history(article_id))
+
+
+@bp.get("/editorial")
+@require_role("reviewer")
+def dashboard() -> Response:
+    """The editorial dashboard (reviewers and above)."""
+    return jsonify(documents.editorial_dashboard())
 
 
 @bp.get("/health")

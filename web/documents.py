@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 
-from kb import answer, contested, glossary, integrity, matrix, pages
+from kb import answer, contested, dashboard, glossary, integrity, matrix, pages
 
 from . import current_kb, params
 
@@ -75,3 +75,15 @@ def health() -> dict[str, Any]:
 
 def matrix_scopes() -> dict[str, Any]:
     return matrix.scopes(current_kb())
+
+
+def editorial_dashboard() -> dict[str, Any]:
+    return dashboard.dashboard(current_kb())
+
+
+def claim_history(claim_id: str) -> dict[str, Any]:
+    return dashboard.history(current_kb(), "claims", claim_id)
+
+
+def article_history(article_id: str) -> dict[str, Any]:
+    return dashboard.history(current_kb(), "articles", article_id)

@@ -1,21 +1,34 @@
 """Errors, mapped once: a JSON body under /api/, an error page everywhere else.
 
 :class:`kb.errors.NotFound` is a 404; :class:`~kb.errors.InvalidQuery` and
-:class:`~kb.errors.InvalidData` are a 400. HTTP errors (an unknown route, a wrong method) keep
-their status. Anything unexpected is logged and answered with a plain 500, never a traceback.
+:class:`~kb.errors.InvalidData` are a 400; of the editorial errors, :class:`~kb.editorial.Forbidden`
+is a 403, :class:`~kb.editorial.StaleEdit` a 409 that also carries the target's current state
+(``{"error": {...}, "current": {...}}``), :class:`~kb.editorial.EditorialBusy` a 503 and
+:class:`~kb.accounts.UserExists` a 409; :class:`~kb.errors.IndexBusy` (the search index is
+still being built by another process) a 503. Not being logged in is a 401 under /api/ and a redirect
+to the login page elsewhere (see :mod:`web.auth`); a missing or wrong CSRF token is a 400.
+HTTP errors (an unknown route, a wrong method) keep their status. Anything unexpected is logged
+and answered with a plain 500, never a traceback.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import InvalidData, InvalidQuery, KBError, NotFound
+from kb.accounts import UserExists
+from kb.editorial import EditorialBusy, Forbidden, StaleEdit
+from kb.errors import IndexBusy, InvalidData, InvalidQuery, KBError, NotFound
 
-STATUS: tuple[tuple[type[KBError], int], ...] = ((NotFound, 404), (InvalidQuery, 400),
-                                                 (InvalidData, 400))
-TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
-          500: "Something went wrong"}
+STATUS: tuple[tuple[type[KBError], int], ...] = (
+    (NotFound, 404), (InvalidQuery, 400), (InvalidData, 400), (Forbidden, 403),
+    (StaleEdit, 409), (UserExists, 409), (EditorialBusy, 503), (IndexBusy, 503))
+TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 409: "Changed meanwhile", 429: "Too many attempts",
+          500: "Something went wrong", 503: "Busy, try again"}
 
 
 def status_for(exc: KBError) -> int:
@@ -26,20 +39,38 @@ def status_for(exc: KBError) -> int:
     return 400
 
 
-def respond(status: int, message: str) -> tuple[Response | str, int]:
-    """The error as JSON under /api/, else as the error page."""
-    if request.path == "/api" or request.path.startswith("/api/"):
-        return jsonify({"error": {"status": status, "message": message}}), status
+def is_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def respond(status: int, message: str, *, current: dict[str, Any] | None = None
+            ) -> tuple[Response | str, int]:
+    """The error as JSON under /api/, else as the error page (``current``: the target's state
+    after a stale edit, shown so the user can see what changed)."""
+    if is_api():
+        body: dict[str, Any] = {"error": {"status": status, "message": message}}
+        if current is not None:
+            body["current"] = current
+        return jsonify(body), status
     return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
-                           message=message), status
+                           message=message, current=current), status
 
 
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
     @app.errorhandler(KBError)
-    def kb_error(exc: KBError) -> tuple[Response | str, int]:
-        return respond(status_for(exc), str(exc))
+    def kb_error(exc: KBError) -> Any:
+        current = exc.state if isinstance(exc, StaleEdit) else None
+        response = app.make_response(respond(status_for(exc), str(exc), current=current))
+        if isinstance(exc, (EditorialBusy, IndexBusy)):
+            response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return respond(400, f"{exc.description} Reload the page (or fetch /api/csrf) and "
+                            "send the form again.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
+from kb.contested import TYPE_LABELS
+
 # Search highlights may mark matches with <b>, <strong>, <em> or <mark> tags (with a class).
 # Everything is escaped first; only those tags are then turned back into <mark>.
 _MATCH_TAG = re.compile(r"&lt;(/?)(?:b|strong|em|mark)(?: class=&#34;[\w\s-]*&#34;)?&gt;")
@@ -33,6 +35,22 @@ def long_date(value: str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def when(value: str | None) -> str:
+    """An ISO timestamp as ``14 January 2026, 09:30 UTC`` (unchanged if it is not one)."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except ValueError:
+        return value
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+def conflict_type_options() -> list[dict[str, str]]:
+    """The conflict types, for the add-a-conflict form."""
+    return [{"value": k, "label": v} for k, v in TYPE_LABELS.items()]
+
+
 def slug(value: Any) -> str:
     """A CSS-class-friendly form: ``Very low`` -> ``very-low``."""
     return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")
@@ -53,5 +71,7 @@ def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.add_template_filter(highlight)
     app.add_template_filter(long_date)
+    app.add_template_filter(when)
+    app.add_template_global(conflict_type_options)
     app.add_template_filter(slug)
     app.add_template_global(url_with)

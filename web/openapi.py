@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from kb.articles import REVIEW_STATUSES
 from kb.contested import TYPE_LABELS
+from kb.dashboard import ROUTES
+from kb.editorial import VERDICTS
 from kb.evidence import GRADE_ORDER
 
 
@@ -42,14 +45,22 @@ SCHEMAS: dict[str, Any] = {
                    "direction": {"enum": ["benefit", "no-benefit", "mixed", "neutral"]},
                    "citations": _array(_ref("Citation")),
                    "primary_verdict": {"type": ["object", "null"]},
-                   "evidence": _ref("Evidence"), "conflicts": _array(STR)}),
+                   "evidence": _ref("Evidence"), "conflicts": _array(STR),
+                   "editorial": _ref("ClaimEditorial")}),
+    "ClaimEditorial": _obj({"flags": _array(_obj({"reason": STR, "by": STR, "at": STR})),
+                            "contested_by_board": BOOL}),
+    "Decision": {"oneOf": [{"type": "null"}, _obj({
+        "decision": {"enum": ["dismissed", "resolved"]}, "by": STR, "at": STR,
+        "reason": STR})]},
     "Conflict": _obj({"id": STR, "type": {"enum": list(TYPE_LABELS)}, "topic": STR,
                       "intervention": STR, "kind": STR, "outcome": STR, "condition": STR,
                       "condition_label": STR, "scope": STR, "explanation": STR,
                       "sides": _array(_obj({"label": STR, "claims": _array(_obj(
                           {"id": STR, "text": STR, "grade": STR, "sources": _array(STR)}))},
                           {"total": INT, "more": INT}))},
-                     {"sides_total": INT, "sides_more": INT}),
+                     {"sides_total": INT, "sides_more": INT,
+                      "source": {"enum": ["computed", "editor"]},
+                      "editorial": _obj({"version": INT, "decision": _ref("Decision")})}),
     "RefSummary": _obj({"id": STR, "label": STR, "title": STR, "design": STR, "role": STR,
                         "doi": NULL_STR, "pmid": NULL_STR, "url": NULL_STR}),
     "Statement": {"allOf": [_ref("Claim"), _obj({
@@ -73,14 +84,90 @@ SCHEMAS: dict[str, Any] = {
         "conflicts": _array(_ref("Conflict")),
         "glossary": _array(_obj({"id": STR, "term": STR, "definition": STR})),
         "counts": _obj({"statements": INT, "contested": INT, "conflicts": INT,
-                        "not_supported": INT})}),
+                        "not_supported": INT, "flagged_by_board": INT}),
+        "board": _obj({"version": INT, "comments": _array(_ref("Comment")),
+                       "moves": _array(_ref("StatusMove")), "history_count": INT})}),
+    "Comment": _obj({"by": STR, "at": STR, "text": STR}),
+    "StatusMove": _obj({"status": {"enum": list(REVIEW_STATUSES)}, "label": STR,
+                        "direction": {"enum": ["back", "forward"]}}),
     "ClaimPage": _obj({
         "claim": _ref("Claim"), "conditions": _array(_obj({"id": STR, "label": STR})),
         "trace": _obj({"claim": STR, "origin": STR, "steps": _array(ANY_OBJ),
                        "primary": {"type": ["object", "null"]}}),
         "contradicted_by": _array(_ref("Conflict")),
         "related": _array(_obj({"id": STR, "text": STR, "grade": STR, "why": _array(STR)})),
-        "articles": _array(_obj({"id": STR, "title": STR}))}),
+        "articles": _array(_obj({"id": STR, "title": STR})),
+        "board": _obj({
+            "version": INT, "open_flags": INT, "history_count": INT,
+            "flags": _array(_obj({"id": STR, "status": {"enum": ["open", "resolved",
+                                                                 "dismissed"]},
+                                  "reason": STR, "by": STR, "at": STR})),
+            "comments": _array(_ref("Comment")),
+            "proposals": _array(_obj({"by": STR, "at": STR, "verdict": STR,
+                                      "verdict_label": STR, "reason": STR})),
+            "verdict": {"type": ["object", "null"]},
+            "dismissed_conflicts": _array(_ref("SetAside")),
+            "verdicts": _array(_obj({"value": STR, "label": STR}))})}),
+    "SetAside": _obj({"id": STR, "type": STR, "topic": STR, "explanation": STR,
+                      "source": STR, "version": INT, "decision": _ref("Decision")}),
+    "HistoryEvent": _obj({
+        "id": STR, "at": STR, "actor": STR, "role": NULL_STR, "action": STR,
+        "action_label": STR, "target": STR,
+        "target_kind": {"enum": ["claim", "article", "conflict"]}, "target_id": STR,
+        "target_label": STR, "reason": STR, "change": STR, "before": ANY_OBJ,
+        "after": ANY_OBJ}, {"base_version": NULL_INT}),
+    "History": _obj({"target": _obj({"kind": {"enum": ["claim", "article"]}, "id": STR,
+                                     "label": STR, "version": INT}),
+                     "total": INT, "events": _array(_ref("HistoryEvent"))}),
+    "Dashboard": _obj({
+        "queue": _obj({
+            "flags": _array(_obj({"claim": _obj({"id": STR, "text": STR}),
+                                  "flag": _obj({"id": STR, "reason": STR, "by": STR,
+                                                "at": STR}), "version": INT})),
+            "conflicts": _array(_obj({"id": STR, "type": STR, "type_label": STR,
+                                      "topic": STR, "explanation": STR, "source": STR,
+                                      "claims": INT, "version": INT,
+                                      "decision": _ref("Decision")})),
+            "conflicts_total": INT}),
+        "set_aside": _array(_ref("SetAside")),
+        "articles": _array(_obj({"status": STR, "label": STR, "articles": _array(_obj(
+            {"id": STR, "title": STR, "last_updated": STR, "version": INT,
+             "moves": _array(_ref("StatusMove"))}))})),
+        "activity": _array(_ref("HistoryEvent")), "problems": _array(STR),
+        "counts": _obj({"events": INT, "open_flags": INT, "active_conflicts": INT,
+                        "set_aside": INT}),
+        "conflict_types": _array(_obj({"value": STR, "label": STR}))}),
+    "User": _obj({"name": STR, "role": {"enum": ["reviewer", "editor", "admin"]}}),
+    "Csrf": _obj({"csrf_token": STR, "user": {"oneOf": [{"type": "null"}, _ref("User")]}}),
+    "Login": _obj({"user": _ref("User"), "csrf_token": STR}),
+    "Logout": _obj({"user": {"type": "null"}}),
+    "Edit": {"type": "object", "required": ["base_version"], "properties": {
+        "base_version": {"type": "integer", "minimum": 0,
+                         "description": "the target's version the edit was based on "
+                                        "(board.version or conflict editorial.version)"},
+        "reason": {**STR, "description": "why (a flag needs one; shown in the history)"},
+        "text": {**STR, "description": "comment: the comment"},
+        "verdict": {"enum": list(VERDICTS), "description": "propose-verdict, set-verdict"},
+        "note": {**STR, "description": "set-verdict: the note shown with the verdict"},
+        "status": {"enum": list(REVIEW_STATUSES),
+                   "description": "set-status: one step back or forward"},
+        "flag": {**STR, "description": "resolve-flag, dismiss-flag: the flag's id"}}},
+    "NewConflict": {"type": "object", "required": ["type", "explanation", "sides"],
+                    "properties": {
+                        "type": {"enum": list(TYPE_LABELS)}, "explanation": STR,
+                        "topic": STR, "reason": STR,
+                        "sides": {"type": "array", "minItems": 2, "maxItems": 6,
+                                  "items": _obj({"claims": _array(STR)}, {"label": STR})}}},
+    "EditResult": _obj({"event": _obj({"id": STR, "at": STR, "actor": STR, "role": STR,
+                                       "action": STR, "target": STR, "reason": STR,
+                                       "base_version": INT, "before": ANY_OBJ,
+                                       "after": ANY_OBJ}),
+                        "current": _ref("TargetState")}),
+    "TargetState": _obj({"target": STR, "version": INT},
+                        {"review_status": STR, "flags": _array(ANY_OBJ),
+                         "verdict": NULL_STR, "decision": {"type": ["object", "null"]}}),
+    "StaleEdit": _obj({"error": _obj({"status": {"const": 409}, "message": STR}),
+                       "current": _ref("TargetState")}),
     "ReferencePage": _obj({
         "reference": {"allOf": [_ref("RefSummary"), _obj(
             {"citation": STR, "year": NULL_INT, "n": NULL_INT, "pmcid": NULL_STR,
@@ -152,11 +239,51 @@ def _op(op_id: str, summary: str, schema: str, params: list[dict[str, Any]] | No
         errors: tuple[int, ...] = (400,)) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": summary, "content": {
         "application/json": {"schema": _ref(schema)}}}}
-    for status in errors:
-        responses[str(status)] = {"description": {400: "Bad input", 404: "Unknown id"}[status],
-                                  "content": {"application/json": {"schema": _ref("Error")}}}
+    responses.update(_errors(errors))
     return {"get": {"operationId": op_id, "summary": summary, "parameters": params or [],
                     "responses": responses}}
+
+
+ERRORS = {400: "Bad input (or a missing or wrong CSRF token)", 401: "Not logged in",
+          403: "The role does not allow it", 404: "Unknown id",
+          409: "Changed since base_version: the current state is returned",
+          429: "Too many failed logins (see Retry-After)",
+          503: "The editorial journal is busy (see Retry-After)"}
+
+
+def _errors(statuses: tuple[int, ...]) -> dict[str, Any]:
+    return {str(status): {"description": ERRORS[status], "content": {"application/json": {
+        "schema": _ref("StaleEdit" if status == 409 else "Error")}}} for status in statuses}
+
+
+WRITE_ERRORS = (400, 401, 403, 404, 409, 503)
+
+
+def _post(op_id: str, summary: str, body: str | None, schema: str,
+          params: list[dict[str, Any]] | None = None, *, status: int = 201,
+          errors: tuple[int, ...] = WRITE_ERRORS, description: str = "") -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": op_id, "summary": summary, "parameters": params or [],
+        "security": [{"session": [], "csrf": []}],
+        "responses": {str(status): {"description": summary, "content": {
+            "application/json": {"schema": _ref(schema)}}}, **_errors(errors)}}
+    if description:
+        op["description"] = description
+    if body:
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": _ref(body)}}}
+    return {"post": op}
+
+
+def _action(kind: str, id_name: str) -> dict[str, Any]:
+    routes = list(ROUTES[kind])
+    return _post(f"editorial_{kind}", f"An editorial action on one of the {kind}: "
+                 + ", ".join(routes), "Edit", "EditResult",
+                 [_param(id_name, f"{kind[:-1]} id", where="path"),
+                  _param("action", "the action", where="path", schema={"enum": routes})],
+                 description="Reviewers may flag, comment and propose a verdict; editors may "
+                             "also set verdicts and statuses, resolve or dismiss flags, and "
+                             "dismiss, resolve or restore conflicts.")
 
 
 PAGE = _param("page", "1-based result page", schema={"type": "integer", "minimum": 1})
@@ -169,7 +296,10 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Evidence-aware knowledge base API", "version": "1.0.0",
                  "description": "Every page of the site has a JSON twin here that returns the "
-                                "same data. Errors are {\"error\": {\"status\", \"message\"}}."},
+                                "same data. Errors are {\"error\": {\"status\", \"message\"}}. "
+                                "Editorial writes need a login (session cookie) and the CSRF "
+                                "token as the X-CSRFToken header; each carries base_version, "
+                                "and a stale one is a 409 with the current state."},
         "servers": [{"url": "/"}],
         "paths": {
             "/api/": _op("home", "Front-page data", "Home", errors=()),
@@ -206,6 +336,28 @@ def openapi_document() -> dict[str, Any]:
             "/api/policy": _op("policy", "Grading and conflict rules", "Policy", errors=()),
             "/api/glossary": _op("glossary", "Plain-language glossary", "Glossary", errors=()),
             "/api/health": _op("health", "Liveness check", "Health", errors=()),
+            "/api/claims/{claim_id}/history": _op(
+                "claim_history", "Editorial history of a claim and its conflicts", "History",
+                [_param("claim_id", "claim id", where="path")], errors=(404,)),
+            "/api/articles/{article_id}/history": _op(
+                "article_history", "Editorial history of an article, its claims and their "
+                "conflicts", "History", [_param("article_id", "article id", where="path")],
+                errors=(404,)),
+            "/api/editorial": _op("dashboard", "The editorial dashboard (reviewers and above)",
+                                  "Dashboard", errors=(401, 403)),
+            "/api/csrf": _op("csrf", "A CSRF token for this session (send it as X-CSRFToken) "
+                             "and who is logged in", "Csrf", errors=()),
+            "/api/login": _post("login", "Log in; the session cookie carries the login",
+                                "Credentials", "Login", status=200, errors=(400, 401, 429)),
+            "/api/logout": _post("logout", "Log out", None, "Logout", status=200,
+                                 errors=(400,)),
+            "/api/editorial/claims/{claim_id}/{action}": _action("claims", "claim_id"),
+            "/api/editorial/articles/{article_id}/{action}": _action("articles", "article_id"),
+            "/api/editorial/conflicts/{conflict_id}/{action}": _action("conflicts",
+                                                                       "conflict_id"),
+            "/api/editorial/conflicts": _post(
+                "add_conflict", "Add a conflict by hand (editors)", "NewConflict",
+                "EditResult"),
             "/api/openapi.json": {"get": {"operationId": "openapi",
                                           "summary": "This document",
                                           "responses": {"200": {
@@ -213,5 +365,10 @@ def openapi_document() -> dict[str, Any]:
                                               "content": {"application/json": {
                                                   "schema": {"type": "object"}}}}}}},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, "Credentials": _obj(
+            {"name": STR, "password": STR})}, "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "the session cookie set by /api/login"},
+            "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                     "description": "the token from /api/csrf (or /api/login)"}}},
     }

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from . import documents, params
+from .auth import require_role
 
 bp = Blueprint("pages", __name__)
 
@@ -84,3 +85,22 @@ def policy() -> str:
 def glossary() -> str:
     """Plain-language glossary."""
     return render("glossary.html", documents.glossary_terms())
+
+
+@bp.get("/claims/<claim_id>/history")
+def claim_history(claim_id: str) -> str:
+    """Who changed what about a claim, when and why."""
+    return render("history.html", documents.claim_history(claim_id))
+
+
+@bp.get("/articles/<article_id>/history")
+def article_history(article_id: str) -> str:
+    """Who changed what about an article and its claims, when and why."""
+    return render("history.html", documents.article_history(article_id))
+
+
+@bp.get("/editorial")
+@require_role("reviewer")
+def dashboard() -> str:
+    """The editorial dashboard: the board's queue, articles by status, recent activity."""
+    return render("editorial.html", documents.editorial_dashboard())

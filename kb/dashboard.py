@@ -1,0 +1,398 @@
+"""The editorial board's desk: its work queue, the history of each claim and article, the
+board's panel on a claim or article page, and the fields each editorial action takes.
+
+Everything here reads :attr:`KnowledgeBase.editorial <kb.knowledgebase.KnowledgeBase.editorial>`
+(the replayed journal, see :mod:`kb.editorial`) and returns plain dicts, like :mod:`kb.pages`;
+the writing functions (:func:`submit`, :func:`add_conflict`) turn submitted fields into one
+:meth:`Editor.record <kb.editorial.Editor.record>` call, which checks the role, the target and
+the version the edit was based on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .contested import TYPE_LABELS, conflict_editorial
+from .errors import InvalidQuery, NotFound
+from .trace import VERDICT_LABELS
+
+if TYPE_CHECKING:
+    from .editorial import Editor, EditorialState
+    from .knowledgebase import KnowledgeBase
+
+QUEUE_LIMIT = 50     # conflicts listed in the dashboard queue (the total is given too)
+ACTIVITY_LIMIT = 20  # recent events on the dashboard
+MAX_SIDES = 6
+
+# Route names of the editorial actions, per kind of target: /editorial/<kind>/<id>/<route>.
+ROUTES: dict[str, dict[str, str]] = {
+    "claims": {"flag": "flag", "comment": "comment", "propose-verdict": "propose_verdict",
+               "set-verdict": "set_verdict", "resolve-flag": "resolve_flag",
+               "dismiss-flag": "dismiss_flag"},
+    "articles": {"set-status": "set_status", "comment": "comment"},
+    "conflicts": {"dismiss": "dismiss_conflict", "resolve": "resolve_conflict",
+                  "restore": "restore_conflict", "comment": "comment"},
+}
+KINDS = {"claims": "claim", "articles": "article", "conflicts": "conflict"}
+# The fields of ``after`` each action takes (``reason`` and ``base_version`` go to every one).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "comment": ("text",), "flag": (), "propose_verdict": ("verdict",),
+    "set_verdict": ("verdict", "note"), "resolve_flag": ("flag",), "dismiss_flag": ("flag",),
+    "set_status": ("status",), "dismiss_conflict": (), "resolve_conflict": (),
+    "restore_conflict": (),
+}
+ACTION_LABELS = {
+    "comment": "commented", "flag": "flagged as contested",
+    "propose_verdict": "proposed a verdict", "set_verdict": "set the verdict",
+    "resolve_flag": "resolved a flag", "dismiss_flag": "dismissed a flag",
+    "set_status": "changed the review status", "dismiss_conflict": "dismissed a conflict",
+    "resolve_conflict": "resolved a conflict", "restore_conflict": "restored a conflict",
+    "add_conflict": "added a conflict",
+}
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+# -- writing -------------------------------------------------------------------------------
+def base_version(value: Any) -> int:
+    """The version an edit was based on, from a form field or JSON (an :class:`InvalidQuery`
+    when it is missing or not a whole number ≥ 0)."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidQuery("base_version is required: the version of the target the edit "
+                           "was based on")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidQuery(f"base_version must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise InvalidQuery("base_version must not be negative")
+    return number
+
+
+def _text(fields: Mapping[str, Any], name: str) -> str:
+    value = fields.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidQuery(f"{name} must be text")
+    return value.strip()
+
+
+def submit(editor: Editor, actor: str, role: str, kind: str, target_id: str, route: str,
+           fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Record the action ``route`` (see :data:`ROUTES`) on ``kind`` (``claims``, ``articles``
+    or ``conflicts``) ``target_id`` from submitted ``fields`` (``base_version``, ``reason``
+    and the action's :data:`FIELDS`); return ``{"event", "current"}``.
+
+    An unknown kind or route is a :class:`NotFound`; a missing ``base_version`` or an article
+    status that skips a step is an :class:`InvalidQuery`; :meth:`Editor.record` raises the
+    rest (``Forbidden``, ``StaleEdit``, ``EditorialBusy``, unknown ids, bad values).
+    """
+    if kind not in ROUTES or route not in ROUTES[kind]:
+        raise NotFound(f"{kind}/{route}")
+    action = ROUTES[kind][route]
+    target = f"{KINDS[kind]}:{target_id}"
+    version = base_version(fields.get("base_version"))
+    after = {name: _text(fields, name) for name in FIELDS[action]}
+    if action == "set_status":
+        _check_step(editor.kb, target_id, after["status"])
+    if action == "set_verdict" and not after["note"]:
+        del after["note"]
+    event = editor.record(actor, role, action, target, reason=_text(fields, "reason"),
+                          after=after, base_version=version)
+    return {"event": event, "current": editor.target_state(target)}
+
+
+def _check_step(kb: KnowledgeBase, article_id: str, status: str) -> None:
+    """An article moves one step at a time: Submitted ⇄ Under review ⇄ Approved."""
+    current = kb.article(article_id).review_status
+    if status not in REVIEW_STATUSES:
+        raise InvalidQuery(f"status must be one of {', '.join(REVIEW_STATUSES)}")
+    if status == current:
+        raise InvalidQuery(f"the article is already {STATUS_LABELS[status]}")
+    if abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
+        raise InvalidQuery(f"an article moves one step at a time: from "
+                           f"{STATUS_LABELS[current]} it can go to "
+                           + " or ".join(m["label"] for m in status_moves(current)))
+
+
+def status_moves(status: str) -> list[dict[str, str]]:
+    """The review statuses an article at ``status`` can move to, one step back or forward."""
+    here = REVIEW_STATUSES.index(status)
+    return [{"status": REVIEW_STATUSES[i], "label": STATUS_LABELS[REVIEW_STATUSES[i]],
+             "direction": "back" if i < here else "forward"}
+            for i in (here - 1, here + 1) if 0 <= i < len(REVIEW_STATUSES)]
+
+
+def split_ids(value: str | Sequence[str]) -> list[str]:
+    """Claim ids from a list, or from text separated by commas, semicolons or spaces."""
+    items = _SPLIT.split(value) if isinstance(value, str) else list(value)
+    if not all(isinstance(i, str) for i in items):
+        raise InvalidQuery("claim ids must be text")
+    return list(dict.fromkeys(i.strip() for i in items if i.strip()))
+
+
+def add_conflict(editor: Editor, actor: str, role: str, *, type: str,  # noqa: A002 - its name
+                 explanation: str, sides: Sequence[Mapping[str, Any]], topic: str = "",
+                 reason: str = "") -> dict[str, Any]:
+    """Add a conflict by hand: ``sides`` are ``{"label", "claims"}`` (ids as a list or as
+    comma-separated text); it is highlighted like a computed conflict, with
+    ``source == "editor"``. Its id is ``cf-ed-`` + a hash of its type and sides (in any order),
+    so adding the same conflict twice is a :class:`~kb.editorial.StaleEdit`. Returns ``{"event", "current"}``.
+    """
+    if type not in TYPE_LABELS:
+        raise InvalidQuery(f"unknown conflict type {type!r}; expected one of "
+                           + ", ".join(TYPE_LABELS))
+    explanation = (explanation or "").strip()
+    if not explanation:
+        raise InvalidQuery("a conflict needs an explanation")
+    if not isinstance(sides, Sequence) or isinstance(sides, str):
+        raise InvalidQuery("sides must be a list of {label, claims}")
+    clean: list[dict[str, Any]] = []
+    for i, side in enumerate(sides):
+        if not isinstance(side, Mapping):
+            raise InvalidQuery("each side is {label, claims}")
+        claims = split_ids(side.get("claims") or [])
+        label = str(side.get("label") or "").strip() or f"Side {chr(ord('A') + i)}"
+        if claims:
+            clean.append({"label": label, "claims": claims})
+    if not 2 <= len(clean) <= MAX_SIDES:
+        raise InvalidQuery(f"a conflict needs 2 to {MAX_SIDES} sides, each with claims")
+    seen: set[str] = set()
+    for side in clean:
+        if seen & set(side["claims"]):
+            raise InvalidQuery("a claim can be on one side of a conflict only")
+        seen |= set(side["claims"])
+    # The same claims on the same sides, in any order, are the same conflict.
+    signature = "|".join([type] + sorted(",".join(sorted(s["claims"])) for s in clean))
+    conflict_id = "cf-ed-" + hashlib.sha1(signature.encode()).hexdigest()[:10]
+    after = {"type": type, "explanation": explanation, "sides": clean}
+    if topic.strip():
+        after["topic"] = topic.strip()
+    target = f"conflict:{conflict_id}"
+    event = editor.record(actor, role, "add_conflict", target, reason=reason.strip(),
+                          after=after, base_version=0)
+    return {"event": event, "current": editor.target_state(target)}
+
+
+# -- reading -------------------------------------------------------------------------------
+def _version(state: EditorialState | None, target: str) -> int:
+    return 0 if state is None else state.versions.get(target, 0)
+
+
+def _target_label(kb: KnowledgeBase, target: str) -> str:
+    kind, _, tid = target.partition(":")
+    if kind == "claim":
+        return kb.claims[tid].text if tid in kb.claims else tid
+    if kind == "article":
+        return kb.articles[tid].title if tid in kb.articles else tid
+    if kind == "conflict":
+        try:
+            conflict = kb.conflict(tid)
+        except NotFound:
+            return tid
+        return f"{conflict.topic}: {conflict.explanation}"
+    return target
+
+
+def _verdict_label(verdict: Any) -> str:
+    return VERDICT_LABELS.get(verdict, str(verdict)) if verdict else "none"
+
+
+def _change(state: EditorialState, event: dict[str, Any]) -> str:
+    """One line saying what the event changed, before → after where there is a before."""
+    action = event["action"]
+    before, after = event.get("before") or {}, event.get("after") or {}
+    tid = event["target"].partition(":")[2]
+    if action == "comment":
+        return str(after.get("text", ""))
+    if action == "flag":
+        return "flagged as contested"
+    if action in ("resolve_flag", "dismiss_flag"):
+        flag = next((f for f in list(state.flags.get(tid, [])) if f["id"] == after.get("flag")),
+                    None)
+        what = f"the flag “{flag['reason']}”" if flag else "a flag"
+        return f"{what}: open → {'resolved' if action == 'resolve_flag' else 'dismissed'}"
+    if action == "propose_verdict":
+        return f"proposed verdict: {_verdict_label(after.get('verdict'))}"
+    if action == "set_verdict":
+        note = f" ({after['note']})" if after.get("note") else ""
+        return (f"verdict: {_verdict_label(before.get('verdict'))} → "
+                f"{_verdict_label(after.get('verdict'))}{note}")
+    if action == "set_status":
+        return (f"review status: {STATUS_LABELS.get(before.get('status'), before.get('status'))}"
+                f" → {STATUS_LABELS.get(after.get('status'), after.get('status'))}")
+    if action in ("dismiss_conflict", "resolve_conflict", "restore_conflict"):
+        old = (before.get("decision") or {}).get("decision") or "active"
+        new = {"dismiss_conflict": "dismissed", "resolve_conflict": "resolved",
+               "restore_conflict": "active"}[action]
+        return f"conflict: {old} → {new}"
+    if action == "add_conflict":
+        sides = " vs ".join(f"{s.get('label')} ({len(s.get('claims', []))})"
+                            for s in after.get("sides", []))
+        return f"added a {TYPE_LABELS.get(after.get('type'), after.get('type'))} conflict: " \
+               f"{sides}. {after.get('explanation', '')}".strip()
+    return action
+
+
+def describe(kb: KnowledgeBase, event: dict[str, Any]) -> dict[str, Any]:
+    """A history entry: who did what to which target, when, why, and the before and after."""
+    state = kb.editorial
+    assert state is not None
+    kind, _, tid = event["target"].partition(":")
+    return {"id": event["id"], "at": event["at"], "actor": event["actor"],
+            "role": event.get("role"), "action": event["action"],
+            "action_label": ACTION_LABELS.get(event["action"], event["action"]),
+            "target": event["target"], "target_kind": kind, "target_id": tid,
+            "target_label": _target_label(kb, event["target"]),
+            "reason": event.get("reason", ""), "change": _change(state, event),
+            "before": event.get("before") or {}, "after": event.get("after") or {},
+            "base_version": event.get("base_version")}
+
+
+def _events(kb: KnowledgeBase, targets: set[str]) -> list[dict[str, Any]]:
+    state = kb.editorial
+    if state is None:
+        return []
+    return [describe(kb, e) for e in reversed(list(state.events)) if e["target"] in targets]
+
+
+def _claim_targets(kb: KnowledgeBase, claim_ids: Sequence[str]) -> set[str]:
+    targets = {f"claim:{c}" for c in claim_ids}
+    targets |= {f"conflict:{cf}" for c in claim_ids for cf in kb.conflict_ids_of(c)}
+    return targets
+
+
+def history(kb: KnowledgeBase, kind: str, target_id: str) -> dict[str, Any]:
+    """Every editorial event about a claim (with the conflicts it is in, dismissed ones too)
+    or an article (with its claims and their conflicts), newest first.
+
+    ``kind`` is ``claims`` or ``articles``; an unknown id is a :class:`NotFound`.
+    """
+    if kind == "claims":
+        claim = kb.claim(target_id)
+        targets = _claim_targets(kb, [claim.id])
+        label = claim.text
+    elif kind == "articles":
+        art = kb.article(target_id)
+        targets = {f"article:{art.id}"} | _claim_targets(kb, art.claim_ids())
+        label = art.title
+    else:
+        raise NotFound(f"{kind}/{target_id}")
+    target = f"{KINDS[kind]}:{target_id}"
+    events = _events(kb, targets)
+    return {"target": {"kind": KINDS[kind], "id": target_id, "label": label,
+                       "version": _version(kb.editorial, target)},
+            "total": len(events), "events": events}
+
+
+def _comments(state: EditorialState | None, target: str) -> list[dict[str, Any]]:
+    if state is None:
+        return []
+    return [{"by": c["by"], "at": c["at"], "text": c["text"]}
+            for c in list(state.comments.get(target, []))]
+
+
+def _dismissed(kb: KnowledgeBase, conflict_ids: Sequence[str]) -> list[dict[str, Any]]:
+    state = kb.editorial
+    if state is None:
+        return []
+    out = []
+    for cf in dict.fromkeys(conflict_ids):
+        if state.is_dismissed(cf):
+            conflict = kb.conflict(cf)
+            out.append({"id": cf, "type": conflict.type, "topic": conflict.topic,
+                        "explanation": conflict.explanation, "source": conflict.source,
+                        **conflict_editorial(kb, cf)})
+    return out
+
+
+def board_claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
+    """The board's panel on a claim page: the version an edit must be based on, every flag
+    (open, resolved or dismissed), comments, proposed verdicts, the verdict the board set,
+    conflicts it dismissed or resolved, and how many events its history holds."""
+    kb.claim(claim_id)
+    state = kb.editorial
+    target = f"claim:{claim_id}"
+    flags = [] if state is None else [
+        {"id": f["id"], "status": f["status"], "reason": f["reason"], "by": f["by"],
+         "at": f["at"]} for f in list(state.flags.get(claim_id, []))]
+    proposals = [] if state is None else [
+        {"by": p["by"], "at": p["at"], "verdict": p["verdict"],
+         "verdict_label": _verdict_label(p["verdict"]), "reason": p["reason"]}
+        for p in list(state.proposals.get(claim_id, []))]
+    verdict = None if state is None else state.verdicts.get(claim_id)
+    return {
+        "version": _version(state, target),
+        "flags": flags,
+        "open_flags": sum(1 for f in flags if f["status"] == "open"),
+        "comments": _comments(state, target),
+        "proposals": proposals,
+        "verdict": None if verdict is None else {
+            "by": verdict["by"], "at": verdict["at"], "verdict": verdict["verdict"],
+            "verdict_label": _verdict_label(verdict["verdict"]), "note": verdict["note"],
+            "reason": verdict["reason"]},
+        "dismissed_conflicts": _dismissed(kb, kb.conflict_ids_of(claim_id)),
+        "verdicts": [{"value": v, "label": label} for v, label in VERDICT_LABELS.items()],
+        "history_count": len(_events(kb, _claim_targets(kb, [claim_id]))),
+    }
+
+
+def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
+    """The board's panel on an article page: the version a status change must be based on,
+    the statuses it can move to, comments, and how many events its history holds."""
+    art = kb.article(article_id)
+    state = kb.editorial
+    target = f"article:{article_id}"
+    targets = {target} | _claim_targets(kb, art.claim_ids())
+    return {"version": _version(state, target), "moves": status_moves(art.review_status),
+            "comments": _comments(state, target),
+            "history_count": 0 if state is None else sum(
+                1 for e in list(state.events) if e["target"] in targets)}
+
+
+def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
+    """The board's work queue: open flags, active conflicts (hand-added first, then by topic;
+    the first :data:`QUEUE_LIMIT`), conflicts the board set aside, articles by review status,
+    recent activity and any journal problems (a torn line after a crash)."""
+    state = kb.editorial
+    flags = []
+    if state is not None:
+        for claim_id, items in sorted(list(state.flags.items())):
+            for f in list(items):
+                if f["status"] == "open" and claim_id in kb.claims:
+                    flags.append({"claim": {"id": claim_id, "text": kb.claims[claim_id].text},
+                                  "flag": {"id": f["id"], "reason": f["reason"], "by": f["by"],
+                                           "at": f["at"]},
+                                  "version": _version(state, f"claim:{claim_id}")})
+    flags.sort(key=lambda item: item["flag"]["at"], reverse=True)
+    active = kb.active_conflicts()
+    ordered = sorted(active.values(), key=lambda c: (c.source != "editor", c.topic, c.id))
+    conflicts = [{"id": c.id, "type": c.type, "type_label": TYPE_LABELS.get(c.type, c.type),
+                  "topic": c.topic, "explanation": c.explanation, "source": c.source,
+                  "claims": len(c.claim_ids()), **conflict_editorial(kb, c.id)}
+                 for c in ordered[:QUEUE_LIMIT]]
+    decided = [] if state is None else [cf for cf, _ in sorted(
+        list(state.conflict_decisions.items()), key=lambda kv: kv[1]["at"], reverse=True)]
+    by_status: dict[str, list[dict[str, Any]]] = {s: [] for s in REVIEW_STATUSES}
+    for art in kb.articles.values():
+        by_status.setdefault(art.review_status, []).append(
+            {"id": art.id, "title": art.title, "last_updated": art.last_updated,
+             "version": _version(state, f"article:{art.id}"),
+             "moves": status_moves(art.review_status)})
+    events = [] if state is None else list(state.events)
+    return {
+        "queue": {"flags": flags, "conflicts": conflicts, "conflicts_total": len(active)},
+        "set_aside": _dismissed(kb, [cf for cf in decided
+                                     if cf in kb.conflicts or cf in kb.manual_conflicts()]),
+        "articles": [{"status": s, "label": STATUS_LABELS.get(s, s), "articles": items}
+                     for s, items in by_status.items()],
+        "activity": [describe(kb, e) for e in reversed(events[-ACTIVITY_LIMIT:])],
+        "problems": [] if state is None else list(state.problems),
+        "counts": {"events": len(events), "open_flags": len(flags),
+                   "active_conflicts": len(active), "set_aside": len(decided)},
+        "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
+    }
