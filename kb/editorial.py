@@ -165,7 +165,8 @@ class Journal:
         self.path = path
         self.lock_path = path.with_suffix(".lock")
         self._offset = 0
-        self._thread_lock = threading.Lock()
+        # Re-entrant: record() holds it and calls refresh(), which takes it too.
+        self._thread_lock = threading.RLock()
 
     def read_new(self) -> tuple[list[dict[str, Any]], list[str], bool]:
         """Complete lines appended since the last read; a torn last line is left for later.
@@ -286,8 +287,23 @@ class Editor:
             for event in load_json(folded).get("events", []):
                 self._apply(event)
 
-    def refresh(self) -> None:
-        """Catch up with events other processes appended (or folded by a compaction)."""
+    def refresh(self, *, wait: bool = True) -> bool:
+        """Catch up with events other processes appended (or folded by a compaction).
+
+        Safe beside :meth:`record` in other threads. With ``wait=False`` it returns False at
+        once, without reading, when another thread of this process is writing (that writer
+        is catching up itself); a request can then read the state as it is.
+        """
+        lock = self.journal._thread_lock
+        if not lock.acquire(blocking=wait):
+            return False
+        try:
+            self._catch_up()
+        finally:
+            lock.release()
+        return True
+
+    def _catch_up(self) -> None:
         events, problems, compacted = self.journal.read_new()
         if compacted:
             self._load_folded()

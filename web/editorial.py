@@ -39,13 +39,7 @@ def editor() -> Editor:
 def refresh() -> None:
     """Catch up with events other processes wrote. Never waits: when a writer of this process
     holds the journal, it is catching up itself, and this request reads the state as it is."""
-    ed = editor()
-    lock = ed.journal._thread_lock  # the lock Editor.record holds while it applies events
-    if lock.acquire(blocking=False):
-        try:
-            ed.refresh()
-        finally:
-            lock.release()
+    editor().refresh(wait=False)
 
 
 def _submit(kind: str, target_id: str, action: str, fields: dict[str, Any]) -> dict[str, Any]:
