@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import conflicts as conflicts_mod
 from . import evidence as evidence_mod
@@ -20,6 +21,8 @@ from .references import Reference
 from .schema import validate_records
 from .storage import load_json, write_json_atomic
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from .editorial import EditorialState
 
@@ -27,6 +30,21 @@ REFERENCES_FILE = "references.json"
 CLAIMS_FILE = "claims.json"
 ARTICLES_FILE = "articles.json"
 CONDITIONS_FILE = "conditions.json"
+
+
+def _read_records(data_dir: Path, file: str, schema: str, wrap: Callable[[dict[str, Any]], T],
+                  *, key: Callable[[dict[str, Any]], str] = lambda rec: rec["id"]
+                  ) -> dict[str, T]:
+    """Read one data file, validate it against ``schema`` and index its records by id."""
+    raw = load_json(data_dir / file)
+    validate_records(file, schema, raw)
+    out: dict[str, T] = {}
+    for rec in raw:
+        rid = key(rec)
+        if rid in out:
+            raise InvalidData(file, "duplicate id", record=rid, field="id")
+        out[rid] = wrap(rec)
+    return out
 
 
 @dataclass
@@ -80,30 +98,10 @@ class KnowledgeBase:
         validate_records(CONDITIONS_FILE, "conditions.schema.json", raw_conditions)
         conditions = ConditionTree.from_records(raw_conditions, file=CONDITIONS_FILE)
 
-        raw_refs = load_json(data_dir / REFERENCES_FILE)
-        validate_records(REFERENCES_FILE, "csl-data.json", raw_refs)
-        references: dict[str, Reference] = {}
-        for rec in raw_refs:
-            rid = str(rec["id"])
-            if rid in references:
-                raise InvalidData(REFERENCES_FILE, "duplicate id", record=rid, field="id")
-            references[rid] = Reference(rec)
-
-        raw_claims = load_json(data_dir / CLAIMS_FILE)
-        validate_records(CLAIMS_FILE, "claims.schema.json", raw_claims)
-        claims: dict[str, Claim] = {}
-        for rec in raw_claims:
-            if rec["id"] in claims:
-                raise InvalidData(CLAIMS_FILE, "duplicate id", record=rec["id"], field="id")
-            claims[rec["id"]] = Claim(rec)
-
-        raw_articles = load_json(data_dir / ARTICLES_FILE)
-        validate_records(ARTICLES_FILE, "articles.schema.json", raw_articles)
-        articles: dict[str, Article] = {}
-        for rec in raw_articles:
-            if rec["id"] in articles:
-                raise InvalidData(ARTICLES_FILE, "duplicate id", record=rec["id"], field="id")
-            articles[rec["id"]] = Article(rec)
+        references = _read_records(data_dir, REFERENCES_FILE, "csl-data.json", Reference,
+                                   key=lambda rec: str(rec["id"]))
+        claims = _read_records(data_dir, CLAIMS_FILE, "claims.schema.json", Claim)
+        articles = _read_records(data_dir, ARTICLES_FILE, "articles.schema.json", Article)
 
         kb = cls(data_dir, conditions, references, claims, articles)
         kb._check_references()
@@ -317,7 +315,7 @@ class KnowledgeBase:
         """Search claims and references; the JSON shape every adapter returns.
 
         ``query`` understands synonyms, phrases, ``kind:`` / ``condition:`` / ``grade:`` /
-        ``design:`` filters and more (see :mod:`kb.vocab.query`); the keyword filters add to
+        ``design:`` filters and more (see :mod:`kb.search.query`); the keyword filters add to
         those typed. Returns ``{query, total, page, limit, results, facets, suggestion,
         warnings}``; each result is :func:`kb.shapes.claim_json` (or a reference) with
         ``type``, ``score`` and ``highlight``. Raises :class:`InvalidQuery` for a query that
