@@ -1,0 +1,172 @@
+"""Reading the knowledge base: validate, stats, trace, dependents, contested, integrity and
+the graph export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import integrity as integrity_mod
+from .. import shapes
+from .. import trace as trace_mod
+from .common import emit, get_kb, json_option, output_option
+
+
+@click.command()
+@json_option
+@click.pass_context
+def validate(ctx: click.Context, as_json: bool) -> None:
+    """Check every data file against its schema and every id against the others."""
+    kb = get_kb(ctx)
+    result = {"valid": True, "data_dir": str(kb.data_dir), "claims": len(kb.claims),
+              "references": len(kb.references), "articles": len(kb.articles)}
+    emit(result, as_json, _print_validate)
+
+
+def _print_validate(data: dict[str, Any]) -> None:
+    click.echo(f"OK: {data['data_dir']} — {data['claims']} claims, {data['references']} "
+               f"references, {data['articles']} articles are valid.")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts of claims, references, grades and conflicts."""
+    emit(get_kb(ctx).stats(), as_json, _print_stats)
+
+
+def _print_stats(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k:<28} {v}")
+        else:
+            click.echo(f"{key:<30} {value}")
+
+
+@click.command()
+@click.argument("claim_id")
+@json_option
+@click.pass_context
+def trace(ctx: click.Context, claim_id: str, as_json: bool) -> None:
+    """Follow CLAIM_ID to its cited reference, the primary study and the verdict."""
+    kb = get_kb(ctx)
+    data = trace_mod.trace(kb, claim_id)
+    emit({**data, "claim": shapes.claim_json(kb, claim_id)}, as_json, _print_trace)
+
+
+def _print_trace(data: dict[str, Any]) -> None:
+    claim = data["claim"]
+    click.echo(f"{claim['id']}: {claim['text']}")
+    grade = claim["evidence"]
+    click.echo(f"  evidence: {grade['grade']} (CEBM level {grade['cebm_level']})")
+    for step in data["steps"]:
+        num = f"[{step['number']}] " if step["number"] is not None else ""
+        if step["cited"]:
+            click.echo(f"  cites {num}{step['cited']['label']} — {step['cited']['title']}")
+            for t in step["traces_to"]:
+                click.echo(f"    whose numbers trace to {t['label']}")
+        else:
+            click.echo(f"  cites {num}— not in the article's own reference list")
+            res = step["proposed_resolution"]
+            if res:
+                click.echo(f"    proposed resolution ({res['confidence']}, {res['status']}): "
+                           f"{res['ref']['label']}")
+    if not data["steps"]:
+        click.echo("  cites nothing")
+    primary = data["primary"]
+    if primary:
+        label = primary["ref"]["label"] if primary["ref"] else "no primary study identified"
+        click.echo(f"  primary study: {label}")
+        if primary["verdict"]:
+            click.echo(f"  verdict: {primary['verdict_label']}")
+        click.echo(f"  note: {primary['note']}")
+
+
+@click.command()
+@click.argument("ref_id")
+@json_option
+@click.pass_context
+def dependents(ctx: click.Context, ref_id: str, as_json: bool) -> None:
+    """Every claim and article that would be affected if REF_ID were retracted."""
+    emit(trace_mod.dependents(get_kb(ctx), ref_id), as_json, _print_dependents)
+
+
+def _print_dependents(data: dict[str, Any]) -> None:
+    click.echo(f"{data['reference']['label']}: {len(data['claims'])} claims, "
+               f"{len(data['articles'])} articles depend on it")
+    for item in data["claims"]:
+        click.echo(f"  claim {item['id']} ({'; '.join(item['how'])})")
+    for item in data["articles"]:
+        click.echo(f"  article {item['id']} ({'; '.join(item['how'])})")
+
+
+@click.command()
+@click.option("--type", "ctype", help="Only conflicts of this type.")
+@json_option
+@click.pass_context
+def contested(ctx: click.Context, ctype: str | None, as_json: bool) -> None:
+    """Every active conflict (computed or added by an editor, less those the editorial board
+    set aside): its type, scope, sides and a one-line explanation."""
+    kb = get_kb(ctx)
+    items = [shapes.conflict_json(kb, cid) for cid, c in kb.active_conflicts().items()
+             if ctype is None or c.type == ctype]
+    emit(items, as_json, _print_contested)
+
+
+def _print_contested(items: list[dict[str, Any]]) -> None:
+    click.echo(f"{len(items)} conflicts")
+    for c in items:
+        click.echo(f"\n{c['id']}  {c['type']}  [{c['scope']} scope: {c['condition_label']}]")
+        click.echo(f"  {c['topic']}")
+        click.echo(f"  {c['explanation']}")
+        for side in c["sides"]:
+            click.echo(f"  - {side['label']}:")
+            for cl in side["claims"]:
+                click.echo(f"      {cl['id']} ({cl['grade']}; {', '.join(cl['sources'])})")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def integrity(ctx: click.Context, as_json: bool) -> None:
+    """Unresolved citations, secondary sources, self-citation, gaps in the data."""
+    emit(integrity_mod.report(get_kb(ctx)), as_json, _print_integrity)
+
+
+def _print_integrity(data: dict[str, Any]) -> None:
+    for key, items in data.items():
+        click.echo(f"{key.replace('_', ' ')}: {len(items)}")
+        for item in items:
+            click.echo(f"  {json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else item}")
+
+
+@click.group()
+def graph() -> None:
+    """The knowledge graph."""
+
+
+@graph.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "node-link"]), required=True)
+@output_option
+@click.pass_context
+def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Export the graph as GraphML or networkx node-link JSON."""
+    from .. import graph as graph_mod
+
+    g = get_kb(ctx).graph
+    if output is not None:
+        graph_mod.export(g, output, fmt)
+        click.echo(f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges "
+                   f"to {output}", err=True)
+    elif fmt == "node-link":
+        click.echo(graph_mod.dumps_node_link(g))
+    else:
+        import networkx as nx
+        for line in nx.generate_graphml(g):
+            click.echo(line)
