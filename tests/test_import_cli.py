@@ -115,3 +115,23 @@ def test_export_after_import_includes_the_new_references(data_dir: Path) -> None
 def test_unknown_export_format_is_a_usage_error(data_dir: Path) -> None:
     result = run(data_dir, "export", "references", "--format", "endnote")
     assert result.exit_code == 2 and "endnote" in result.output
+
+
+def test_import_leaves_editorial_decisions_in_the_journal(data_dir: Path) -> None:
+    """An approval still in the journal must not be written into articles.json by an import."""
+    from kb.editorial import Editor
+
+    instance = data_dir.parent / "instance"
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, instance)
+    editor.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
+                  after={"status": "approved"})
+    result = run(data_dir, "--instance-dir", str(instance), "import",
+                 str(FIXTURES / "bulleted-kinds-commas.txt"))
+    assert result.exit_code == 0, result.output
+    stored = json.loads((data_dir / "articles.json").read_text("utf-8"))
+    seed = next(a for a in stored if a["id"] == "ldn-chronic-pain")
+    assert seed["review_status"] == "under_review"
+    # ... while readers, who replay the journal, still see it approved.
+    assert Editor.open(KnowledgeBase.load(data_dir), instance).kb.article(
+        "ldn-chronic-pain").review_status == "approved"

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_wtf.csrf import CSRFProtect
 
 from kb import KnowledgeBase
 from kb.editorial import Editor
+from kb.importer import MAX_BYTES
 
 csrf = CSRFProtect()
+# The largest request body: an answer document of MAX_BYTES plus its multipart envelope.
+# Larger bodies are refused before they are read (see web.errors).
+MAX_REQUEST_BYTES = MAX_BYTES + 64 * 1024
+
+
+@dataclass(frozen=True)
+class Live:
+    """The knowledge base the app serves and the editor over it: always replaced together, by
+    one assignment (:func:`reload_kb`), so no request ever sees one without the other."""
+
+    kb: KnowledgeBase
+    editor: Editor
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -30,7 +44,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``SESSION_COOKIE_SECURE`` (default true) sends the session cookie over HTTPS only
     (browsers also accept it from http://127.0.0.1 and http://localhost);
     ``LOGIN_MAX_FAILURES`` failed logins per name and address in ``LOGIN_WINDOW`` seconds
-    (default 5 in 900) are allowed before a 429.
+    (default 5 in 900) are allowed before a 429. ``MAX_CONTENT_LENGTH`` (default
+    :data:`MAX_REQUEST_BYTES`) bounds every request body. An import through the site
+    (:mod:`web.imports`) replaces the knowledge base with :func:`reload_kb`.
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -47,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW=900,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     if config:
         app.config.update(config)
@@ -58,17 +75,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance = instance_dir(data_dir, app.config["KB_INSTANCE_DIR"])
     if kb is None:
         kb = load_kb(data_dir, app.config["KB_INDEX_DIR"] or instance / "index")
-    app.extensions["kb"] = kb
+    app.extensions["instance_dir"] = instance
+    _install(app, Live(kb, Editor.open(kb, instance)))
     if app.config["KB_WARM"]:
         warm(kb)
 
-    from . import api, auth, editorial, errors, filters, headers, pages
+    from . import api, auth, editorial, errors, filters, headers, imports, pages
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = auth.secret_key(instance)
     csrf.init_app(app)
     auth.register(app, instance)
-    editorial.register(app, Editor.open(kb, instance))
+    editorial.register(app)
+    imports.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
@@ -100,6 +119,42 @@ def warm(kb: KnowledgeBase) -> None:
     kb.search_warm()
 
 
+def _install(app: Flask, new: Live) -> None:
+    # One assignment is what requests read (atomic); ``kb`` and ``editor`` mirror it for code
+    # outside a request (tests, the shell).
+    app.extensions["live"] = new
+    app.extensions["kb"], app.extensions["editor"] = new.kb, new.editor
+
+
+def reload_kb(app: Flask) -> KnowledgeBase:
+    """Load the knowledge base again from its data directory and serve it from now on.
+
+    The new knowledge base gets its own editor over the same instance folder (the editorial
+    journal is replayed into it) and is warmed up (grades, conflicts, search index) *before*
+    it replaces the old pair in one assignment, so requests already running finish on the old
+    data and later ones see the new data, never a mixture. Raises :class:`kb.errors.KBError`
+    (and changes nothing) when the data directory does not load. Callers serialise reloads
+    (:mod:`web.imports` holds its import lock).
+    """
+    old: Live = app.extensions["live"]
+    kb = load_kb(old.kb.data_dir, old.kb.index_dir)
+    editor = Editor.open(kb, app.extensions["instance_dir"])
+    if app.config["KB_WARM"]:
+        warm(kb)
+    _install(app, Live(kb, editor))
+    old.kb.search_index.close()  # a request still searching the old data reopens it
+    return kb
+
+
+def live() -> Live:
+    """The knowledge base and editor this request uses: read once per request, so a reload
+    while it runs does not change them under it."""
+    current = g.get("_kb_live")
+    if current is None:
+        current = g._kb_live = current_app.extensions["live"]
+    return current
+
+
 def current_kb() -> KnowledgeBase:
-    """The knowledge base of the running app."""
-    return current_app.extensions["kb"]
+    """The knowledge base of the running app (the same one for the whole request)."""
+    return live().kb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from . import documents
+from . import documents, downloads
 from .auth import require_role
 from .openapi import openapi_document
 
@@ -94,6 +94,18 @@ def article_history(article_id: str) -> Response:
 def dashboard() -> Response:
     """The editorial dashboard (reviewers and above)."""
     return jsonify(documents.editorial_dashboard())
+
+
+@bp.get("/downloads")
+def downloads_page() -> Response:
+    """Every download with its link, media type and CLI equivalent."""
+    return jsonify(documents.downloads_listing())
+
+
+@bp.get("/downloads/<name>")
+def download(name: str) -> Response:
+    """One download, as an attachment (the same response as /downloads/<name>)."""
+    return downloads.send(name)
 
 
 @bp.get("/health")

@@ -11,7 +11,7 @@ from flask import current_app
 
 from kb import answer, contested, dashboard, glossary, integrity, matrix, pages
 
-from . import current_kb, params
+from . import current_kb, downloads, params
 
 
 def home() -> dict[str, Any]:
@@ -87,3 +87,7 @@ def claim_history(claim_id: str) -> dict[str, Any]:
 
 def article_history(article_id: str) -> dict[str, Any]:
     return dashboard.history(current_kb(), "articles", article_id)
+
+
+def downloads_listing() -> dict[str, Any]:
+    return downloads.listing()

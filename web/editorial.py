@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, flash, jsonify, redirect, request, \
-    url_for
+from flask import Blueprint, Flask, Response, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from kb import dashboard
 from kb.editorial import Editor
 from kb.errors import InvalidQuery
 
+from . import live
 from .auth import local_path, require_role
 
 pages_bp = Blueprint("editorial", __name__, url_prefix="/editorial")
@@ -32,8 +32,9 @@ DONE = {"flag": "Flag recorded.", "comment": "Comment recorded.",
 
 
 def editor() -> Editor:
-    """The editor of the running app (opened once by the app factory)."""
-    return current_app.extensions["editor"]
+    """The editor of the running app (opened by the app factory, replaced with the knowledge
+    base by :func:`web.reload_kb`)."""
+    return live().editor
 
 
 def refresh() -> None:
@@ -136,9 +137,8 @@ def add_conflict_form() -> Response:
     return _back(url_for("pages.claim", claim_id=first, _anchor="contra-title"))
 
 
-def register(app: Flask, ed: Editor) -> None:
-    """Keep ``ed`` on ``app``, catch up before every request, install the blueprints."""
-    app.extensions["editor"] = ed
+def register(app: Flask) -> None:
+    """Catch up with the journal before every request; install the blueprints."""
     app.before_request(refresh)
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)

@@ -5,8 +5,11 @@
 is a 403, :class:`~kb.editorial.StaleEdit` a 409 that also carries the target's current state
 (``{"error": {...}, "current": {...}}``), :class:`~kb.editorial.EditorialBusy` a 503 and
 :class:`~kb.accounts.UserExists` a 409; :class:`~kb.errors.IndexBusy` (the search index is
-still being built by another process) a 503. Not being logged in is a 401 under /api/ and a redirect
-to the login page elsewhere (see :mod:`web.auth`); a missing or wrong CSRF token is a 400.
+still being built by another process) a 503; :class:`ImportBusy` (another upload is being
+imported) a 409. A request body over ``MAX_CONTENT_LENGTH`` is refused before it is read: a 400
+with the answer-document size limit on the import endpoints, a 413 elsewhere. Not being
+logged in is a 401 under /api/ and a redirect to the login page elsewhere (see
+:mod:`web.auth`); a missing or wrong CSRF token is a 400.
 HTTP errors (an unknown route, a wrong method) keep their status. Anything unexpected is logged
 and answered with a plain 500, never a traceback.
 """
@@ -17,18 +20,26 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kb.accounts import UserExists
 from kb.editorial import EditorialBusy, Forbidden, StaleEdit
 from kb.errors import IndexBusy, InvalidData, InvalidQuery, KBError, NotFound
+from kb.importer import MAX_BYTES
+
+
+class ImportBusy(KBError):
+    """Another answer document is being imported by this process (imports run one at a time)."""
+
 
 STATUS: tuple[tuple[type[KBError], int], ...] = (
     (NotFound, 404), (InvalidQuery, 400), (InvalidData, 400), (Forbidden, 403),
-    (StaleEdit, 409), (UserExists, 409), (EditorialBusy, 503), (IndexBusy, 503))
+    (StaleEdit, 409), (UserExists, 409), (ImportBusy, 409), (EditorialBusy, 503),
+    (IndexBusy, 503))
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
-          405: "Method not allowed", 409: "Changed meanwhile", 429: "Too many attempts",
-          500: "Something went wrong", 503: "Busy, try again"}
+          405: "Method not allowed", 409: "Changed meanwhile", 413: "Too large",
+          429: "Too many attempts", 500: "Something went wrong", 503: "Busy, try again"}
+UPLOAD_ENDPOINTS = ("imports.upload", "imports_api.upload")
 
 
 def status_for(exc: KBError) -> int:
@@ -71,6 +82,15 @@ def register(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
         return respond(400, f"{exc.description} Reload the page (or fetch /api/csrf) and "
                             "send the form again.")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> tuple[Response | str, int]:
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            return respond(400, f"the upload is larger than {MAX_BYTES:,} bytes; an answer "
+                                f"document may be at most {MAX_BYTES:,} bytes (1 MB). Nothing "
+                                "was imported.")
+        return respond(413, f"the request body is larger than "
+                            f"{app.config['MAX_CONTENT_LENGTH']:,} bytes")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -10,6 +10,10 @@ from kb.contested import TYPE_LABELS
 from kb.dashboard import ROUTES
 from kb.editorial import VERDICTS
 from kb.evidence import GRADE_ORDER
+from kb.export import CITATION_STYLES
+from kb.importer import MAX_BYTES
+
+from .downloads import DOWNLOADS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -226,6 +230,36 @@ SCHEMAS: dict[str, Any] = {
                     "conflict_types": _array(ANY_OBJ), "review_statuses": _array(ANY_OBJ)}),
     "Glossary": _obj({"terms": _array(_obj({"id": STR, "term": STR, "definition": STR}))}),
     "Health": _obj({"status": {"const": "ok"}, "claims": INT, "references": INT}),
+    "Downloads": _obj({
+        "downloads": _array(_obj({"name": {"enum": [d.name for d in DOWNLOADS]}, "url": STR,
+                                  "label": STR, "description": STR, "media_type": STR,
+                                  "command": STR})),
+        "citation_styles": _array({"enum": list(CITATION_STYLES)}),
+        "counts": _obj({"references": INT, "claims": INT})}),
+    "ImportReport": _obj({
+        "file": STR, "article_id": STR, "title": STR, "question": STR, "last_updated": STR,
+        "last_updated_from": {"enum": ["document", "caller"]}, "dry_run": BOOL,
+        "unchanged": BOOL, "written": BOOL,
+        "claims": _array(_obj({"id": STR, "line": INT, "kind": STR, "outcome": STR,
+                               "intervention": STR, "conditions": _array(STR),
+                               "value_text": NULL_STR, "direction": STR,
+                               "citations": _array(INT), "text": STR})),
+        "references_new": _array(_obj({"number": INT, "line": INT, "ref": STR, "title": STR,
+                                       "year": NULL_INT, "type": STR, "role": STR})),
+        "references_matched": _array(_obj({"number": INT, "line": INT, "ref": STR,
+                                           "title": STR, "year": NULL_INT,
+                                           "matched_by": {"enum": ["doi", "title and year"]}})),
+        "unresolved_citations": _array(_obj({"number": INT, "lines": _array(INT),
+                                             "claims": _array(STR)})),
+        "not_understood": _array(_obj({"line": INT, "text": STR, "reason": STR})),
+        "skipped_furniture": _array(_obj({"line": INT, "text": STR})),
+        "conflicts": _array(_obj({"id": STR, "type": {"enum": list(TYPE_LABELS)},
+                                  "explanation": STR, "claims": _array(STR),
+                                  "with": _array(STR)})),
+        "warnings": _array(STR),
+        "counts": _obj({k: INT for k in (
+            "claims", "references_new", "references_matched", "unresolved_citations",
+            "not_understood", "skipped_furniture", "conflicts")})}),
 }
 
 
@@ -287,6 +321,52 @@ def _action(kind: str, id_name: str) -> dict[str, Any]:
 
 
 PAGE = _param("page", "1-based result page", schema={"type": "integer", "minimum": 1})
+
+
+def _download() -> dict[str, Any]:
+    media: dict[str, Any] = {}
+    for d in DOWNLOADS:
+        json_like = d.media_type.split(";")[0].endswith("json")
+        media[d.media_type] = {"schema": {"type": "array" if d.name == "references.json"
+                                          else "object"} if json_like else STR}
+    ok = {"description": "the file, as an attachment (Content-Disposition) with an ETag; "
+                         "byte for byte the output of the kb export command listed by "
+                         "/api/downloads", "content": media}
+    return {"get": {
+        "operationId": "download", "summary": "One download (the same response is served at "
+                                              "/downloads/{name})",
+        "parameters": [_param("name", "the file", where="path",
+                              schema={"enum": [d.name for d in DOWNLOADS]}),
+                       _param("style", "citations.txt only: the citation style",
+                              schema={"enum": list(CITATION_STYLES)})],
+        "responses": {"200": ok, "304": {"description": "unchanged since the ETag sent in "
+                                                          "If-None-Match"}, **_errors((400, 404))}}}
+
+
+def _import() -> dict[str, Any]:
+    report = {"content": {"application/json": {"schema": _ref("ImportReport")}}}
+    errors = _errors((400, 401, 403))
+    errors["409"] = {"description": "another document is being imported (imports run one at "
+                                    "a time; retry when it has finished)",
+                     "content": {"application/json": {"schema": _ref("Error")}}}
+    return {"post": {
+        "operationId": "import_document",
+        "summary": "Import an answer document as a new article (editors and above)",
+        "description": f"A multipart upload of one UTF-8 answer document of at most "
+                       f"{MAX_BYTES:,} bytes. An empty, binary, too large or wrongly encoded "
+                       "file, or one that is not an answer document, is a 400 and nothing is "
+                       "written. The same document again is reported with unchanged: true.",
+        "security": [{"session": [], "csrf": []}],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "contentMediaType": "text/plain",
+                         "description": "the answer document"},
+                "dry_run": {"type": "boolean", "default": False,
+                            "description": "check and report, write nothing"}}}}}},
+        "responses": {"201": {"description": "imported: the report", **report},
+                      "200": {"description": "a dry run, or a document already imported: "
+                                             "the report; nothing written", **report},
+                      **errors}}}
 
 
 @cache
@@ -355,6 +435,10 @@ def openapi_document() -> dict[str, Any]:
             "/api/editorial/articles/{article_id}/{action}": _action("articles", "article_id"),
             "/api/editorial/conflicts/{conflict_id}/{action}": _action("conflicts",
                                                                        "conflict_id"),
+            "/api/downloads": _op("downloads_page", "Every download: link, media type and the "
+                                  "kb command giving the same bytes", "Downloads", errors=()),
+            "/api/downloads/{name}": _download(),
+            "/api/import": _import(),
             "/api/editorial/conflicts": _post(
                 "add_conflict", "Add a conflict by hand (editors)", "NewConflict",
                 "EditResult"),

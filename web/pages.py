@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
-from . import documents, params
+from . import documents, downloads, params
 from .auth import require_role
 
 bp = Blueprint("pages", __name__)
@@ -104,3 +104,15 @@ def article_history(article_id: str) -> str:
 def dashboard() -> str:
     """The editorial dashboard: the board's queue, articles by status, recent activity."""
     return render("editorial.html", documents.editorial_dashboard())
+
+
+@bp.get("/downloads")
+def downloads_page() -> str:
+    """The downloads: references, citations, claims and the graph as files."""
+    return render("downloads.html", documents.downloads_listing())
+
+
+@bp.get("/downloads/<name>")
+def download(name: str) -> Response:
+    """One download, as an attachment."""
+    return downloads.send(name)

@@ -26,10 +26,15 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> 
     from datetime import date
 
     from .. import importer
+    from ..knowledgebase import KnowledgeBase
 
-    report = importer.import_file(get_kb(ctx), file, today=date.today(), dry_run=dry_run)
+    # Import into the data as stored, not as the editorial journal shows it: the importer
+    # writes every record back, and the board's decisions belong in the journal until
+    # `kb compact` folds them.
+    stored = KnowledgeBase.load(ctx.find_root().obj["data_dir"])
+    report = importer.import_file(stored, file, today=date.today(), dry_run=dry_run)
     if report.written:
-        ctx.find_root().obj["kb"] = report.knowledge_base
+        ctx.find_root().obj["kb"] = None
     emit(report.to_dict(), as_json, _print_import_report)
 
 
