@@ -522,3 +522,25 @@ def test_block_reader_matches_whooshs_own_matcher(skb: KnowledgeBase) -> None:
             slow[2].append(m.value())
             m.next()
         assert (list(fast[0]), list(fast[1]), list(fast[2])) == slow, token
+
+
+def test_repeated_searches_are_cached_but_never_stale(data_dir: Path, index_dir: Path,
+                                                      tmp_path: Path) -> None:
+    """A repeated query is served from the result cache; an editorial flag or a change in the
+    index is seen by the very next search, and editing a returned page changes nothing."""
+    from kb.editorial import Editor
+
+    kb = KnowledgeBase.load(data_dir, index_dir=index_dir)
+    editor = Editor.open(kb, tmp_path / "instance")
+    first = kb.search("vivid dreams")
+    top = first["results"][0]["id"]
+    first["results"].clear()  # the caller's copy; the cache keeps its own
+    again = kb.search("vivid dreams")
+    assert again["results"][0]["id"] == top and again["results"][0]["editorial"]["flags"] == []
+    editor.record("rita", "reviewer", "flag", f"claim:{top}", reason="check the source")
+    flagged = kb.search("vivid dreams")["results"][0]
+    assert [f["reason"] for f in flagged["editorial"]["flags"]] == ["check the source"]
+    # Another process rewrites the index: the next search answers from the new one.
+    edit_claims(data_dir, lambda cs: [c for c in cs if c["id"] != top])
+    KnowledgeBase.load(data_dir, index_dir=index_dir).reindex()
+    assert top not in ids(kb.search("vivid dreams"))

@@ -16,12 +16,14 @@ and says so (with no index at all yet it raises :class:`~kb.errors.IndexBusy`).
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import os
 import struct
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +203,7 @@ class SearchIndex:
         self.time_limit = time_limit
         self.last_sync = SyncReport()
         self._lock = threading.RLock()
+        self._generation = 0  # counts searchers opened: a result cache key
         self._state: _Searcher | None = None
         self._vocab: Vocabulary | None = None
         self._synced: tuple[int, int] | None = None
@@ -393,6 +396,7 @@ class SearchIndex:
             state = None
         if state is None:
             state = _Searcher.open(index.open_dir(str(self.index_dir)).searcher())
+            self._generation += 1
         self._state = state
         return state
 
@@ -411,6 +415,19 @@ class SearchIndex:
         limit, page = _bounds(limit, page)
         with self._lock:
             self.ensure(kb)
+            if self._state is not None:
+                self._open()  # a commit by any process since opens a new generation
+            editorial = kb.editorial
+            # Popular queries repeat: recent result pages are kept on the knowledge base they
+            # were computed for, keyed by the query, the filters, the searcher generation and
+            # the editorial state (flags show in results; verdicts move grades).
+            results = kb.__dict__.setdefault("_search_results", _ResultCache())
+            key = (text, _frozen(kind), _frozen(condition), _frozen(grade), _frozen(design),
+                   limit, page, self._generation,
+                   len(editorial.events) if editorial is not None else 0)
+            hit = results.get(key) if self._state is not None else None
+            if hit is not None:
+                return hit
             assert self._vocab is not None
             parsed = parse(text, self._vocab)
             for name, value in (("kind", kind), ("condition", condition), ("grade", grade),
@@ -429,5 +446,35 @@ class SearchIndex:
             warnings = list(parsed.notes) + run.warnings
             if self._stale or self.last_sync.note:
                 warnings.append(self.last_sync.note or "results may be out of date")
-            return page_json(kb, run, hits[(page - 1) * limit:page * limit], total, per_value,
-                             page=page, limit=limit, warnings=warnings)
+            result = page_json(kb, run, hits[(page - 1) * limit:page * limit], total,
+                               per_value, page=page, limit=limit, warnings=warnings)
+            if not run.warnings and not self._stale and self._generation == key[7]:
+                results.put(key, result)
+            return result
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class _ResultCache:
+    """A small thread-safe LRU of result pages; hands out deep copies (callers may edit)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            self._items.move_to_end(key)
+        return copy.deepcopy(hit)
+
+    def put(self, key: Any, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = copy.deepcopy(value)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
