@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 
 from kb import KnowledgeBase
 
+from helpers.web_client import PASSWORD
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 
@@ -73,7 +75,6 @@ def real_client(real_app: Flask) -> FlaskClient:
 
 
 # -- editorial fixtures (issue 5) ----------------------------------------------------------
-PASSWORD = "correct horse battery"
 USERS = {"eve": "editor", "rita": "reviewer", "adam": "admin"}
 
 

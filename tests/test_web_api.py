@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask, template_rendered
+from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,17 +18,9 @@ from jsonschema import Draft202012Validator
 from kb import KnowledgeBase
 from kb.shapes import claim_json
 
+from helpers.web_client import rendered_docs, statements
+
 ARTICLE = "ldn-chronic-pain"
-
-
-def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    out = list(doc["bottom_line"])
-    stack = list(doc["sections"])
-    while stack:
-        sec = stack.pop()
-        out.extend(sec["statements"])
-        stack.extend(sec["subsections"])
-    return out
 
 
 def _hit_ids(doc: dict[str, Any]) -> list[str]:
@@ -42,7 +33,7 @@ TWINS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
      + [f"<strong>{d['contested_count']}</strong>"]),
     (f"/articles/{ARTICLE}", f"/api/articles/{ARTICLE}",
      lambda d: [f'id="bottom-line-{s["id"]}"' for s in d["bottom_line"]]
-     + [f'id="claim-{s["id"]}"' for s in _statements(d)[len(d["bottom_line"]):]]
+     + [f'id="claim-{s["id"]}"' for s in statements(d)[len(d["bottom_line"]):]]
      + [f'id="ref-{r["number"]}"' for r in d["references"]]
      + [f'id="conflict-{c["id"]}"' for c in d["conflicts"]]
      + [f"{d['counts']['statements']} statements", f"{d['counts']['contested']} contested"]),
@@ -81,21 +72,6 @@ TWINS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
 ]
 
 
-@contextmanager
-def rendered_docs(app: Flask) -> Iterator[list[Any]]:
-    """The ``doc`` each template rendered during the block."""
-    docs: list[Any] = []
-
-    def record(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
-        docs.append(context.get("doc"))
-
-    template_rendered.connect(record, app)
-    try:
-        yield docs
-    finally:
-        template_rendered.disconnect(record, app)
-
-
 @pytest.mark.parametrize(("page", "api", "shown"), TWINS, ids=[t[0] for t in TWINS])
 def test_page_and_api_twin_agree(real_app: Flask, page: str, api: str,
                                  shown: Callable[[dict[str, Any]], list[str]]) -> None:
@@ -127,10 +103,10 @@ def test_api_claims_match_the_library(real_client: FlaskClient, real_kb: Knowled
 
 def test_api_article_counts(real_client: FlaskClient, real_kb: KnowledgeBase) -> None:
     data = real_client.get(f"/api/articles/{ARTICLE}").get_json()
-    ids = [s["id"] for s in _statements(data)]
+    ids = [s["id"] for s in statements(data)]
     assert set(ids) == set(real_kb.article(ARTICLE).claim_ids())
     assert data["review"]["pending"] is True and data["review"]["status"] == "under_review"
-    contested = {s["id"] for s in _statements(data) if s["contested"]}
+    contested = {s["id"] for s in statements(data) if s["contested"]}
     assert contested == {c for c in ids if real_kb.conflicts_by_claim.get(c)}
     assert data["counts"]["contested"] == len(contested)
 

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,11 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120
     raise TimeoutError(f"kb serve did not answer {url} within {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`kb serve` as a subprocess over a copy of the data; yields its base URL."""
-    root = tmp_path_factory.mktemp("e2e")
-    data = root / "data"
-    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("_parts"))
+@contextmanager
+def _serve(root: Path, data: Path, env: dict[str, str]) -> Iterator[str]:
+    """`kb serve` as a subprocess over ``data`` on a free loopback port; yields its base URL
+    once it answers, and stops it afterwards."""
     port = _free_port()
-    env = {**os.environ, "KB_INDEX_DIR": str(root / "index")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "kb.cli", "--data-dir", str(data), "serve",
          "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
@@ -84,6 +82,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kb serve` as a subprocess over a copy of the data; yields its base URL."""
+    root = tmp_path_factory.mktemp("e2e")
+    data = root / "data"
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("_parts"))
+    env = {**os.environ, "KB_INDEX_DIR": str(root / "index")}
+    with _serve(root, data, env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -246,24 +255,8 @@ def editorial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     "eve", "--role", "editor", "--password-stdin"],
                    input=EDITOR_PASSWORD + "\n", text=True, check=True, env=env, cwd=root,
                    capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "--data-dir", str(data), "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/api/health", proc)
+    with _serve(root, data, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def test_editor_flags_and_approves_then_a_reader_sees_it(browser: Any, page: Page,

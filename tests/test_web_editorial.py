@@ -4,53 +4,25 @@ readers see after the board decides (Flask test client; CSRF protection on throu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, template_rendered
+from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from kb.editorial import Editor
 
+from helpers.web_client import PASSWORD, csrf, login, rendered_docs, statements
+
 ARTICLE = "ldn-chronic-pain"
 CLAIM = "seed-max-dose"            # in the article; in exactly one computed conflict
 CONFLICT = "cf-a3afa3cc53"         # that conflict (incompatible values)
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-PASSWORD = "correct horse battery"  # the password of every account in conftest.USERS
 
 
 # -- helpers -----------------------------------------------------------------------------------
-@contextmanager
-def rendered_docs(app: Flask) -> Iterator[list[Any]]:
-    """The ``doc`` each template rendered during the block."""
-    docs: list[Any] = []
-
-    def record(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
-        docs.append(context.get("doc"))
-
-    template_rendered.connect(record, app)
-    try:
-        yield docs
-    finally:
-        template_rendered.disconnect(record, app)
-
-
-def csrf(client: FlaskClient) -> str:
-    return client.get("/api/csrf").get_json()["csrf_token"]
-
-
-def login(client: FlaskClient, name: str) -> str:
-    """Log in over the API; returns the CSRF token of the new session."""
-    r = client.post("/api/login", json={"name": name, "password": PASSWORD},
-                    headers={"X-CSRFToken": csrf(client)})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()["csrf_token"]
-
-
 def api(client: FlaskClient, token: str, path: str, **body: Any) -> Any:
     return client.post(f"/api/editorial/{path}", json=body, headers={"X-CSRFToken": token})
 
@@ -61,16 +33,6 @@ def form(client: FlaskClient, token: str, path: str, **fields: Any) -> Any:
 
 def board_version(client: FlaskClient, kind: str, target: str) -> int:
     return client.get(f"/api/{kind}/{target}").get_json()["board"]["version"]
-
-
-def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    out = list(doc["bottom_line"])
-    stack = list(doc["sections"])
-    while stack:
-        sec = stack.pop()
-        out.extend(sec["statements"])
-        stack.extend(sec["subsections"])
-    return out
 
 
 def spec_validator(client: FlaskClient, schema: str) -> Draft202012Validator:

@@ -9,14 +9,12 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask, template_rendered
+from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import FileStorage
@@ -25,25 +23,14 @@ from werkzeug.test import TestResponse, encode_multipart
 from kb import KnowledgeBase
 from kb.cli import cli
 
+from helpers.web_client import csrf, login, rendered_docs
+
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SCHEDULE = "bulleted-kinds-commas.txt"  # another schedule and maximum than the seed article
 SEED = "ldn-chronic-pain"
-PASSWORD = "correct horse battery"  # conftest.USERS all have it
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def csrf(client: FlaskClient) -> str:
-    return client.get("/api/csrf").get_json()["csrf_token"]
-
-
-def login(client: FlaskClient, name: str) -> str:
-    """Log in over the API; returns the CSRF token of the new session."""
-    r = client.post("/api/login", json={"name": name, "password": PASSWORD},
-                    headers={"X-CSRFToken": csrf(client)})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()["csrf_token"]
-
-
 def fixture(name: str = SCHEDULE) -> bytes:
     return (FIXTURES / name).read_bytes()
 
@@ -77,21 +64,6 @@ def upload_api(client: FlaskClient, token: str | None, data: bytes, *, name: str
 def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-@contextmanager
-def rendered_docs(app: Flask) -> Iterator[list[Any]]:
-    """The ``doc`` each template rendered during the block."""
-    docs: list[Any] = []
-
-    def record(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
-        docs.append(context.get("doc"))
-
-    template_rendered.connect(record, app)
-    try:
-        yield docs
-    finally:
-        template_rendered.disconnect(record, app)
 
 
 def validator(client: FlaskClient, schema: str) -> Draft202012Validator:

@@ -94,31 +94,34 @@ def _back(default: str) -> Response:
     return redirect(local_path(request.form.get("next"), default))
 
 
+def _form(kind: str, target_id: str, action: str, default: str) -> Response:
+    """Submit the posted form, flash what was done, and go back (to ``next`` or ``default``)."""
+    _submit(kind, target_id, action, request.form.to_dict())
+    flash(DONE.get(action, "Done."), "info")
+    return _back(default)
+
+
 @pages_bp.post("/claims/<claim_id>/<action>")
 @require_role("reviewer")
 def claim_form(claim_id: str, action: str) -> Response:
     """A claim-page form."""
-    _submit("claims", claim_id, action, request.form.to_dict())
-    flash(DONE.get(action, "Done."), "info")
-    return _back(url_for("pages.claim", claim_id=claim_id, _anchor="board"))
+    return _form("claims", claim_id, action,
+                 url_for("pages.claim", claim_id=claim_id, _anchor="board"))
 
 
 @pages_bp.post("/articles/<article_id>/<action>")
 @require_role("reviewer")
 def article_form(article_id: str, action: str) -> Response:
     """An article-page form."""
-    _submit("articles", article_id, action, request.form.to_dict())
-    flash(DONE.get(action, "Done."), "info")
-    return _back(url_for("pages.article", article_id=article_id, _anchor="board"))
+    return _form("articles", article_id, action,
+                 url_for("pages.article", article_id=article_id, _anchor="board"))
 
 
 @pages_bp.post("/conflicts/<conflict_id>/<action>")
 @require_role("reviewer")
 def conflict_form(conflict_id: str, action: str) -> Response:
     """A conflict form (on a claim page or the dashboard)."""
-    _submit("conflicts", conflict_id, action, request.form.to_dict())
-    flash(DONE.get(action, "Done."), "info")
-    return _back(url_for("pages.dashboard"))
+    return _form("conflicts", conflict_id, action, url_for("pages.dashboard"))
 
 
 @pages_bp.post("/conflicts")

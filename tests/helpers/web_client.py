@@ -1,0 +1,51 @@
+"""Helpers shared by the web tests: the docs templates render, an article's statements, CSRF
+tokens and API login."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, template_rendered
+from flask.testing import FlaskClient
+
+PASSWORD = "correct horse battery"  # the password of every account in conftest.USERS
+
+
+@contextmanager
+def rendered_docs(app: Flask) -> Iterator[list[Any]]:
+    """The ``doc`` each template rendered during the block."""
+    docs: list[Any] = []
+
+    def record(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        docs.append(context.get("doc"))
+
+    template_rendered.connect(record, app)
+    try:
+        yield docs
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def csrf(client: FlaskClient) -> str:
+    return client.get("/api/csrf").get_json()["csrf_token"]
+
+
+def login(client: FlaskClient, name: str) -> str:
+    """Log in over the API; returns the CSRF token of the new session."""
+    r = client.post("/api/login", json={"name": name, "password": PASSWORD},
+                    headers={"X-CSRFToken": csrf(client)})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["csrf_token"]
+
+
+def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of an article page's doc: the bottom line, then all sections'."""
+    out = list(doc["bottom_line"])
+    stack = list(doc["sections"])
+    while stack:
+        sec = stack.pop()
+        out.extend(sec["statements"])
+        stack.extend(sec["subsections"])
+    return out
