@@ -316,6 +316,9 @@ class Editor:
     def _apply(self, event: dict[str, Any]) -> None:
         if not self.state.apply(event):
             return
+        if event["action"] in ("dismiss_conflict", "resolve_conflict", "restore_conflict",
+                               "add_conflict"):
+            self.kb.__dict__.pop("grades", None)  # inconsistency counts the active conflicts
         kind, _, tid = event["target"].partition(":")
         if event["action"] == "set_status" and tid in self.kb.articles:
             self.kb.articles[tid].record["review_status"] = event["after"]["status"]

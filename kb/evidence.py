@@ -16,7 +16,8 @@ rests on and is lowered, one step per reason, each reason in plain words:
    than the study's own report.
 5. **Verdict** (seed claims): the primary source does not support the statement as worded, or
    does not state it.
-6. **Inconsistency**: the claim is on one side of a computed conflict whose other side holds
+6. **Inconsistency**: the claim is on one side of an active conflict (computed or added by an
+   editor, not dismissed by the board) whose other side holds
    a claim of equal or higher grade (compared on grades before this step, so the order of
    claims never matters).
 
@@ -138,7 +139,9 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     source = {cid: b[3] for cid, b in base.items()}
     # Inconsistency: strongest base level on the *other* sides of each conflict.
     rival: dict[str, tuple[int, str]] = {}
-    for conflict in kb.conflicts.values():
+    # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
+    # editor added by hand does.
+    for conflict in kb.active_conflicts().values():
         # Per side, its two strongest claims resting on different sources; a conflict may have
         # hundreds of sides (one per estimate), so never compare every claim with every claim.
         summary: list[tuple[int, str, int]] = []

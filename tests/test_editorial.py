@@ -191,3 +191,15 @@ def test_killed_writer_never_loses_an_acknowledged_edit(data_dir: Path, tmp_path
         missing = acked - stored
         assert not missing, f"{len(missing)} acknowledged edits lost"
     assert len(acked) > 50
+
+
+def test_dismissed_conflict_no_longer_lowers_a_grade(data_dir: Path, tmp_path: Path) -> None:
+    kb, ed = _open(data_dir, tmp_path / "i")
+    before = kb.grades["vatvani2024-f1"]
+    assert any(r.startswith("Inconsistency") for r in before.reasons)
+    for cid in kb.conflicts_by_claim["vatvani2024-f1"]:
+        ed.record("eve", "editor", "dismiss_conflict", f"conflict:{cid}", reason="reviewed",
+                  base_version=ed.version(f"conflict:{cid}"))
+    after = kb.grades["vatvani2024-f1"]
+    assert not any(r.startswith("Inconsistency") for r in after.reasons)
+    assert after.level == before.level + 1
