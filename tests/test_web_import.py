@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from kb import KnowledgeBase
 from kb.cli import cli
 
-from helpers.web_client import csrf, login, rendered_docs
+from helpers.web_client import assert_accessible, csrf, login, rendered_docs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SCHEDULE = "bulleted-kinds-commas.txt"  # another schedule and maximum than the seed article
@@ -70,20 +70,6 @@ def validator(client: FlaskClient, schema: str) -> Draft202012Validator:
     spec = client.get("/api/openapi.json").get_json()
     return Draft202012Validator({"$ref": f"#/components/schemas/{schema}",
                                  "components": spec["components"]})
-
-
-def assert_accessible(html: str) -> None:
-    assert len(re.findall(r"<h1[ >]", html)) == 1
-    assert "<script" not in html and " style=" not in html
-    ids = re.findall(r' id="([^"]+)"', html)
-    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
-    for control_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html):
-        assert f'for="{control_id}"' in html, control_id
-    levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
-    for before, after in zip(levels, levels[1:]):
-        assert after <= before + 1, levels
-    for form_html in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
-        assert 'name="csrf_token"' in form_html
 
 
 def cli_output(data_dir: Path, index_dir: Path, *args: str) -> str:

@@ -3,6 +3,7 @@ tokens and API login."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,3 +50,19 @@ def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
         out.extend(sec["statements"])
         stack.extend(sec["subsections"])
     return out
+
+
+def assert_accessible(html: str) -> None:
+    """One h1, headings that never skip a level, unique ids, labelled controls, no script or
+    inline style, and a CSRF token in every POST form."""
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+    assert "<script" not in html and " style=" not in html
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    for control_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html):
+        assert f'for="{control_id}"' in html, control_id
+    levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
+    for before, after in zip(levels, levels[1:]):
+        assert after <= before + 1, levels
+    for form_html in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
+        assert 'name="csrf_token"' in form_html
