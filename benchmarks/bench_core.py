@@ -45,18 +45,34 @@ def child(data_dir: str) -> None:
     g = kb.graph
     t_graph = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"json_baseline": t_json, "load_validate": t_load, "conflicts": t_conf,
-                      "grades": t_grade, "graph": t_graph,
-                      "total": t_load + t_conf + t_grade + t_graph, "peak_mb": peak,
-                      "n_conflicts": len(conflicts), "n_grades": len(grades),
-                      "nodes": g.number_of_nodes(), "edges": g.number_of_edges()}))
+    print(
+        json.dumps(
+            {
+                "json_baseline": t_json,
+                "load_validate": t_load,
+                "conflicts": t_conf,
+                "grades": t_grade,
+                "graph": t_graph,
+                "total": t_load + t_conf + t_grade + t_graph,
+                "peak_mb": peak,
+                "n_conflicts": len(conflicts),
+                "n_grades": len(grades),
+                "nodes": g.number_of_nodes(),
+                "edges": g.number_of_edges(),
+            }
+        )
+    )
 
 
 def measure(data_dir: Path, repeats: int) -> dict[str, float]:
     runs = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, __file__, "--child", str(data_dir)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(data_dir)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         runs.append(json.loads(out))
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
@@ -78,21 +94,30 @@ def main() -> None:
             data_dir = make_synthetic_kb(n, Path(tmp) / f"kb{n}")
             results[n] = measure(data_dir, args.repeats)
     cols = ["json_baseline", "load_validate", "conflicts", "grades", "graph", "total"]
-    print(f"{'claims':>8} " + " ".join(f"{c:>14}" for c in cols) + f" {'peak MB':>9}"
-          f" {'conflicts':>9} {'nodes':>8} {'edges':>8}")
+    print(
+        f"{'claims':>8} " + " ".join(f"{c:>14}" for c in cols) + f" {'peak MB':>9}"
+        f" {'conflicts':>9} {'nodes':>8} {'edges':>8}"
+    )
     for n, r in results.items():
-        print(f"{n:>8} " + " ".join(f"{r[c]:>13.2f}s" for c in cols)
-              + f" {r['peak_mb']:>9.0f} {r['n_conflicts']:>9.0f} {r['nodes']:>8.0f}"
-              f" {r['edges']:>8.0f}")
+        print(
+            f"{n:>8} "
+            + " ".join(f"{r[c]:>13.2f}s" for c in cols)
+            + f" {r['peak_mb']:>9.0f} {r['n_conflicts']:>9.0f} {r['nodes']:>8.0f}"
+            f" {r['edges']:>8.0f}"
+        )
     sizes = sorted(results)
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
         ratio = results[hi]["total"] / results[lo]["total"]
         base = results[hi]["json_baseline"] / results[lo]["json_baseline"]
-        print(f"\ntime({hi})/time({lo}) = {ratio:.1f} (size ratio {hi / lo:.0f}; goal <= 12); "
-              f"json.load baseline ratio {base:.1f}")
-        print(f"total / json.load baseline at {hi}: "
-              f"{results[hi]['total'] / results[hi]['json_baseline']:.1f}x")
+        print(
+            f"\ntime({hi})/time({lo}) = {ratio:.1f} (size ratio {hi / lo:.0f}; goal <= 12); "
+            f"json.load baseline ratio {base:.1f}"
+        )
+        print(
+            f"total / json.load baseline at {hi}: "
+            f"{results[hi]['total'] / results[hi]['json_baseline']:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -40,34 +40,60 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import make_synthetic_kb  # noqa: E402
+from synthetic import make_synthetic_kb
 
-from kb import InvalidQuery, KnowledgeBase  # noqa: E402
-from kb.evidence import DESIGNS, evidence_source  # noqa: E402
-from kb.search import SearchIndex  # noqa: E402
+from kb import InvalidQuery, KnowledgeBase
+from kb.evidence import DESIGNS, evidence_source
+from kb.search import SearchIndex
 
 # (type, query, filters). Filters are given as kb.search parameters; "typed" ones are part of
 # the query string and are parsed out of it for FTS5.
 MIX: list[tuple[str, str, dict[str, str]]] = [
-    ("single", "ldn", {}), ("single", "crps", {}), ("single", "fibromyalgia", {}),
-    ("single", "nausea", {}), ("single", "insomnia", {}), ("single", "placebo", {}),
-    ("single", "headache", {}), ("single", "gabapentin", {}), ("single", "dose", {}),
+    ("single", "ldn", {}),
+    ("single", "crps", {}),
+    ("single", "fibromyalgia", {}),
+    ("single", "nausea", {}),
+    ("single", "insomnia", {}),
+    ("single", "placebo", {}),
+    ("single", "headache", {}),
+    ("single", "gabapentin", {}),
+    ("single", "dose", {}),
     ("single", "pain", {}),
-    ("two-term", "crps response", {}), ("two-term", "starting dose", {}),
-    ("two-term", "vivid dreams", {}), ("two-term", "pain relief", {}),
-    ("two-term", "adverse effects", {}), ("two-term", "ldn fibromyalgia", {}),
-    ("two-term", "sleep quality", {}), ("two-term", "ms fatigue", {}),
-    ("phrase", '"vivid dreams"', {}), ("phrase", '"4.5 mg"', {}),
-    ("phrase", '"low dose naltrexone"', {}), ("phrase", '"neuropathic pain"', {}),
-    ("phrase", '"placebo phase"', {}), ("phrase", '"quality of life"', {}),
-    ("filtered", "pain", {"kind": "efficacy"}), ("filtered", "dose", {"grade": "High"}),
-    ("filtered", "crps", {"condition": "crps"}), ("filtered", "nausea", {"design": "rct"}),
-    ("filtered", "pain kind:efficacy", {}), ("filtered", "ldn grade:low", {}),
+    ("two-term", "crps response", {}),
+    ("two-term", "starting dose", {}),
+    ("two-term", "vivid dreams", {}),
+    ("two-term", "pain relief", {}),
+    ("two-term", "adverse effects", {}),
+    ("two-term", "ldn fibromyalgia", {}),
+    ("two-term", "sleep quality", {}),
+    ("two-term", "ms fatigue", {}),
+    ("phrase", '"vivid dreams"', {}),
+    ("phrase", '"4.5 mg"', {}),
+    ("phrase", '"low dose naltrexone"', {}),
+    ("phrase", '"neuropathic pain"', {}),
+    ("phrase", '"placebo phase"', {}),
+    ("phrase", '"quality of life"', {}),
+    ("filtered", "pain", {"kind": "efficacy"}),
+    ("filtered", "dose", {"grade": "High"}),
+    ("filtered", "crps", {"condition": "crps"}),
+    ("filtered", "nausea", {"design": "rct"}),
+    ("filtered", "pain kind:efficacy", {}),
+    ("filtered", "ldn grade:low", {}),
     ("filtered", "response condition:fibromyalgia", {}),
     ("filtered", '"vivid dreams" kind:adverse_effect', {}),
 ]
-WORST = ["*", "*a*", "a~99", "pain~2", "r*", "res*", "NOT NOT NOT", "a" * 10_000,
-         " ".join(["ldn pain dose"] * 10), '"low dose naltrexone" OR "neuropathic pain" OR pain']
+WORST = [
+    "*",
+    "*a*",
+    "a~99",
+    "pain~2",
+    "r*",
+    "res*",
+    "NOT NOT NOT",
+    "a" * 10_000,
+    " ".join(["ldn pain dose"] * 10),
+    '"low dose naltrexone" OR "neuropathic pain" OR pain',
+]
 GRADES = {"high": "High", "moderate": "Moderate", "low": "Low", "very low": "Very low"}
 RCT = ("randomized-controlled-trial", "crossover-rct", "pilot-rct")
 
@@ -81,9 +107,11 @@ def pct(values: list[float], q: float) -> float:
 def fts5_build(kb: KnowledgeBase) -> tuple[sqlite3.Connection, float]:
     """The same texts kb.search indexes, one row per claim: text (+ plain text) and meta."""
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE docs USING fts5(text, meta, kind UNINDEXED, "
-               "grade UNINDEXED, design UNINDEXED, conditions UNINDEXED, "
-               "tokenize='porter unicode61')")
+    db.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(text, meta, kind UNINDEXED, "
+        "grade UNINDEXED, design UNINDEXED, conditions UNINDEXED, "
+        "tokenize='porter unicode61')"
+    )
     tree = kb.conditions
     rows = []
     for cid, claim in kb.claims.items():
@@ -91,13 +119,29 @@ def fts5_build(kb: KnowledgeBase) -> tuple[sqlite3.Connection, float]:
         design = source.design if source else ""
         conds = sorted(tree.with_ancestors(claim.conditions))
         labels = " ".join(kb.references[r].label for r in claim.cited_refs)
-        numbers = " ".join([claim.value_text or ""] + [str(v) for v in
-                                                       claim.record["reported_numbers"].values()])
-        meta = " ".join([claim.kind.replace("_", " "), claim.intervention,
-                         " ".join(tree.label(c) for c in conds),
-                         DESIGNS.get(design, ("", "", ""))[2], labels, numbers])
-        rows.append((claim.text + " " + (claim.plain_text or ""), meta, claim.kind,
-                     kb.grades[cid].grade, design, " " + " ".join(conds) + " "))
+        numbers = " ".join(
+            [claim.value_text or ""] + [str(v) for v in claim.record["reported_numbers"].values()]
+        )
+        meta = " ".join(
+            [
+                claim.kind.replace("_", " "),
+                claim.intervention,
+                " ".join(tree.label(c) for c in conds),
+                DESIGNS.get(design, ("", "", ""))[2],
+                labels,
+                numbers,
+            ]
+        )
+        rows.append(
+            (
+                claim.text + " " + (claim.plain_text or ""),
+                meta,
+                claim.kind,
+                kb.grades[cid].grade,
+                design,
+                " " + " ".join(conds) + " ",
+            )
+        )
     started = time.perf_counter()
     db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", rows)
     db.commit()
@@ -127,8 +171,11 @@ def fts5_query(text: str, filters: dict[str, str]) -> tuple[str, str, list[Any]]
         elif name == "design":
             where.append(f"design IN ({', '.join('?' * len(RCT))})")
             args.extend(RCT)
-    sql = ("SELECT rowid, bm25(docs, 1.0, 0.4) AS rank FROM docs WHERE "
-           + " AND ".join(where) + " ORDER BY rank LIMIT 10")
+    sql = (
+        "SELECT rowid, bm25(docs, 1.0, 0.4) AS rank FROM docs WHERE "
+        + " AND ".join(where)
+        + " ORDER BY rank LIMIT 10"
+    )
     return sql, args[0], args[1:]
 
 
@@ -143,8 +190,11 @@ def main() -> None:
 
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-search-"))
     data_dir, index_dir = work / f"synthetic-{args.n}" / "data", work / f"index-{args.n}"
-    out: dict[str, Any] = {"n": args.n, "cpus": os.cpu_count(),
-                           "load_average_before": os.getloadavg()}
+    out: dict[str, Any] = {
+        "n": args.n,
+        "cpus": os.cpu_count(),
+        "load_average_before": os.getloadavg(),
+    }
     try:
         if not (data_dir / "claims.json").exists():
             print(f"making a synthetic knowledge base of {args.n} claims ...", flush=True)
@@ -156,8 +206,11 @@ def main() -> None:
         kb.grades  # noqa: B018 - computed once, as at web start; not part of the index build
         out["grades_s"] = time.perf_counter() - t
         n_claims, n_docs = len(kb.claims), len(kb.claims) + len(kb.references)
-        print(f"loaded {n_claims} claims in {out['kb_load_s']:.1f} s, grades in "
-              f"{out['grades_s']:.1f} s", flush=True)
+        print(
+            f"loaded {n_claims} claims in {out['kb_load_s']:.1f} s, grades in "
+            f"{out['grades_s']:.1f} s",
+            flush=True,
+        )
 
         # index build
         shutil.rmtree(index_dir, ignore_errors=True)
@@ -166,10 +219,17 @@ def main() -> None:
         report = SearchIndex(index_dir).sync(kb)
         build = time.perf_counter() - t
         size = sum(p.stat().st_size for p in index_dir.iterdir())
-        out.update(build_s=build, build_claims_per_s=n_claims / build, index_mb=size / 2**20,
-                   build_report=report.to_dict())
-        print(f"index build: {n_docs} documents in {build:.1f} s = "
-              f"{n_claims / build:,.0f} claims/s ({size / 2**20:.0f} MB)", flush=True)
+        out.update(
+            build_s=build,
+            build_claims_per_s=n_claims / build,
+            index_mb=size / 2**20,
+            build_report=report.to_dict(),
+        )
+        print(
+            f"index build: {n_docs} documents in {build:.1f} s = "
+            f"{n_claims / build:,.0f} claims/s ({size / 2**20:.0f} MB)",
+            flush=True,
+        )
 
         # cold open: a new SearchIndex on the committed index, then its first query
         fresh = SearchIndex(index_dir)
@@ -181,8 +241,11 @@ def main() -> None:
         fresh.search(kb, "crps response")
         cold = time.perf_counter() - t
         out.update(data_check_s=check, cold_open_s=cold)
-        print(f"cold open (open index + first query): {cold * 1000:.0f} ms; data fingerprint "
-              f"check before it: {check * 1000:.0f} ms", flush=True)
+        print(
+            f"cold open (open index + first query): {cold * 1000:.0f} ms; data fingerprint "
+            f"check before it: {check * 1000:.0f} ms",
+            flush=True,
+        )
         kb.__dict__["_search_index"] = fresh
 
         # FTS5 on the same texts
@@ -208,27 +271,37 @@ def main() -> None:
                 db.execute(sql, [match, *extra]).fetchall()
                 theirs.setdefault(kind, []).append(time.perf_counter() - t)
         print(f"\nwarm latency, {args.rounds} rounds of {len(MIX)} queries (ms)")
-        print(f"{'type':<10} {'kb p50':>8} {'kb p95':>8} {'fts5 p50':>9} {'fts5 p95':>9} "
-              f"{'p50 x':>6} {'p95 x':>6}")
+        print(
+            f"{'type':<10} {'kb p50':>8} {'kb p95':>8} {'fts5 p50':>9} {'fts5 p95':>9} "
+            f"{'p50 x':>6} {'p95 x':>6}"
+        )
         rows = {}
         for kind in [*dict.fromkeys(k for k, _, _ in MIX), "all"]:
             a = [x for k, v in ours.items() if kind in (k, "all") for x in v]
             b = [x for k, v in theirs.items() if kind in (k, "all") for x in v]
-            row = {"kb_p50_ms": pct(a, 50) * 1000, "kb_p95_ms": pct(a, 95) * 1000,
-                   "fts5_p50_ms": pct(b, 50) * 1000, "fts5_p95_ms": pct(b, 95) * 1000}
+            row = {
+                "kb_p50_ms": pct(a, 50) * 1000,
+                "kb_p95_ms": pct(a, 95) * 1000,
+                "fts5_p50_ms": pct(b, 50) * 1000,
+                "fts5_p95_ms": pct(b, 95) * 1000,
+            }
             row["p50_ratio"] = row["kb_p50_ms"] / row["fts5_p50_ms"]
             row["p95_ratio"] = row["kb_p95_ms"] / row["fts5_p95_ms"]
             rows[kind] = row
-            print(f"{kind:<10} {row['kb_p50_ms']:8.1f} {row['kb_p95_ms']:8.1f} "
-                  f"{row['fts5_p50_ms']:9.1f} {row['fts5_p95_ms']:9.1f} "
-                  f"{row['p50_ratio']:6.2f} {row['p95_ratio']:6.2f}")
+            print(
+                f"{kind:<10} {row['kb_p50_ms']:8.1f} {row['kb_p95_ms']:8.1f} "
+                f"{row['fts5_p50_ms']:9.1f} {row['fts5_p95_ms']:9.1f} "
+                f"{row['p50_ratio']:6.2f} {row['p95_ratio']:6.2f}"
+            )
         out["latency"] = rows
         per_query = {}
         for kind, q, f in MIX:
             t = time.perf_counter()
             r = kb.search(q, **f)
-            per_query[q + (f" {f}" if f else "")] = {"ms": (time.perf_counter() - t) * 1000,
-                                                     "total": r["total"]}
+            per_query[q + (f" {f}" if f else "")] = {
+                "ms": (time.perf_counter() - t) * 1000,
+                "total": r["total"],
+            }
         out["per_query"] = per_query
 
         # the worst inputs
@@ -253,10 +326,13 @@ def main() -> None:
             "cold open < 1 s": out["cold_open_s"] < 1,
         }
         out["goals"] = goals
-        print("\ngoals: " + "; ".join(f"{k}: {'met' if v else 'NOT met'}"
-                                      for k, v in goals.items()))
-        print(f"load average before/after: {out['load_average_before']} / "
-              f"{out['load_average_after']} on {out['cpus']} CPUs")
+        print(
+            "\ngoals: " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in goals.items())
+        )
+        print(
+            f"load average before/after: {out['load_average_before']} / "
+            f"{out['load_average_after']} on {out['cpus']} CPUs"
+        )
         if args.json:
             args.json.write_text(json.dumps(out, indent=2), "utf-8")
     finally:

@@ -68,7 +68,7 @@ def _splice(rng: random.Random, texts: list[str]) -> str:
     for text in rng.sample(texts, min(len(texts), rng.choice([1, 2, 2, 3]))):
         parts = [p.strip(" ,;:") for p in _CLAUSE_SPLIT.split(text.rstrip(".")) if p.strip(" ,;:")]
         start = rng.randrange(len(parts))
-        clauses.extend(parts[start:start + rng.choice([1, 2])])
+        clauses.extend(parts[start : start + rng.choice([1, 2])])
     out = ", ".join(clauses)
     out = _NUMBER.sub(lambda m: _vary_number(rng, m), out)
     return out[:1].upper() + out[1:] + "."
@@ -106,15 +106,22 @@ def make_synthetic_kb(n_claims: int, out_dir: Path, seed: int = 0) -> Path:
         rec["text"] = text
         if "plain_text" in rec:
             if rng.random() < 0.5:
-                rec["plain_text"] = _splice(rng, [r.get("plain_text") or r["text"]
-                                                  for r in by_kind[base["kind"]]])
+                rec["plain_text"] = _splice(
+                    rng, [r.get("plain_text") or r["text"] for r in by_kind[base["kind"]]]
+                )
             else:
                 del rec["plain_text"]
         rec["value"] = _vary_value(rng, base["value"])
         rec["reported_numbers"] = {
-            k: (_NUMBER.sub(lambda m: _vary_number(rng, m), v) if isinstance(v, str)
-                else rng.randint(1, 500) if isinstance(v, int) else v)
-            for k, v in base["reported_numbers"].items()}
+            k: (
+                _NUMBER.sub(lambda m: _vary_number(rng, m), v)
+                if isinstance(v, str)
+                else rng.randint(1, 500)
+                if isinstance(v, int)
+                else v
+            )
+            for k, v in base["reported_numbers"].items()
+        }
         if rng.random() < 0.3:
             rec["conditions"] = list(rng.choice(scopes))
         if rng.random() < 0.3:

@@ -68,7 +68,9 @@ class Accounts:
         if not _NAME.match(name):
             raise InvalidQuery("a user name is 2-40 letters, digits, '.', '_' or '-'")
         if role not in ROLES or role == "reader":
-            raise InvalidQuery(f"role must be one of {', '.join(r for r in ROLES if r != 'reader')}")
+            raise InvalidQuery(
+                f"role must be one of {', '.join(r for r in ROLES if r != 'reader')}"
+            )
         if len(password) < MIN_PASSWORD:
             raise InvalidQuery(f"a password needs at least {MIN_PASSWORD} characters")
         with self._lock:

@@ -26,9 +26,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .contested import conflict_view
 from .errors import InvalidQuery
 from .evidence import GRADE_ORDER
-from .contested import conflict_view
 from .shapes import claim_json
 
 if TYPE_CHECKING:
@@ -80,17 +80,21 @@ def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
         return cached
     data = cues()
     held = {c.intervention for c in kb.claims.values()}
-    interventions = [(_phrase_pattern(alias), name)
-                     for name, aliases in data["interventions"].items() if name in held
-                     for alias in sorted(aliases, key=len, reverse=True)]
+    interventions = [
+        (_phrase_pattern(alias), name)
+        for name, aliases in data["interventions"].items()
+        if name in held
+        for alias in sorted(aliases, key=len, reverse=True)
+    ]
     for name in held:
         interventions.append((_phrase_pattern(name), name))
     conditions = []
     for cond in kb.conditions.conditions.values():
         for phrase in (cond.label, cond.id.replace("-", " "), *cond.synonyms):
             conditions.append((_phrase_pattern(phrase), cond.id))
-    kinds = [(_phrase_pattern(word), kind) for kind, words in data["kinds"].items()
-             for word in words]
+    kinds = [
+        (_phrase_pattern(word), kind) for kind, words in data["kinds"].items() for word in words
+    ]
     words: set[str] = set()
     texts = [c.text for c in kb.claims.values()] + [c.plain_text or "" for c in kb.claims.values()]
     texts += [r.title for r in kb.references.values()]
@@ -107,9 +111,16 @@ def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
         by_kind[claim.kind].add(claim.id)
         for cond in kb.conditions.with_ancestors(claim.conditions):
             by_condition[cond].add(claim.id)
-    vocab = _Vocabulary(interventions, conditions, kinds, frozenset(words),
-                        frozenset(data["stopwords"]), dict(by_intervention), dict(by_condition),
-                        dict(by_kind))
+    vocab = _Vocabulary(
+        interventions,
+        conditions,
+        kinds,
+        frozenset(words),
+        frozenset(data["stopwords"]),
+        dict(by_intervention),
+        dict(by_condition),
+        dict(by_kind),
+    )
     kb.__dict__["_ask_vocabulary"] = vocab
     return vocab
 
@@ -139,8 +150,13 @@ def understand(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     for word in _WORD.findall(text.lower()):
         if len(word) >= 5 and word not in vocab.stopwords and _stem(word) not in vocab.known_stems:
             unknown.append(word)
-    return {"question": text, "interventions": interventions, "conditions": conditions,
-            "kinds": kinds, "unknown_terms": sorted(set(unknown))}
+    return {
+        "question": text,
+        "interventions": interventions,
+        "conditions": conditions,
+        "kinds": kinds,
+        "unknown_terms": sorted(set(unknown)),
+    }
 
 
 def _label(kind: str) -> str:
@@ -154,19 +170,29 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     """
     parsed = understand(kb, question)
     vocab = _vocabulary(kb)
-    answer: dict[str, Any] = {"question": parsed["question"], "understood": parsed,
-                              "relevant": False, "message": "", "suggestion": None,
-                              "bottom_line": None,
-                              "summary": [], "sections": [], "contested": [],
-                              "follow_ups": []}
+    answer: dict[str, Any] = {
+        "question": parsed["question"],
+        "understood": parsed,
+        "relevant": False,
+        "message": "",
+        "suggestion": None,
+        "bottom_line": None,
+        "summary": [],
+        "sections": [],
+        "contested": [],
+        "follow_ups": [],
+    }
     if parsed["unknown_terms"]:
         terms = ", ".join(f"“{t}”" for t in parsed["unknown_terms"])
-        answer["message"] = (f"The knowledge base holds no evidence on {terms}. It covers "
-                             f"{_coverage(kb)}.")
+        answer["message"] = (
+            f"The knowledge base holds no evidence on {terms}. It covers {_coverage(kb)}."
+        )
         return answer
     if not parsed["interventions"] and not parsed["conditions"]:
-        answer["message"] = ("The question names no treatment or condition the knowledge base "
-                             f"holds. It covers {_coverage(kb)}.")
+        answer["message"] = (
+            "The question names no treatment or condition the knowledge base "
+            f"holds. It covers {_coverage(kb)}."
+        )
         answer["suggestion"] = _suggest(kb, parsed["question"])
         if answer["suggestion"]:
             answer["message"] += f" Did you mean “{answer['suggestion']}”?"
@@ -186,8 +212,10 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     if asked:
         pool = pool & set().union(*(vocab.by_kind[k] for k in asked))
     if not pool:
-        answer["message"] = ("The knowledge base holds no claims on that combination of "
-                             "treatment, condition and question.")
+        answer["message"] = (
+            "The knowledge base holds no claims on that combination of "
+            "treatment, condition and question."
+        )
         return answer
 
     grades = kb.grades
@@ -207,8 +235,14 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     for kind in order:
         best = heapq.nsmallest(PER_SECTION, by_kind[kind], key=rank)
         shown.extend(best)
-        answer["sections"].append({"kind": kind, "label": _label(kind), "total": len(by_kind[kind]),
-                                   "claims": [claim_json(kb, cid) for cid in best]})
+        answer["sections"].append(
+            {
+                "kind": kind,
+                "label": _label(kind),
+                "total": len(by_kind[kind]),
+                "claims": [claim_json(kb, cid) for cid in best],
+            }
+        )
     answer["summary"] = _summary(kb, by_kind, order)
     answer["bottom_line"] = _bottom_line(kb, pool, answer["summary"], asked)
     conflict_ids = sorted({x for cid in shown for x in kb.active_conflict_ids(cid)})
@@ -217,8 +251,10 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
     answer["follow_ups"] = _follow_ups(kb, parsed, pool_kinds=set(by_kind), asked=set(asked))
     answer["relevant"] = True
-    answer["message"] = (f"{len(pool)} claims in the knowledge base bear on this question; the "
-                         f"strongest are shown by kind.")
+    answer["message"] = (
+        f"{len(pool)} claims in the knowledge base bear on this question; the "
+        f"strongest are shown by kind."
+    )
     return answer
 
 
@@ -241,13 +277,15 @@ def _suggest(kb: KnowledgeBase, question: str) -> str | None:
 
 def _coverage(kb: KnowledgeBase) -> str:
     vocab = _vocabulary(kb)
-    top = sorted(vocab.by_intervention, key=lambda name: (-len(vocab.by_intervention[name]),
-                                                          name))[:3]
+    top = sorted(vocab.by_intervention, key=lambda name: (-len(vocab.by_intervention[name]), name))[
+        :3
+    ]
     return ", ".join(top) + " for chronic pain conditions"
 
 
-def _summary(kb: KnowledgeBase, by_kind: dict[str, list[str]], order: list[str]
-             ) -> list[dict[str, Any]]:
+def _summary(
+    kb: KnowledgeBase, by_kind: dict[str, list[str]], order: list[str]
+) -> list[dict[str, Any]]:
     """Per kind: how many distinct sources report benefit, no benefit, mixed or neutral."""
     out = []
     for kind in order:
@@ -255,15 +293,23 @@ def _summary(kb: KnowledgeBase, by_kind: dict[str, list[str]], order: list[str]
         for cid in by_kind[kind]:
             ref = kb.grades[cid].basis_ref or f"uncited:{cid}"
             sources[kb.claims[cid].direction].add(ref)
-        out.append({"kind": kind, "label": _label(kind),
-                    "benefit": len(sources["benefit"]), "no_benefit": len(sources["no-benefit"]),
-                    "mixed": len(sources["mixed"]), "neutral": len(sources["neutral"]),
-                    "sources": len(set().union(*sources.values()))})
+        out.append(
+            {
+                "kind": kind,
+                "label": _label(kind),
+                "benefit": len(sources["benefit"]),
+                "no_benefit": len(sources["no-benefit"]),
+                "mixed": len(sources["mixed"]),
+                "neutral": len(sources["neutral"]),
+                "sources": len(set().union(*sources.values())),
+            }
+        )
     return out
 
 
-def _bottom_line(kb: KnowledgeBase, pool: set[str], summary: list[dict[str, Any]],
-                 asked: list[str]) -> dict[str, Any]:
+def _bottom_line(
+    kb: KnowledgeBase, pool: set[str], summary: list[dict[str, Any]], asked: list[str]
+) -> dict[str, Any]:
     """The bottom line of the article holding most of the claims, when it speaks to the kinds
     asked about; otherwise a count of sources for and against, per kind."""
     best, overlap = None, 0
@@ -272,26 +318,47 @@ def _bottom_line(kb: KnowledgeBase, pool: set[str], summary: list[dict[str, Any]
         if n > overlap:
             best, overlap = art, n
     kinds_asked = {item["kind"] for item in summary}
-    if best is not None and overlap >= 2 and best.bottom_line and (
-            not asked or kinds_asked & {kb.claims[c].kind for c in best.bottom_line}):
+    if (
+        best is not None
+        and overlap >= 2
+        and best.bottom_line
+        and (not asked or kinds_asked & {kb.claims[c].kind for c in best.bottom_line})
+    ):
         claims = [claim_json(kb, cid) for cid in best.bottom_line]
-        return {"source": "article", "article_id": best.id, "title": best.title,
-                "text": " ".join(c["text"] for c in claims), "claims": claims}
+        return {
+            "source": "article",
+            "article_id": best.id,
+            "title": best.title,
+            "text": " ".join(c["text"] for c in claims),
+            "claims": claims,
+        }
     parts = []
     for item in summary:
-        bits = [f"{item[key]} {label}" for key, label in (
-            ("benefit", "for"), ("no_benefit", "against"), ("mixed", "mixed")) if item[key]]
+        bits = [
+            f"{item[key]} {label}"
+            for key, label in (("benefit", "for"), ("no_benefit", "against"), ("mixed", "mixed"))
+            if item[key]
+        ]
         if bits:
             noun = "source" if item["sources"] == 1 else "sources"
             parts.append(f"{item['label']}: of {item['sources']} {noun}, " + ", ".join(bits))
-    text = "; ".join(parts) + "." if parts else \
-        "The claims found describe the evidence without a direction of effect."
-    return {"source": "evidence-summary", "article_id": None, "title": None, "text": text,
-            "claims": []}
+    text = (
+        "; ".join(parts) + "."
+        if parts
+        else "The claims found describe the evidence without a direction of effect."
+    )
+    return {
+        "source": "evidence-summary",
+        "article_id": None,
+        "title": None,
+        "text": text,
+        "claims": [],
+    }
 
 
-def _follow_ups(kb: KnowledgeBase, parsed: dict[str, Any], *, pool_kinds: set[str],
-                asked: set[str]) -> list[str]:
+def _follow_ups(
+    kb: KnowledgeBase, parsed: dict[str, Any], *, pool_kinds: set[str], asked: set[str]
+) -> list[str]:
     vocab = _vocabulary(kb)
     interventions = parsed["interventions"] or ["low-dose naltrexone"]
     intervention = interventions[0]
@@ -299,9 +366,11 @@ def _follow_ups(kb: KnowledgeBase, parsed: dict[str, Any], *, pool_kinds: set[st
     counts = vocab.topic_kinds.get((intervention, condition))
     if counts is None:
         topic = vocab.by_intervention.get(intervention, set()) & vocab.by_condition.get(
-            condition, set())
+            condition, set()
+        )
         counts = vocab.topic_kinds[(intervention, condition)] = Counter(
-            kb.claims[c].kind for c in topic)
+            kb.claims[c].kind for c in topic
+        )
     templates = cues()["follow_up_templates"]
     label = {"low-dose naltrexone": "low-dose naltrexone (LDN)"}.get(intervention, intervention)
     cond_label = kb.conditions.label(condition).lower() if condition != "crps" else "CRPS"

@@ -48,12 +48,15 @@ class Article:
 
     def walk_sections(self) -> Iterator[tuple[list[str], dict[str, Any]]]:
         """Yield (heading path, section) depth-first, in the article's order."""
-        def walk(sections: list[dict[str, Any]], path: list[str]
-                 ) -> Iterator[tuple[list[str], dict[str, Any]]]:
+
+        def walk(
+            sections: list[dict[str, Any]], path: list[str]
+        ) -> Iterator[tuple[list[str], dict[str, Any]]]:
             for sec in sections:
                 here = [*path, sec["heading"]]
                 yield here, sec
                 yield from walk(sec.get("subsections", []), here)
+
         yield from walk(self.sections, [])
 
     def claim_ids(self) -> list[str]:

@@ -6,13 +6,34 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS: tuple[str, ...] = (
-    "dose", "titration", "response_rate", "efficacy", "adverse_effect", "timeline",
-    "discontinuation", "adherence", "mechanism", "treatment_line", "regulatory", "cost_access",
-    "evidence_quality", "patient_selection", "contraindication",
+    "dose",
+    "titration",
+    "response_rate",
+    "efficacy",
+    "adverse_effect",
+    "timeline",
+    "discontinuation",
+    "adherence",
+    "mechanism",
+    "treatment_line",
+    "regulatory",
+    "cost_access",
+    "evidence_quality",
+    "patient_selection",
+    "contraindication",
 )
 DIRECTIONS: tuple[str, ...] = ("benefit", "no-benefit", "mixed", "neutral")
-VERDICTS: tuple[str, ...] = ("supported", "supported_with_nuance", "not_supported_as_worded",
-                             "not_stated", "not_assessed")
+# Statement role (GRADE-NOTES.md): what a claim is in its source. Only findings and conclusions
+# are evidence about an effect; background and recommendations are opinion; study conduct is
+# context and never evidence.
+ROLES: tuple[str, ...] = ("finding", "conclusion", "background", "recommendation", "study-conduct")
+VERDICTS: tuple[str, ...] = (
+    "supported",
+    "supported_with_nuance",
+    "not_supported_as_worded",
+    "not_stated",
+    "not_assessed",
+)
 
 
 def _num(x: float) -> str:
@@ -104,6 +125,11 @@ class Claim:
     @property
     def recommendation(self) -> dict[str, Any] | None:
         return self.record["recommendation"]
+
+    @property
+    def role(self) -> str | None:
+        """The statement role (one of :data:`ROLES`), or None where the data does not say."""
+        return self.record.get("role")
 
     @property
     def primary(self) -> dict[str, Any] | None:

@@ -19,8 +19,12 @@ class Condition:
     synonyms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "parents": list(self.parents),
-                "synonyms": list(self.synonyms)}
+        return {
+            "id": self.id,
+            "label": self.label,
+            "parents": list(self.parents),
+            "synonyms": list(self.synonyms),
+        }
 
 
 @dataclass
@@ -32,19 +36,25 @@ class ConditionTree:
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]], *, file: str = "conditions.json"
-                     ) -> ConditionTree:
+    def from_records(
+        cls, records: list[dict[str, Any]], *, file: str = "conditions.json"
+    ) -> ConditionTree:
         conditions: dict[str, Condition] = {}
         for rec in records:
             if rec["id"] in conditions:
                 raise InvalidData(file, "duplicate id", record=rec["id"], field="id")
-            conditions[rec["id"]] = Condition(rec["id"], rec["label"], tuple(rec["parents"]),
-                                              tuple(rec.get("synonyms", ())))
+            conditions[rec["id"]] = Condition(
+                rec["id"], rec["label"], tuple(rec["parents"]), tuple(rec.get("synonyms", ()))
+            )
         for cond in conditions.values():
             for parent in cond.parents:
                 if parent not in conditions:
-                    raise InvalidData(file, f"unknown parent condition {parent!r}",
-                                      record=cond.id, field="parents")
+                    raise InvalidData(
+                        file,
+                        f"unknown parent condition {parent!r}",
+                        record=cond.id,
+                        field="parents",
+                    )
         tree = cls(conditions, records)
         for cid in conditions:
             tree._ancestors[cid] = tree._walk_up(cid, file)

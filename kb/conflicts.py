@@ -36,13 +36,21 @@ if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
 
 DIRECTIONAL_KINDS = ("efficacy", "response_rate")
-DOSE_LEVEL_OUTCOMES = ("maximum-dose", "dose-range", "typical-dose", "effective-dose",
-                       "dose-definition", "starting-dose")
+DOSE_LEVEL_OUTCOMES = (
+    "maximum-dose",
+    "dose-range",
+    "typical-dose",
+    "effective-dose",
+    "dose-definition",
+    "starting-dose",
+)
 SCHEDULE_OUTCOMES = ("starting-dose", "titration-schedule")
-RATE_OUTCOMES = {"adverse-effect-rate": "adverse-effect-rate",
-                 "discontinuation-rate": "discontinuation-rate",
-                 "continuation-rate": "discontinuation-rate",
-                 "prescription-fill": "prescription-fill"}
+RATE_OUTCOMES = {
+    "adverse-effect-rate": "adverse-effect-rate",
+    "discontinuation-rate": "discontinuation-rate",
+    "continuation-rate": "discontinuation-rate",
+    "prescription-fill": "prescription-fill",
+}
 RATE_MIN_GAP_POINTS = 10.0
 RATE_MIN_RATIO = 1.5
 PAIN_ROOT = "chronic-pain"
@@ -75,15 +83,24 @@ class Conflict:
         return [cid for side in self.sides for cid in side.claims]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "topic": self.topic,
-                "intervention": self.intervention, "kind": self.kind, "outcome": self.outcome,
-                "condition": self.condition, "scope": self.scope,
-                "sides": [s.to_dict() for s in self.sides], "explanation": self.explanation,
-                "source": self.source}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "topic": self.topic,
+            "intervention": self.intervention,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "condition": self.condition,
+            "scope": self.scope,
+            "sides": [s.to_dict() for s in self.sides],
+            "explanation": self.explanation,
+            "source": self.source,
+        }
 
 
-def _conflict_id(ctype: str, intervention: str, topic: str, condition: str, scope: str,
-                 labels: Iterable[str]) -> str:
+def _conflict_id(
+    ctype: str, intervention: str, topic: str, condition: str, scope: str, labels: Iterable[str]
+) -> str:
     """An id from what the conflict is about, not from its members: a new claim joining a
     side (an import, an edit) keeps the id, so editorial decisions stay attached."""
     sig = "|".join([ctype, intervention, topic, condition, scope, *labels])
@@ -95,8 +112,9 @@ class _Detector:
         self.kb = kb
         self.tree = kb.conditions
         self.found: dict[str, Conflict] = {}
-        self.in_pain = {c for c in self.tree.conditions
-                        if c == PAIN_ROOT or PAIN_ROOT in self.tree.ancestors(c)}
+        self.in_pain = {
+            c for c in self.tree.conditions if c == PAIN_ROOT or PAIN_ROOT in self.tree.ancestors(c)
+        }
 
     def pain_scope(self, claim: Claim) -> list[str]:
         return [c for c in claim.conditions if c in self.in_pain]
@@ -107,22 +125,47 @@ class _Detector:
             return "disjoint"
         return self.tree.relation(sa, sb)
 
-    def emit(self, ctype: str, first: Claim, sides: list[Side], condition: str, scope: str,
-             explanation: str, *, key_labels: Iterable[str] | None = None,
-             topic_key: str | None = None) -> None:
+    def emit(
+        self,
+        ctype: str,
+        first: Claim,
+        sides: list[Side],
+        condition: str,
+        scope: str,
+        explanation: str,
+        *,
+        key_labels: Iterable[str] | None = None,
+        topic_key: str | None = None,
+    ) -> None:
         """Record a conflict. ``key_labels`` (default: the side labels) name it stably; pass
         ``()`` where side labels are values that new data would change."""
         sides = [s for s in sides if s.claims]
         if len(sides) < 2:
             return
         labels = [s.label for s in sides] if key_labels is None else list(key_labels)
-        cid = _conflict_id(ctype, first.intervention, topic_key or f"{first.kind}/{first.outcome}",
-                           condition, scope, labels)
+        cid = _conflict_id(
+            ctype,
+            first.intervention,
+            topic_key or f"{first.kind}/{first.outcome}",
+            condition,
+            scope,
+            labels,
+        )
         if cid in self.found:
             return
         topic = f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
-        self.found[cid] = Conflict(cid, ctype, topic, first.intervention, first.kind,
-                                   first.outcome, condition, scope, tuple(sides), explanation)
+        self.found[cid] = Conflict(
+            cid,
+            ctype,
+            topic,
+            first.intervention,
+            first.kind,
+            first.outcome,
+            condition,
+            scope,
+            tuple(sides),
+            explanation,
+        )
 
     def scope_of(self, sides: list[list[Claim]]) -> tuple[str, str]:
         """(relation, condition) across sides: ``same`` if two sides share a condition, else
@@ -166,7 +209,8 @@ class _Detector:
             for claim in bucket:
                 scope = self.pain_scope(claim)
                 if any(other_up[c] for c in scope) or any(
-                        other_own[c] for c in self.tree.with_ancestors(scope)):
+                    other_own[c] for c in self.tree.with_ancestors(scope)
+                ):
                     keep.append(claim)
             kept.append(keep)
         return [b for b in kept if b]
@@ -174,7 +218,8 @@ class _Detector:
     # -- detectors ---------------------------------------------------------------------------
     def opposite_direction(self, claims: list[Claim]) -> None:
         groups: dict[tuple[str, str, str], dict[str, list[Claim]]] = defaultdict(
-            lambda: defaultdict(list))
+            lambda: defaultdict(list)
+        )
         for c in claims:
             if c.kind in DIRECTIONAL_KINDS and c.direction in ("benefit", "no-benefit"):
                 for cond in self.pain_scope(c):
@@ -187,11 +232,15 @@ class _Detector:
                 first = direct[0]
                 what = f"{first.outcome.replace('-', ' ')}"
                 if pos and neg:
-                    self.emit("opposite_direction", first,
-                              [Side("benefit", _ids(pos)), Side("no benefit", _ids(neg))],
-                              cond, "same",
-                              f"For {label}, {_n(pos)} reporting benefit on {what} stand against "
-                              f"{_n(neg)} reporting no benefit.")
+                    self.emit(
+                        "opposite_direction",
+                        first,
+                        [Side("benefit", _ids(pos)), Side("no benefit", _ids(neg))],
+                        cond,
+                        "same",
+                        f"For {label}, {_n(pos)} reporting benefit on {what} stand against "
+                        f"{_n(neg)} reporting no benefit.",
+                    )
                 ids_direct = {c.id for c in direct}
                 broader: dict[str, Claim] = {}
                 for anc in self.tree.ancestors(cond):
@@ -200,16 +249,24 @@ class _Detector:
                             broader[c.id] = c
                 bpos = [c for c in broader.values() if c.direction == "benefit"]
                 bneg = [c for c in broader.values() if c.direction == "no-benefit"]
-                for here, there, here_lab, there_lab in ((pos, bneg, "benefit", "no benefit"),
-                                                         (neg, bpos, "no benefit", "benefit")):
+                for here, there, here_lab, there_lab in (
+                    (pos, bneg, "benefit", "no benefit"),
+                    (neg, bpos, "no benefit", "benefit"),
+                ):
                     if here and there:
-                        self.emit("opposite_direction", first,
-                                  [Side(f"{here_lab} ({label})", _ids(here)),
-                                   Side(f"{there_lab} (broader scope)", _ids(there))],
-                                  cond, "broader",
-                                  f"For {label}, {_n(here)} reporting {here_lab} on {what} stand "
-                                  f"against {_n(there)} about a broader population reporting "
-                                  f"{there_lab} (indirect).")
+                        self.emit(
+                            "opposite_direction",
+                            first,
+                            [
+                                Side(f"{here_lab} ({label})", _ids(here)),
+                                Side(f"{there_lab} (broader scope)", _ids(there)),
+                            ],
+                            cond,
+                            "broader",
+                            f"For {label}, {_n(here)} reporting {here_lab} on {what} stand "
+                            f"against {_n(there)} about a broader population reporting "
+                            f"{there_lab} (indirect).",
+                        )
 
     def dose_values(self, claims: list[Claim]) -> None:
         by_interv: dict[str, list[Claim]] = defaultdict(list)
@@ -223,19 +280,28 @@ class _Detector:
                 if c.outcome == "maximum-dose" and self.is_recommendation(c):
                     anchors[c.dose_bounds_mg()[1]].append(c)  # type: ignore[index]
             for top, anchor in sorted(anchors.items()):
-                higher = [c for c in group if c.outcome in DOSE_LEVEL_OUTCOMES
-                          and c.dose_bounds_mg()[1] > top + 1e-9]  # type: ignore[index]
+                higher = [
+                    c
+                    for c in group
+                    if c.outcome in DOSE_LEVEL_OUTCOMES and c.dose_bounds_mg()[1] > top + 1e-9
+                ]  # type: ignore[index]
                 buckets = self.keep_overlapping([anchor, higher])
-                if len(buckets) < 2 or buckets[0] is not anchor and buckets[0][0] not in anchor:
+                if len(buckets) < 2 or (buckets[0] is not anchor and buckets[0][0] not in anchor):
                     continue
                 scope, cond = self.scope_of(buckets)
                 levels = ", ".join(sorted({c.value_text or "" for c in buckets[1]}))
-                self.emit("incompatible_values", anchor[0],
-                          [Side(f"maximum {top:g} mg", _ids(buckets[0])),
-                           Side("higher dose levels reported", _ids(buckets[1]))],
-                          cond, scope,
-                          f"A recommended maximum of {top:g} mg for {interv} sits below dose "
-                          f"levels reported elsewhere: {levels}.")
+                self.emit(
+                    "incompatible_values",
+                    anchor[0],
+                    [
+                        Side(f"maximum {top:g} mg", _ids(buckets[0])),
+                        Side("higher dose levels reported", _ids(buckets[1])),
+                    ],
+                    cond,
+                    scope,
+                    f"A recommended maximum of {top:g} mg for {interv} sits below dose "
+                    f"levels reported elsewhere: {levels}.",
+                )
             # Starting doses and titration schedules that differ.
             for outcome in SCHEDULE_OUTCOMES:
                 by_value: dict[str, list[Claim]] = defaultdict(list)
@@ -248,11 +314,18 @@ class _Detector:
                 if len(buckets) < 2:
                     continue
                 scope, cond = self.scope_of(buckets)
-                self.emit("incompatible_values", buckets[0][0],
-                          [Side(b[0].value_text or "", _ids(b)) for b in buckets], cond, scope,
-                          f"Different {outcome.replace('-', ' ')}s are given for {interv}: "
-                          + "; ".join(b[0].value_text or "" for b in buckets) + ".",
-                          key_labels=(), topic_key=outcome)
+                self.emit(
+                    "incompatible_values",
+                    buckets[0][0],
+                    [Side(b[0].value_text or "", _ids(b)) for b in buckets],
+                    cond,
+                    scope,
+                    f"Different {outcome.replace('-', ' ')}s are given for {interv}: "
+                    + "; ".join(b[0].value_text or "" for b in buckets)
+                    + ".",
+                    key_labels=(),
+                    topic_key=outcome,
+                )
 
     def is_recommendation(self, claim: Claim) -> bool:
         if claim.origin in ("seed", "import"):
@@ -288,12 +361,23 @@ class _Detector:
             for b in buckets:
                 c0 = b[0]
                 pct = c0.percentage() or 0.0
-                label = f"{100 - pct:g}% (from {pct:g}% continuing)" \
-                    if c0.outcome == "continuation-rate" else f"{pct:g}%"
+                label = (
+                    f"{100 - pct:g}% (from {pct:g}% continuing)"
+                    if c0.outcome == "continuation-rate"
+                    else f"{pct:g}%"
+                )
                 sides.append(Side(label, _ids(b)))
-            self.emit("divergent_estimates", buckets[0][0], sides, cond, scope,
-                      f"Estimates of the {name} for {interv} range from "
-                      f"{sides[0].label} to {sides[-1].label}.", key_labels=(), topic_key=key)
+            self.emit(
+                "divergent_estimates",
+                buckets[0][0],
+                sides,
+                cond,
+                scope,
+                f"Estimates of the {name} for {interv} range from "
+                f"{sides[0].label} to {sides[-1].label}.",
+                key_labels=(),
+                topic_key=key,
+            )
 
     def recommendations(self, claims: list[Claim]) -> None:
         by_interv: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
@@ -310,9 +394,16 @@ class _Detector:
                 continue
             scope, cond = self.scope_of(buckets)
             sides = [Side(_strength_label(b[0]), _ids(b)) for b in buckets]
-            self.emit("recommendation_strength", buckets[0][0], sides, cond, scope,
-                      f"{interv} is recommended with different strength: "
-                      + " vs ".join(s.label for s in sides) + ".")
+            self.emit(
+                "recommendation_strength",
+                buckets[0][0],
+                sides,
+                cond,
+                scope,
+                f"{interv} is recommended with different strength: "
+                + " vs ".join(s.label for s in sides)
+                + ".",
+            )
 
     def safety(self, claims: list[Claim]) -> None:
         contra: dict[str, list[Claim]] = defaultdict(list)
@@ -326,12 +417,18 @@ class _Detector:
             if none_claimed.get(interv):
                 buckets = [none_claimed[interv], against]
                 scope, cond = self.scope_of(buckets)
-                self.emit("safety_contradiction", buckets[0][0],
-                          [Side("no drug interactions", _ids(buckets[0])),
-                           Side("contraindication or interaction", _ids(against))],
-                          cond or PAIN_ROOT, scope,
-                          f"{interv} is said to have no drug interactions, but a "
-                          f"contraindication or interaction is stated elsewhere.")
+                self.emit(
+                    "safety_contradiction",
+                    buckets[0][0],
+                    [
+                        Side("no drug interactions", _ids(buckets[0])),
+                        Side("contraindication or interaction", _ids(against)),
+                    ],
+                    cond or PAIN_ROOT,
+                    scope,
+                    f"{interv} is said to have no drug interactions, but a "
+                    f"contraindication or interaction is stated elsewhere.",
+                )
 
 
 def _ids(claims: Iterable[Claim]) -> tuple[str, ...]:
@@ -345,7 +442,8 @@ def _n(claims: list[Claim]) -> str:
 def _strength_label(claim: Claim) -> str:
     rec = claim.recommendation or {}
     label = {"strong": "strong", "weak": "weak", "not-recommended": "not recommended"}[
-        rec["strength"]]
+        rec["strength"]
+    ]
     if rec.get("line"):
         label += f", {rec['line']} line"
     return label

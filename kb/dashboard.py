@@ -24,33 +24,53 @@ if TYPE_CHECKING:
     from .editorial import Editor, EditorialState
     from .knowledgebase import KnowledgeBase
 
-QUEUE_LIMIT = 50     # conflicts listed in the dashboard queue (the total is given too)
+QUEUE_LIMIT = 50  # conflicts listed in the dashboard queue (the total is given too)
 ACTIVITY_LIMIT = 20  # recent events on the dashboard
 MAX_SIDES = 6
 
 # Route names of the editorial actions, per kind of target: /editorial/<kind>/<id>/<route>.
 ROUTES: dict[str, dict[str, str]] = {
-    "claims": {"flag": "flag", "comment": "comment", "propose-verdict": "propose_verdict",
-               "set-verdict": "set_verdict", "resolve-flag": "resolve_flag",
-               "dismiss-flag": "dismiss_flag"},
+    "claims": {
+        "flag": "flag",
+        "comment": "comment",
+        "propose-verdict": "propose_verdict",
+        "set-verdict": "set_verdict",
+        "resolve-flag": "resolve_flag",
+        "dismiss-flag": "dismiss_flag",
+    },
     "articles": {"set-status": "set_status", "comment": "comment"},
-    "conflicts": {"dismiss": "dismiss_conflict", "resolve": "resolve_conflict",
-                  "restore": "restore_conflict", "comment": "comment"},
+    "conflicts": {
+        "dismiss": "dismiss_conflict",
+        "resolve": "resolve_conflict",
+        "restore": "restore_conflict",
+        "comment": "comment",
+    },
 }
 KINDS = {"claims": "claim", "articles": "article", "conflicts": "conflict"}
 # The fields of ``after`` each action takes (``reason`` and ``base_version`` go to every one).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "comment": ("text",), "flag": (), "propose_verdict": ("verdict",),
-    "set_verdict": ("verdict", "note"), "resolve_flag": ("flag",), "dismiss_flag": ("flag",),
-    "set_status": ("status",), "dismiss_conflict": (), "resolve_conflict": (),
+    "comment": ("text",),
+    "flag": (),
+    "propose_verdict": ("verdict",),
+    "set_verdict": ("verdict", "note"),
+    "resolve_flag": ("flag",),
+    "dismiss_flag": ("flag",),
+    "set_status": ("status",),
+    "dismiss_conflict": (),
+    "resolve_conflict": (),
     "restore_conflict": (),
 }
 ACTION_LABELS = {
-    "comment": "commented", "flag": "flagged as contested",
-    "propose_verdict": "proposed a verdict", "set_verdict": "set the verdict",
-    "resolve_flag": "resolved a flag", "dismiss_flag": "dismissed a flag",
-    "set_status": "changed the review status", "dismiss_conflict": "dismissed a conflict",
-    "resolve_conflict": "resolved a conflict", "restore_conflict": "restored a conflict",
+    "comment": "commented",
+    "flag": "flagged as contested",
+    "propose_verdict": "proposed a verdict",
+    "set_verdict": "set the verdict",
+    "resolve_flag": "resolved a flag",
+    "dismiss_flag": "dismissed a flag",
+    "set_status": "changed the review status",
+    "dismiss_conflict": "dismissed a conflict",
+    "resolve_conflict": "resolved a conflict",
+    "restore_conflict": "restored a conflict",
     "add_conflict": "added a conflict",
 }
 _SPLIT = re.compile(r"[\s,;]+")
@@ -61,8 +81,9 @@ def base_version(value: Any) -> int:
     """The version an edit was based on, from a form field or JSON (an :class:`InvalidQuery`
     when it is missing or not a whole number ≥ 0)."""
     if isinstance(value, bool) or value is None or value == "":
-        raise InvalidQuery("base_version is required: the version of the target the edit "
-                           "was based on")
+        raise InvalidQuery(
+            "base_version is required: the version of the target the edit was based on"
+        )
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -81,8 +102,15 @@ def _text(fields: Mapping[str, Any], name: str) -> str:
     return value.strip()
 
 
-def submit(editor: Editor, actor: str, role: str, kind: str, target_id: str, route: str,
-           fields: Mapping[str, Any]) -> dict[str, Any]:
+def submit(
+    editor: Editor,
+    actor: str,
+    role: str,
+    kind: str,
+    target_id: str,
+    route: str,
+    fields: Mapping[str, Any],
+) -> dict[str, Any]:
     """Record the action ``route`` (see :data:`ROUTES`) on ``kind`` (``claims``, ``articles``
     or ``conflicts``) ``target_id`` from submitted ``fields`` (``base_version``, ``reason``
     and the action's :data:`FIELDS`); return ``{"event", "current"}``.
@@ -101,8 +129,15 @@ def submit(editor: Editor, actor: str, role: str, kind: str, target_id: str, rou
         _check_step(editor.kb, target_id, after["status"])
     if action == "set_verdict" and not after["note"]:
         del after["note"]
-    event = editor.record(actor, role, action, target, reason=_text(fields, "reason"),
-                          after=after, base_version=version)
+    event = editor.record(
+        actor,
+        role,
+        action,
+        target,
+        reason=_text(fields, "reason"),
+        after=after,
+        base_version=version,
+    )
     return {"event": event, "current": editor.target_state(target)}
 
 
@@ -114,17 +149,25 @@ def _check_step(kb: KnowledgeBase, article_id: str, status: str) -> None:
     if status == current:
         raise InvalidQuery(f"the article is already {STATUS_LABELS[status]}")
     if abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
-        raise InvalidQuery(f"an article moves one step at a time: from "
-                           f"{STATUS_LABELS[current]} it can go to "
-                           + " or ".join(m["label"] for m in status_moves(current)))
+        raise InvalidQuery(
+            f"an article moves one step at a time: from "
+            f"{STATUS_LABELS[current]} it can go to "
+            + " or ".join(m["label"] for m in status_moves(current))
+        )
 
 
 def status_moves(status: str) -> list[dict[str, str]]:
     """The review statuses an article at ``status`` can move to, one step back or forward."""
     here = REVIEW_STATUSES.index(status)
-    return [{"status": REVIEW_STATUSES[i], "label": STATUS_LABELS[REVIEW_STATUSES[i]],
-             "direction": "back" if i < here else "forward"}
-            for i in (here - 1, here + 1) if 0 <= i < len(REVIEW_STATUSES)]
+    return [
+        {
+            "status": REVIEW_STATUSES[i],
+            "label": STATUS_LABELS[REVIEW_STATUSES[i]],
+            "direction": "back" if i < here else "forward",
+        }
+        for i in (here - 1, here + 1)
+        if 0 <= i < len(REVIEW_STATUSES)
+    ]
 
 
 def split_ids(value: str | Sequence[str]) -> list[str]:
@@ -135,17 +178,26 @@ def split_ids(value: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
-def add_conflict(editor: Editor, actor: str, role: str, *, type: str,  # noqa: A002 - its name
-                 explanation: str, sides: Sequence[Mapping[str, Any]], topic: str = "",
-                 reason: str = "") -> dict[str, Any]:
+def add_conflict(
+    editor: Editor,
+    actor: str,
+    role: str,
+    *,
+    type: str,
+    explanation: str,
+    sides: Sequence[Mapping[str, Any]],
+    topic: str = "",
+    reason: str = "",
+) -> dict[str, Any]:
     """Add a conflict by hand: ``sides`` are ``{"label", "claims"}`` (ids as a list or as
     comma-separated text); it is highlighted like a computed conflict, with
     ``source == "editor"``. Its id is ``cf-ed-`` + a hash of its type and sides (in any order),
     so adding the same conflict twice is a :class:`~kb.editorial.StaleEdit`. Returns ``{"event", "current"}``.
     """
     if type not in TYPE_LABELS:
-        raise InvalidQuery(f"unknown conflict type {type!r}; expected one of "
-                           + ", ".join(TYPE_LABELS))
+        raise InvalidQuery(
+            f"unknown conflict type {type!r}; expected one of " + ", ".join(TYPE_LABELS)
+        )
     explanation = (explanation or "").strip()
     if not explanation:
         raise InvalidQuery("a conflict needs an explanation")
@@ -173,8 +225,9 @@ def add_conflict(editor: Editor, actor: str, role: str, *, type: str,  # noqa: A
     if topic.strip():
         after["topic"] = topic.strip()
     target = f"conflict:{conflict_id}"
-    event = editor.record(actor, role, "add_conflict", target, reason=reason.strip(),
-                          after=after, base_version=0)
+    event = editor.record(
+        actor, role, "add_conflict", target, reason=reason.strip(), after=after, base_version=0
+    )
     return {"event": event, "current": editor.target_state(target)}
 
 
@@ -212,29 +265,40 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
     if action == "flag":
         return "flagged as contested"
     if action in ("resolve_flag", "dismiss_flag"):
-        flag = next((f for f in list(state.flags.get(tid, [])) if f["id"] == after.get("flag")),
-                    None)
+        flag = next(
+            (f for f in list(state.flags.get(tid, [])) if f["id"] == after.get("flag")), None
+        )
         what = f"the flag “{flag['reason']}”" if flag else "a flag"
         return f"{what}: open → {'resolved' if action == 'resolve_flag' else 'dismissed'}"
     if action == "propose_verdict":
         return f"proposed verdict: {_verdict_label(after.get('verdict'))}"
     if action == "set_verdict":
         note = f" ({after['note']})" if after.get("note") else ""
-        return (f"verdict: {_verdict_label(before.get('verdict'))} → "
-                f"{_verdict_label(after.get('verdict'))}{note}")
+        return (
+            f"verdict: {_verdict_label(before.get('verdict'))} → "
+            f"{_verdict_label(after.get('verdict'))}{note}"
+        )
     if action == "set_status":
-        return (f"review status: {STATUS_LABELS.get(before.get('status'), before.get('status'))}"
-                f" → {STATUS_LABELS.get(after.get('status'), after.get('status'))}")
+        return (
+            f"review status: {STATUS_LABELS.get(before.get('status'), before.get('status'))}"
+            f" → {STATUS_LABELS.get(after.get('status'), after.get('status'))}"
+        )
     if action in ("dismiss_conflict", "resolve_conflict", "restore_conflict"):
         old = (before.get("decision") or {}).get("decision") or "active"
-        new = {"dismiss_conflict": "dismissed", "resolve_conflict": "resolved",
-               "restore_conflict": "active"}[action]
+        new = {
+            "dismiss_conflict": "dismissed",
+            "resolve_conflict": "resolved",
+            "restore_conflict": "active",
+        }[action]
         return f"conflict: {old} → {new}"
     if action == "add_conflict":
-        sides = " vs ".join(f"{s.get('label')} ({len(s.get('claims', []))})"
-                            for s in after.get("sides", []))
-        return f"added a {TYPE_LABELS.get(after.get('type'), after.get('type'))} conflict: " \
-               f"{sides}. {after.get('explanation', '')}".strip()
+        sides = " vs ".join(
+            f"{s.get('label')} ({len(s.get('claims', []))})" for s in after.get("sides", [])
+        )
+        return (
+            f"added a {TYPE_LABELS.get(after.get('type'), after.get('type'))} conflict: "
+            f"{sides}. {after.get('explanation', '')}".strip()
+        )
     return action
 
 
@@ -243,14 +307,23 @@ def describe(kb: KnowledgeBase, event: dict[str, Any]) -> dict[str, Any]:
     state = kb.editorial
     assert state is not None
     kind, _, tid = event["target"].partition(":")
-    return {"id": event["id"], "at": event["at"], "actor": event["actor"],
-            "role": event.get("role"), "action": event["action"],
-            "action_label": ACTION_LABELS.get(event["action"], event["action"]),
-            "target": event["target"], "target_kind": kind, "target_id": tid,
-            "target_label": _target_label(kb, event["target"]),
-            "reason": event.get("reason", ""), "change": _change(state, event),
-            "before": event.get("before") or {}, "after": event.get("after") or {},
-            "base_version": event.get("base_version")}
+    return {
+        "id": event["id"],
+        "at": event["at"],
+        "actor": event["actor"],
+        "role": event.get("role"),
+        "action": event["action"],
+        "action_label": ACTION_LABELS.get(event["action"], event["action"]),
+        "target": event["target"],
+        "target_kind": kind,
+        "target_id": tid,
+        "target_label": _target_label(kb, event["target"]),
+        "reason": event.get("reason", ""),
+        "change": _change(state, event),
+        "before": event.get("before") or {},
+        "after": event.get("after") or {},
+        "base_version": event.get("base_version"),
+    }
 
 
 def _events(kb: KnowledgeBase, targets: set[str]) -> list[dict[str, Any]]:
@@ -284,16 +357,25 @@ def history(kb: KnowledgeBase, kind: str, target_id: str) -> dict[str, Any]:
         raise NotFound(f"{kind}/{target_id}")
     target = f"{KINDS[kind]}:{target_id}"
     events = _events(kb, targets)
-    return {"target": {"kind": KINDS[kind], "id": target_id, "label": label,
-                       "version": _version(kb.editorial, target)},
-            "total": len(events), "events": events}
+    return {
+        "target": {
+            "kind": KINDS[kind],
+            "id": target_id,
+            "label": label,
+            "version": _version(kb.editorial, target),
+        },
+        "total": len(events),
+        "events": events,
+    }
 
 
 def _comments(state: EditorialState | None, target: str) -> list[dict[str, Any]]:
     if state is None:
         return []
-    return [{"by": c["by"], "at": c["at"], "text": c["text"]}
-            for c in list(state.comments.get(target, []))]
+    return [
+        {"by": c["by"], "at": c["at"], "text": c["text"]}
+        for c in list(state.comments.get(target, []))
+    ]
 
 
 def _dismissed(kb: KnowledgeBase, conflict_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -304,9 +386,16 @@ def _dismissed(kb: KnowledgeBase, conflict_ids: Sequence[str]) -> list[dict[str,
     for cf in dict.fromkeys(conflict_ids):
         if state.is_dismissed(cf):
             conflict = kb.conflict(cf)
-            out.append({"id": cf, "type": conflict.type, "topic": conflict.topic,
-                        "explanation": conflict.explanation, "source": conflict.source,
-                        **conflict_editorial(kb, cf)})
+            out.append(
+                {
+                    "id": cf,
+                    "type": conflict.type,
+                    "topic": conflict.topic,
+                    "explanation": conflict.explanation,
+                    "source": conflict.source,
+                    **conflict_editorial(kb, cf),
+                }
+            )
     return out
 
 
@@ -317,13 +406,34 @@ def board_claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     kb.claim(claim_id)
     state = kb.editorial
     target = f"claim:{claim_id}"
-    flags = [] if state is None else [
-        {"id": f["id"], "status": f["status"], "reason": f["reason"], "by": f["by"],
-         "at": f["at"]} for f in list(state.flags.get(claim_id, []))]
-    proposals = [] if state is None else [
-        {"by": p["by"], "at": p["at"], "verdict": p["verdict"],
-         "verdict_label": _verdict_label(p["verdict"]), "reason": p["reason"]}
-        for p in list(state.proposals.get(claim_id, []))]
+    flags = (
+        []
+        if state is None
+        else [
+            {
+                "id": f["id"],
+                "status": f["status"],
+                "reason": f["reason"],
+                "by": f["by"],
+                "at": f["at"],
+            }
+            for f in list(state.flags.get(claim_id, []))
+        ]
+    )
+    proposals = (
+        []
+        if state is None
+        else [
+            {
+                "by": p["by"],
+                "at": p["at"],
+                "verdict": p["verdict"],
+                "verdict_label": _verdict_label(p["verdict"]),
+                "reason": p["reason"],
+            }
+            for p in list(state.proposals.get(claim_id, []))
+        ]
+    )
     verdict = None if state is None else state.verdicts.get(claim_id)
     return {
         "version": _version(state, target),
@@ -331,10 +441,16 @@ def board_claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
         "open_flags": sum(1 for f in flags if f["status"] == "open"),
         "comments": _comments(state, target),
         "proposals": proposals,
-        "verdict": None if verdict is None else {
-            "by": verdict["by"], "at": verdict["at"], "verdict": verdict["verdict"],
-            "verdict_label": _verdict_label(verdict["verdict"]), "note": verdict["note"],
-            "reason": verdict["reason"]},
+        "verdict": None
+        if verdict is None
+        else {
+            "by": verdict["by"],
+            "at": verdict["at"],
+            "verdict": verdict["verdict"],
+            "verdict_label": _verdict_label(verdict["verdict"]),
+            "note": verdict["note"],
+            "reason": verdict["reason"],
+        },
         "dismissed_conflicts": _dismissed(kb, kb.conflict_ids_of(claim_id)),
         "verdicts": [{"value": v, "label": label} for v, label in VERDICT_LABELS.items()],
         "history_count": len(_events(kb, _claim_targets(kb, [claim_id]))),
@@ -348,10 +464,14 @@ def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
     state = kb.editorial
     target = f"article:{article_id}"
     targets = {target} | _claim_targets(kb, art.claim_ids())
-    return {"version": _version(state, target), "moves": status_moves(art.review_status),
-            "comments": _comments(state, target),
-            "history_count": 0 if state is None else sum(
-                1 for e in list(state.events) if e["target"] in targets)}
+    return {
+        "version": _version(state, target),
+        "moves": status_moves(art.review_status),
+        "comments": _comments(state, target),
+        "history_count": 0
+        if state is None
+        else sum(1 for e in list(state.events) if e["target"] in targets),
+    }
 
 
 def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
@@ -364,35 +484,72 @@ def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
         for claim_id, items in sorted(list(state.flags.items())):
             for f in list(items):
                 if f["status"] == "open" and claim_id in kb.claims:
-                    flags.append({"claim": {"id": claim_id, "text": kb.claims[claim_id].text},
-                                  "flag": {"id": f["id"], "reason": f["reason"], "by": f["by"],
-                                           "at": f["at"]},
-                                  "version": _version(state, f"claim:{claim_id}")})
+                    flags.append(
+                        {
+                            "claim": {"id": claim_id, "text": kb.claims[claim_id].text},
+                            "flag": {
+                                "id": f["id"],
+                                "reason": f["reason"],
+                                "by": f["by"],
+                                "at": f["at"],
+                            },
+                            "version": _version(state, f"claim:{claim_id}"),
+                        }
+                    )
     flags.sort(key=lambda item: item["flag"]["at"], reverse=True)
     active = kb.active_conflicts()
     ordered = sorted(active.values(), key=lambda c: (c.source != "editor", c.topic, c.id))
-    conflicts = [{"id": c.id, "type": c.type, "type_label": TYPE_LABELS.get(c.type, c.type),
-                  "topic": c.topic, "explanation": c.explanation, "source": c.source,
-                  "claims": len(c.claim_ids()), **conflict_editorial(kb, c.id)}
-                 for c in ordered[:QUEUE_LIMIT]]
-    decided = [] if state is None else [cf for cf, _ in sorted(
-        list(state.conflict_decisions.items()), key=lambda kv: kv[1]["at"], reverse=True)]
+    conflicts = [
+        {
+            "id": c.id,
+            "type": c.type,
+            "type_label": TYPE_LABELS.get(c.type, c.type),
+            "topic": c.topic,
+            "explanation": c.explanation,
+            "source": c.source,
+            "claims": len(c.claim_ids()),
+            **conflict_editorial(kb, c.id),
+        }
+        for c in ordered[:QUEUE_LIMIT]
+    ]
+    decided = (
+        []
+        if state is None
+        else [
+            cf
+            for cf, _ in sorted(
+                list(state.conflict_decisions.items()), key=lambda kv: kv[1]["at"], reverse=True
+            )
+        ]
+    )
     by_status: dict[str, list[dict[str, Any]]] = {s: [] for s in REVIEW_STATUSES}
     for art in kb.articles.values():
         by_status.setdefault(art.review_status, []).append(
-            {"id": art.id, "title": art.title, "last_updated": art.last_updated,
-             "version": _version(state, f"article:{art.id}"),
-             "moves": status_moves(art.review_status)})
+            {
+                "id": art.id,
+                "title": art.title,
+                "last_updated": art.last_updated,
+                "version": _version(state, f"article:{art.id}"),
+                "moves": status_moves(art.review_status),
+            }
+        )
     events = [] if state is None else list(state.events)
     return {
         "queue": {"flags": flags, "conflicts": conflicts, "conflicts_total": len(active)},
-        "set_aside": _dismissed(kb, [cf for cf in decided
-                                     if cf in kb.conflicts or cf in kb.manual_conflicts()]),
-        "articles": [{"status": s, "label": STATUS_LABELS.get(s, s), "articles": items}
-                     for s, items in by_status.items()],
+        "set_aside": _dismissed(
+            kb, [cf for cf in decided if cf in kb.conflicts or cf in kb.manual_conflicts()]
+        ),
+        "articles": [
+            {"status": s, "label": STATUS_LABELS.get(s, s), "articles": items}
+            for s, items in by_status.items()
+        ],
         "activity": [describe(kb, e) for e in reversed(events[-ACTIVITY_LIMIT:])],
         "problems": [] if state is None else list(state.problems),
-        "counts": {"events": len(events), "open_flags": len(flags),
-                   "active_conflicts": len(active), "set_aside": len(decided)},
+        "counts": {
+            "events": len(events),
+            "open_flags": len(flags),
+            "active_conflicts": len(active),
+            "set_aside": len(decided),
+        },
         "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
     }

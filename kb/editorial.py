@@ -53,14 +53,27 @@ ACTIONS: dict[str, str] = {
     "restore_conflict": "editor",
     "add_conflict": "editor",
 }
-TARGETS = {"comment": ("claim", "article", "conflict"), "flag": ("claim",),
-           "propose_verdict": ("claim",), "set_verdict": ("claim",), "resolve_flag": ("claim",),
-           "dismiss_flag": ("claim",), "set_status": ("article",),
-           "dismiss_conflict": ("conflict",), "resolve_conflict": ("conflict",),
-           "restore_conflict": ("conflict",), "add_conflict": ("conflict",)}
+TARGETS = {
+    "comment": ("claim", "article", "conflict"),
+    "flag": ("claim",),
+    "propose_verdict": ("claim",),
+    "set_verdict": ("claim",),
+    "resolve_flag": ("claim",),
+    "dismiss_flag": ("claim",),
+    "set_status": ("article",),
+    "dismiss_conflict": ("conflict",),
+    "resolve_conflict": ("conflict",),
+    "restore_conflict": ("conflict",),
+    "add_conflict": ("conflict",),
+}
 STATUSES = ("submitted", "under_review", "approved")
-VERDICTS = ("supported", "supported_with_nuance", "not_supported_as_worded", "not_stated",
-            "not_assessed")
+VERDICTS = (
+    "supported",
+    "supported_with_nuance",
+    "not_supported_as_worded",
+    "not_stated",
+    "not_assessed",
+)
 
 
 class Forbidden(KBError):
@@ -72,8 +85,10 @@ class StaleEdit(KBError):
 
     def __init__(self, target: str, based_on: int, current: int, state: dict[str, Any]) -> None:
         self.target, self.based_on, self.current, self.state = target, based_on, current, state
-        super().__init__(f"{target} changed since version {based_on}; it is now at version "
-                         f"{current}: reload and try again")
+        super().__init__(
+            f"{target} changed since version {based_on}; it is now at version "
+            f"{current}: reload and try again"
+        )
 
 
 class EditorialBusy(KBError):
@@ -101,7 +116,9 @@ class EditorialState:
 
     def is_dismissed(self, conflict_id: str) -> bool:
         return self.conflict_decisions.get(conflict_id, {}).get("decision") in (
-            "dismissed", "resolved")
+            "dismissed",
+            "resolved",
+        )
 
     def history(self, target: str) -> list[dict[str, Any]]:
         """Every event about ``target`` ("claim:<id>", "article:<id>", "conflict:<id>")."""
@@ -116,8 +133,12 @@ class EditorialState:
         target, action, data = event["target"], event["action"], event.get("after") or {}
         self.versions[target] += 1
         kind, _, tid = target.partition(":")
-        record = {"event": event["id"], "by": event["actor"], "at": event["at"],
-                  "reason": event.get("reason", "")}
+        record = {
+            "event": event["id"],
+            "by": event["actor"],
+            "at": event["at"],
+            "reason": event.get("reason", ""),
+        }
         if action == "comment":
             self.comments[target].append({**record, "text": data.get("text", "")})
         elif action == "flag":
@@ -129,8 +150,11 @@ class EditorialState:
         elif action == "propose_verdict":
             self.proposals[tid].append({**record, "verdict": data.get("verdict")})
         elif action == "set_verdict":
-            self.verdicts[tid] = {**record, "verdict": data.get("verdict"),
-                                  "note": data.get("note", "")}
+            self.verdicts[tid] = {
+                **record,
+                "verdict": data.get("verdict"),
+                "note": data.get("note", ""),
+            }
         elif action == "set_status":
             self.statuses[tid] = data["status"]
         elif action in ("dismiss_conflict", "resolve_conflict"):
@@ -195,12 +219,16 @@ class Journal:
                     raise ValueError("not an event")
                 events.append(event)
             except ValueError:
-                problems.append(f"{self.path.name}: skipped an unreadable line at byte "
-                                f"{self._offset + chunk[:end].find(raw)} (a write was torn)")
+                problems.append(
+                    f"{self.path.name}: skipped an unreadable line at byte "
+                    f"{self._offset + chunk[:end].find(raw)} (a write was torn)"
+                )
         tail = chunk[end:]
         if tail.strip():
-            problems.append(f"{self.path.name}: the last line is incomplete "
-                            f"({len(tail)} bytes, a write was interrupted); it is ignored")
+            problems.append(
+                f"{self.path.name}: the last line is incomplete "
+                f"({len(tail)} bytes, a write was interrupted); it is ignored"
+            )
         self._offset += end
         return events, problems, compacted
 
@@ -316,8 +344,12 @@ class Editor:
     def _apply(self, event: dict[str, Any]) -> None:
         if not self.state.apply(event):
             return
-        if event["action"] in ("dismiss_conflict", "resolve_conflict", "restore_conflict",
-                               "add_conflict"):
+        if event["action"] in (
+            "dismiss_conflict",
+            "resolve_conflict",
+            "restore_conflict",
+            "add_conflict",
+        ):
             self.kb.__dict__.pop("grades", None)  # inconsistency counts the active conflicts
         kind, _, tid = event["target"].partition(":")
         if event["action"] == "set_status" and tid in self.kb.articles:
@@ -325,8 +357,10 @@ class Editor:
         elif event["action"] == "set_verdict" and tid in self.kb.claims:
             record = self.kb.claims[tid].record
             primary = dict(record.get("primary") or {"ref": None, "basis": "editorial board"})
-            primary.update(verdict=event["after"]["verdict"],
-                           note=event["after"].get("note") or primary.get("note", ""))
+            primary.update(
+                verdict=event["after"]["verdict"],
+                note=event["after"].get("note") or primary.get("note", ""),
+            )
             record["primary"] = primary
             self.kb.__dict__.pop("grades", None)  # verdicts move grades
 
@@ -343,16 +377,27 @@ class Editor:
             out["review_status"] = self.kb.articles[tid].review_status
         if kind == "claim":
             out["flags"] = self.state.flags.get(tid, [])
-            out["verdict"] = (self.kb.claims[tid].primary or {}).get("verdict") \
-                if tid in self.kb.claims else None
+            out["verdict"] = (
+                (self.kb.claims[tid].primary or {}).get("verdict")
+                if tid in self.kb.claims
+                else None
+            )
         if kind == "conflict":
             out["decision"] = self.state.conflict_decisions.get(tid)
         return out
 
     # -- writing ---------------------------------------------------------------------------
-    def record(self, actor: str, role: str, action: str, target: str, *,
-               reason: str = "", after: dict[str, Any] | None = None,
-               base_version: int | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        actor: str,
+        role: str,
+        action: str,
+        target: str,
+        *,
+        reason: str = "",
+        after: dict[str, Any] | None = None,
+        base_version: int | None = None,
+    ) -> dict[str, Any]:
         """Check, journal (fsynced) and apply one editorial event; return it.
 
         Raises :class:`Forbidden` when ``role`` may not do ``action``, :class:`StaleEdit` when
@@ -362,8 +407,9 @@ class Editor:
         if action not in ACTIONS:
             raise InvalidQuery(f"unknown editorial action {action!r}")
         if role not in ROLES or ROLES.index(role) < ROLES.index(ACTIONS[action]):
-            raise Forbidden(f"a {role} may not {action.replace('_', ' ')}; "
-                            f"it needs the {ACTIONS[action]} role")
+            raise Forbidden(
+                f"a {role} may not {action.replace('_', ' ')}; it needs the {ACTIONS[action]} role"
+            )
         after = dict(after or {})
         self._check(action, target, reason, after)
         with self.journal.locked():
@@ -371,10 +417,18 @@ class Editor:
             current = self.state.versions.get(target, 0)
             if base_version is not None and base_version != current:
                 raise StaleEdit(target, base_version, current, self.target_state(target))
-            event = {"id": uuid.uuid4().hex, "at": _now(), "actor": actor, "role": role,
-                     "action": action, "target": target, "reason": reason,
-                     "base_version": current, "before": self._before(action, target),
-                     "after": after}
+            event = {
+                "id": uuid.uuid4().hex,
+                "at": _now(),
+                "actor": actor,
+                "role": role,
+                "action": action,
+                "target": target,
+                "reason": reason,
+                "base_version": current,
+                "before": self._before(action, target),
+                "after": after,
+            }
             self.journal.append(event)
             self._apply(event)
         return event
@@ -382,14 +436,20 @@ class Editor:
     def _check(self, action: str, target: str, reason: str, after: dict[str, Any]) -> None:
         kind, _, tid = target.partition(":")
         if kind not in TARGETS[action]:
-            raise InvalidQuery(f"{action.replace('_', ' ')} applies to a "
-                               f"{' or '.join(TARGETS[action])}, not {kind or 'nothing'}")
+            raise InvalidQuery(
+                f"{action.replace('_', ' ')} applies to a "
+                f"{' or '.join(TARGETS[action])}, not {kind or 'nothing'}"
+            )
         if kind == "claim" and tid not in self.kb.claims:
             raise ClaimNotFound(tid)
         if kind == "article":
             self.kb.article(tid)
-        if kind == "conflict" and action != "add_conflict" and tid not in self.kb.conflicts \
-                and tid not in self.state.manual_conflicts:
+        if (
+            kind == "conflict"
+            and action != "add_conflict"
+            and tid not in self.kb.conflicts
+            and tid not in self.state.manual_conflicts
+        ):
             raise NotFound(target)
         for text in (reason, after.get("text", ""), after.get("note", "")):
             if not isinstance(text, str) or len(text) > MAX_TEXT:
@@ -403,12 +463,16 @@ class Editor:
         if action in ("set_verdict", "propose_verdict") and after.get("verdict") not in VERDICTS:
             raise InvalidQuery(f"verdict must be one of {', '.join(VERDICTS)}")
         if action in ("resolve_flag", "dismiss_flag") and not any(
-                f["id"] == after.get("flag") for f in self.state.flags.get(tid, [])):
+            f["id"] == after.get("flag") for f in self.state.flags.get(tid, [])
+        ):
             raise InvalidQuery("no such flag on this claim")
         if action == "add_conflict":
             sides = after.get("sides")
-            if not (isinstance(sides, list) and len(sides) >= 2 and all(
-                    isinstance(s, dict) and s.get("claims") for s in sides)):
+            if not (
+                isinstance(sides, list)
+                and len(sides) >= 2
+                and all(isinstance(s, dict) and s.get("claims") for s in sides)
+            ):
                 raise InvalidQuery("a conflict needs at least two sides, each with claims")
             for side in sides:
                 for cid in side["claims"]:
@@ -437,8 +501,7 @@ class Editor:
             self.refresh()
             new = len(self.state.events) - self._folded_count()
             self.kb.save()
-            write_json_atomic(self.kb.data_dir / EDITORIAL_FILE,
-                              {"events": self.state.events})
+            write_json_atomic(self.kb.data_dir / EDITORIAL_FILE, {"events": self.state.events})
             _empty_atomic(self.journal.path)
             self.journal._offset = 0
         return new

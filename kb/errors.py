@@ -16,8 +16,9 @@ class InvalidData(KBError):
     The message always names the file, and where known the record id and the field.
     """
 
-    def __init__(self, file: str, message: str, *, record: str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, file: str, message: str, *, record: str | None = None, field: str | None = None
+    ) -> None:
         self.file = file
         self.record = record
         self.field = field

@@ -54,8 +54,13 @@ DESIGNS: dict[str, tuple[int, int, str]] = {
     "secondary-summary": (1, 5, "secondary summary (expert opinion at best)"),
     "mechanistic/preclinical": (2, 5, "laboratory or animal study"),
 }
-IMPRECISE_DESIGNS = {"randomized-controlled-trial", "crossover-rct", "pilot-rct",
-                     "retrospective-cohort", "medication-use-evaluation"}
+IMPRECISE_DESIGNS = {
+    "randomized-controlled-trial",
+    "crossover-rct",
+    "pilot-rct",
+    "retrospective-cohort",
+    "medication-use-evaluation",
+}
 SMALL_N = 100
 
 
@@ -70,8 +75,12 @@ class Grade:
     inconsistency: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"grade": self.grade, "cebm_level": self.cebm_level,
-                "reasons": list(self.reasons), "basis_ref": self.basis_ref}
+        return {
+            "grade": self.grade,
+            "cebm_level": self.cebm_level,
+            "reasons": list(self.reasons),
+            "basis_ref": self.basis_ref,
+        }
 
 
 def evidence_source(kb: KnowledgeBase, claim: Claim) -> Reference | None:
@@ -101,8 +110,9 @@ def _article(word: str) -> str:
 def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | None, str]:
     ref = evidence_source(kb, claim)
     if ref is None:
-        reason = ("No citation: the statement rests on no identified source (expert opinion "
-                  "at best).")
+        reason = (
+            "No citation: the statement rests on no identified source (expert opinion at best)."
+        )
         return 1, 5, [reason], None, "Very low"
     start, cebm, desc = DESIGNS.get(ref.design, DESIGNS["secondary-summary"])
     level = start
@@ -117,12 +127,12 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
         level -= 1
         pop = ", ".join(kb.conditions.label(c) for c in ref.condition_ids)
         scope = ", ".join(kb.conditions.label(c) for c in claim.conditions)
-        reasons.append(f"Indirectness: the source studied {pop}; the statement is about "
-                       f"{scope}.")
+        reasons.append(f"Indirectness: the source studied {pop}; the statement is about {scope}.")
     if claim.origin == "dossier" and claim.reported_in == "secondary":
         level -= 1
-        reasons.append("Reported only in a secondary page or summary, not in the study's own "
-                       "report.")
+        reasons.append(
+            "Reported only in a secondary page or summary, not in the study's own report."
+        )
     verdict = (claim.primary or {}).get("verdict")
     if verdict == "not_supported_as_worded":
         level -= 1
@@ -174,8 +184,10 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
             other_level, other = rival[cid]
             other_ref = evidence_source(kb, kb.claims[other])
             label = other_ref.label if other_ref else other
-            reasons.append(f"Inconsistency: contradicted by {label} (claim {other}), graded "
-                           f"{GRADES[other_level]}, at least as strong.")
+            reasons.append(
+                f"Inconsistency: contradicted by {label} (claim {other}), graded "
+                f"{GRADES[other_level]}, at least as strong."
+            )
             level = max(level - 1, 1)
         grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start)
     return grades

@@ -31,24 +31,62 @@ REFERENCE_FORMATS = ("csl-json", "bibtex", "ris")
 CITATION_STYLES = ("harvard", "vancouver")
 CLAIM_FORMATS = ("csv",)
 GRAPH_FORMATS = ("graphml", "node-link")
-CLAIM_COLUMNS = ("id", "origin", "kind", "text", "intervention", "conditions", "outcome",
-                 "value_text", "direction", "citations", "grade", "cebm_level", "conflicts")
+CLAIM_COLUMNS = (
+    "id",
+    "origin",
+    "kind",
+    "text",
+    "intervention",
+    "conditions",
+    "outcome",
+    "value_text",
+    "direction",
+    "citations",
+    "grade",
+    "cebm_level",
+    "conflicts",
+)
 
-_BIBTEX_TYPES = {"article-journal": "article", "book": "book", "chapter": "incollection",
-                 "report": "techreport", "thesis": "phdthesis",
-                 "paper-conference": "inproceedings"}
-_RIS_TYPES = {"article-journal": "JOUR", "book": "BOOK", "chapter": "CHAP", "report": "RPRT",
-              "thesis": "THES", "webpage": "ELEC", "paper-conference": "CPAPER"}
-_BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
-                   "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                   "^": r"\textasciicircum{}"}
+_BIBTEX_TYPES = {
+    "article-journal": "article",
+    "book": "book",
+    "chapter": "incollection",
+    "report": "techreport",
+    "thesis": "phdthesis",
+    "paper-conference": "inproceedings",
+}
+_RIS_TYPES = {
+    "article-journal": "JOUR",
+    "book": "BOOK",
+    "chapter": "CHAP",
+    "report": "RPRT",
+    "thesis": "THES",
+    "webpage": "ELEC",
+    "paper-conference": "CPAPER",
+}
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 # -- references --------------------------------------------------------------------------------
 def references_csl_json(kb: KnowledgeBase) -> str:
     """Every reference as the stored CSL-JSON item (project fields stay under ``custom``)."""
-    return json.dumps([r.csl for r in kb.references.values()], indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            [r.csl for r in kb.references.values()], indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )
 
 
 def _one_line(text: Any) -> str:
@@ -76,18 +114,26 @@ def _bibtex_entry(ref: Reference) -> str:
     fields: list[tuple[str, str]] = []
     names = _names(ref, literal_braces=True)
     if names:
-        fields.append(("author", " and ".join(_bibtex_escape(n).replace(r"\{", "{")
-                                               .replace(r"\}", "}") for n in names)))
+        fields.append(
+            (
+                "author",
+                " and ".join(
+                    _bibtex_escape(n).replace(r"\{", "{").replace(r"\}", "}") for n in names
+                ),
+            )
+        )
     # Double braces keep the title's capitals (LDN, CRPS) as written.
     fields.append(("title", "{" + _bibtex_escape(ref.title) + "}"))
     container = csl.get("container-title")
     if container:
-        key = {"article": "journal", "incollection": "booktitle",
-               "inproceedings": "booktitle"}.get(etype, "howpublished")
+        key = {"article": "journal", "incollection": "booktitle", "inproceedings": "booktitle"}.get(
+            etype, "howpublished"
+        )
         fields.append((key, _bibtex_escape(container)))
     if ref.publisher:
-        fields.append(("institution" if etype == "techreport" else "publisher",
-                       _bibtex_escape(ref.publisher)))
+        fields.append(
+            ("institution" if etype == "techreport" else "publisher", _bibtex_escape(ref.publisher))
+        )
     if ref.year:
         fields.append(("year", str(ref.year)))
     for csl_key, bib_key in (("volume", "volume"), ("issue", "number")):
@@ -127,8 +173,13 @@ def _ris_record(ref: Reference) -> str:
     parts = ((csl.get("issued") or {}).get("date-parts") or [[]])[0]
     if parts:
         lines.append(("PY", str(parts[0])))
-        lines.append(("DA", "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
-                      + "/" * (4 - len(parts))))
+        lines.append(
+            (
+                "DA",
+                "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
+                + "/" * (4 - len(parts)),
+            )
+        )
     if csl.get("volume"):
         lines.append(("VL", csl["volume"]))
     if csl.get("issue"):
@@ -155,8 +206,7 @@ def references_ris(kb: KnowledgeBase) -> str:
 
 def export_references(kb: KnowledgeBase, fmt: str) -> str:
     """References in ``fmt``: ``csl-json``, ``bibtex`` or ``ris``."""
-    writers = {"csl-json": references_csl_json, "bibtex": references_bibtex,
-               "ris": references_ris}
+    writers = {"csl-json": references_csl_json, "bibtex": references_bibtex, "ris": references_ris}
     if fmt not in writers:
         raise KBError(f"unknown reference format {fmt!r} (use {', '.join(REFERENCE_FORMATS)})")
     return writers[fmt](kb)
@@ -185,14 +235,21 @@ def citation_list(kb: KnowledgeBase, *, style: str = "harvard") -> list[dict[str
     if style != "harvard":
         raise KBError(f"unknown citation style {style!r} (use {', '.join(CITATION_STYLES)})")
     import citeproc
-    from citeproc import (Citation, CitationItem, CitationStylesBibliography,
-                          CitationStylesStyle, formatter)
+    from citeproc import (
+        Citation,
+        CitationItem,
+        CitationStylesBibliography,
+        CitationStylesStyle,
+        formatter,
+    )
     from citeproc.source.json import CiteProcJSON
 
-    style_path = Path(citeproc.__file__).parent / "data" / "styles" / \
-        "harvard-cite-them-right.csl"
-    bib = CitationStylesBibliography(CitationStylesStyle(str(style_path), validate=False),
-                                     CiteProcJSON(_citeproc_items(kb)), formatter.plain)
+    style_path = Path(citeproc.__file__).parent / "data" / "styles" / "harvard-cite-them-right.csl"
+    bib = CitationStylesBibliography(
+        CitationStylesStyle(str(style_path), validate=False),
+        CiteProcJSON(_citeproc_items(kb)),
+        formatter.plain,
+    )
     ids = list(kb.references)
     for rid in ids:
         bib.register(Citation([CitationItem(rid)]))
@@ -225,10 +282,23 @@ def claims_csv(kb: KnowledgeBase) -> str:
             prefix = f"[{cit['number']}] " if "number" in cit else ""
             cites.append(prefix + (cit.get("ref") or "unresolved"))
         grade = grades[claim.id]
-        writer.writerow([claim.id, claim.origin, claim.kind, claim.text, claim.intervention,
-                         "; ".join(claim.conditions), claim.outcome, claim.value_text or "",
-                         claim.direction, "; ".join(cites), grade.grade, grade.cebm_level,
-                         "; ".join(by_claim.get(claim.id, []))])
+        writer.writerow(
+            [
+                claim.id,
+                claim.origin,
+                claim.kind,
+                claim.text,
+                claim.intervention,
+                "; ".join(claim.conditions),
+                claim.outcome,
+                claim.value_text or "",
+                claim.direction,
+                "; ".join(cites),
+                grade.grade,
+                grade.cebm_level,
+                "; ".join(by_claim.get(claim.id, [])),
+            ]
+        )
     return out.getvalue()
 
 

@@ -57,8 +57,7 @@ class Glossary:
     def load(cls, path: str | Path = VOCAB) -> Glossary:
         """Read a glossary file (a JSON array of ``{id, term, definition, aliases}``)."""
         records = json.loads(Path(path).read_text("utf-8"))
-        return cls(Term(r["id"], r["term"], r["definition"], tuple(r["aliases"]))
-                   for r in records)
+        return cls(Term(r["id"], r["term"], r["definition"], tuple(r["aliases"])) for r in records)
 
     def annotate(self, text: str, *, seen: set[str] | None = None) -> list[dict[str, Any]]:
         """Split ``text`` into segments ``{"text": ..., "term": <term id or None>}``.
@@ -76,7 +75,7 @@ class Glossary:
                 continue
             seen.add(term_id)
             if match.start() > pos:
-                out.append({"text": text[pos:match.start()], "term": None})
+                out.append({"text": text[pos : match.start()], "term": None})
             out.append({"text": match.group(0), "term": term_id})
             pos = match.end()
         if pos < len(text) or not out:

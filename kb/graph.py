@@ -48,24 +48,27 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
         for parent in cond.parents:
             edge(node_id("condition", cond.id), node_id("condition", parent), "part-of")
     for ref in kb.references.values():
-        g.add_node(node_id("ref", ref.id), type="ref", label=ref.label, role=ref.role,
-                   design=ref.design)
+        g.add_node(
+            node_id("ref", ref.id), type="ref", label=ref.label, role=ref.role, design=ref.design
+        )
     for ref in kb.references.values():
         for target in ref.traced_to:
             edge(node_id("ref", ref.id), node_id("ref", target), "traced-to-primary")
     grades = kb.grades
     for claim in kb.claims.values():
         cn = node_id("claim", claim.id)
-        g.add_node(cn, type="claim", label=claim.text, kind=claim.kind,
-                   grade=grades[claim.id].grade)
+        g.add_node(
+            cn, type="claim", label=claim.text, kind=claim.kind, grade=grades[claim.id].grade
+        )
         for cit in claim.citations:
             if cit.get("ref"):
                 attrs = {"number": cit["number"]} if "number" in cit else {}
                 edge(cn, node_id("ref", cit["ref"]), "cites", **attrs)
         primary = claim.primary
         if primary and primary.get("ref"):
-            edge(cn, node_id("ref", primary["ref"]), "traced-to-primary",
-                 verdict=primary["verdict"])
+            edge(
+                cn, node_id("ref", primary["ref"]), "traced-to-primary", verdict=primary["verdict"]
+            )
         for cid in claim.conditions:
             edge(cn, node_id("condition", cid), "about")
         inode = node_id("intervention", claim.intervention)
@@ -80,8 +83,14 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
         for item in art.reference_list:
             edge(an, node_id("ref", item["ref"]), "cites", number=item["number"])
         for item in art.citation_resolutions:
-            edge(an, node_id("ref", item["ref"]), "traced-to-primary", number=item["number"],
-                 confidence=item["confidence"], status=item["status"])
+            edge(
+                an,
+                node_id("ref", item["ref"]),
+                "traced-to-primary",
+                number=item["number"],
+                confidence=item["confidence"],
+                status=item["status"],
+            )
     for conflict in kb.conflicts.values():
         xn = node_id("conflict", conflict.id)
         g.add_node(xn, type="conflict", label=conflict.explanation, conflict_type=conflict.type)
@@ -97,11 +106,25 @@ def neighbours(g: nx.MultiDiGraph, node: str) -> list[dict[str, Any]]:
         raise NotFound(node)
     out = []
     for _, v, data in g.out_edges(node, data=True):
-        out.append({"direction": "out", "type": data["type"], "node": v,
-                    "node_type": g.nodes[v]["type"], "label": g.nodes[v].get("label")})
+        out.append(
+            {
+                "direction": "out",
+                "type": data["type"],
+                "node": v,
+                "node_type": g.nodes[v]["type"],
+                "label": g.nodes[v].get("label"),
+            }
+        )
     for u, _, data in g.in_edges(node, data=True):
-        out.append({"direction": "in", "type": data["type"], "node": u,
-                    "node_type": g.nodes[u]["type"], "label": g.nodes[u].get("label")})
+        out.append(
+            {
+                "direction": "in",
+                "type": data["type"],
+                "node": u,
+                "node_type": g.nodes[u]["type"],
+                "label": g.nodes[u].get("label"),
+            }
+        )
     return out
 
 

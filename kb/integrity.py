@@ -26,11 +26,16 @@ def report(kb: KnowledgeBase) -> dict[str, Any]:
             for cit in kb.claims[cid].citations:
                 if cit.get("ref") is None:
                     res = art.resolution_for(cit["number"]) if "number" in cit else None
-                    unresolved.append({
-                        "article": art.id, "claim": cid, "number": cit.get("number"),
-                        "proposed_ref": res["ref"] if res else None,
-                        "confidence": res["confidence"] if res else None,
-                        "status": res["status"] if res else None})
+                    unresolved.append(
+                        {
+                            "article": art.id,
+                            "claim": cid,
+                            "number": cit.get("number"),
+                            "proposed_ref": res["ref"] if res else None,
+                            "confidence": res["confidence"] if res else None,
+                            "status": res["status"] if res else None,
+                        }
+                    )
 
     used: set[str] = set()
     for claim in kb.claims.values():
@@ -40,9 +45,16 @@ def report(kb: KnowledgeBase) -> dict[str, Any]:
         if claim.primary and claim.primary.get("ref"):
             used.add(claim.primary["ref"])
 
-    secondary = [{"ref": r.id, "label": r.label, "traced_to": r.traced_to,
-                  "cited_by": len(kb.claims_citing(r.id))}
-                 for r in kb.references.values() if r.role == "secondary-summary" and r.traced_to]
+    secondary = [
+        {
+            "ref": r.id,
+            "label": r.label,
+            "traced_to": r.traced_to,
+            "cited_by": len(kb.claims_citing(r.id)),
+        }
+        for r in kb.references.values()
+        if r.role == "secondary-summary" and r.traced_to
+    ]
 
     self_citing = []
     for art in kb.articles.values():
@@ -52,20 +64,26 @@ def report(kb: KnowledgeBase) -> dict[str, Any]:
         for item in art.reference_list:
             theirs = _publisher(kb.references[item["ref"]].csl)
             if own & theirs:
-                self_citing.append({"article": art.id, "number": item["number"],
-                                    "ref": item["ref"], "publisher": sorted(own & theirs)[0]})
+                self_citing.append(
+                    {
+                        "article": art.id,
+                        "number": item["number"],
+                        "ref": item["ref"],
+                        "publisher": sorted(own & theirs)[0],
+                    }
+                )
 
     missing = []
     for ref in kb.references.values():
         lacks = [k for k in IDENTIFIERS if not ref.csl.get(k)]
         if lacks:
-            missing.append({"ref": ref.id, "label": ref.label, "missing": lacks,
-                            "role": ref.role})
+            missing.append({"ref": ref.id, "label": ref.label, "missing": lacks, "role": ref.role})
 
-    unsupported = [{"claim": c.id, "verdict": c.primary["verdict"], "note": c.primary["note"]}
-                   for c in kb.claims.values()
-                   if c.primary and c.primary["verdict"] in ("not_supported_as_worded",
-                                                             "not_stated")]
+    unsupported = [
+        {"claim": c.id, "verdict": c.primary["verdict"], "note": c.primary["note"]}
+        for c in kb.claims.values()
+        if c.primary and c.primary["verdict"] in ("not_supported_as_worded", "not_stated")
+    ]
     return {
         "unresolved_citations": unresolved,
         "secondary_sources_traced_elsewhere": secondary,

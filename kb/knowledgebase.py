@@ -32,9 +32,14 @@ ARTICLES_FILE = "articles.json"
 CONDITIONS_FILE = "conditions.json"
 
 
-def _read_records(data_dir: Path, file: str, schema: str, wrap: Callable[[dict[str, Any]], T],
-                  *, key: Callable[[dict[str, Any]], str] = lambda rec: rec["id"]
-                  ) -> dict[str, T]:
+def _read_records(
+    data_dir: Path,
+    file: str,
+    schema: str,
+    wrap: Callable[[dict[str, Any]], T],
+    *,
+    key: Callable[[dict[str, Any]], str] = lambda rec: rec["id"],
+) -> dict[str, T]:
     """Read one data file, validate it against ``schema`` and index its records by id."""
     raw = load_json(data_dir / file)
     validate_records(file, schema, raw)
@@ -68,8 +73,9 @@ class KnowledgeBase:
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, data_dir: str | os.PathLike[str],
-             index_dir: str | os.PathLike[str] | None = None) -> KnowledgeBase:
+    def load(
+        cls, data_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None = None
+    ) -> KnowledgeBase:
         """Load and validate every file of ``data_dir`` (schema, then referential integrity).
 
         Raises :class:`InvalidData` naming the file, record and field of the first problem.
@@ -89,6 +95,7 @@ class KnowledgeBase:
             if gc_was_enabled:
                 gc.enable()
         from .search import default_index_dir
+
         kb.index_dir = Path(index_dir) if index_dir is not None else default_index_dir(data_dir)
         return kb
 
@@ -98,8 +105,9 @@ class KnowledgeBase:
         validate_records(CONDITIONS_FILE, "conditions.schema.json", raw_conditions)
         conditions = ConditionTree.from_records(raw_conditions, file=CONDITIONS_FILE)
 
-        references = _read_records(data_dir, REFERENCES_FILE, "csl-data.json", Reference,
-                                   key=lambda rec: str(rec["id"]))
+        references = _read_records(
+            data_dir, REFERENCES_FILE, "csl-data.json", Reference, key=lambda rec: str(rec["id"])
+        )
         claims = _read_records(data_dir, CLAIMS_FILE, "claims.schema.json", Claim)
         articles = _read_records(data_dir, ARTICLES_FILE, "articles.schema.json", Article)
 
@@ -113,48 +121,84 @@ class KnowledgeBase:
         for ref in refs.values():
             for cid in ref.condition_ids:
                 if cid not in conds:
-                    raise InvalidData(REFERENCES_FILE, f"unknown condition {cid!r}",
-                                      record=ref.id, field="custom.condition_ids")
+                    raise InvalidData(
+                        REFERENCES_FILE,
+                        f"unknown condition {cid!r}",
+                        record=ref.id,
+                        field="custom.condition_ids",
+                    )
             for target in ref.traced_to:
                 if target not in refs:
-                    raise InvalidData(REFERENCES_FILE, f"unknown reference {target!r}",
-                                      record=ref.id, field="custom.traced_to")
+                    raise InvalidData(
+                        REFERENCES_FILE,
+                        f"unknown reference {target!r}",
+                        record=ref.id,
+                        field="custom.traced_to",
+                    )
         by_ref: dict[str, list[str]] = {}
         for claim in self.claims.values():
             for cid in claim.conditions:
                 if cid not in conds:
-                    raise InvalidData(CLAIMS_FILE, f"unknown condition {cid!r}",
-                                      record=claim.id, field="conditions")
+                    raise InvalidData(
+                        CLAIMS_FILE,
+                        f"unknown condition {cid!r}",
+                        record=claim.id,
+                        field="conditions",
+                    )
             for i, cit in enumerate(claim.citations):
                 rid = cit.get("ref")
                 if rid is not None and rid not in refs:
-                    raise InvalidData(CLAIMS_FILE, f"unknown reference {rid!r}",
-                                      record=claim.id, field=f"citations.{i}.ref")
+                    raise InvalidData(
+                        CLAIMS_FILE,
+                        f"unknown reference {rid!r}",
+                        record=claim.id,
+                        field=f"citations.{i}.ref",
+                    )
                 if rid is not None:
                     by_ref.setdefault(rid, []).append(claim.id)
             primary = claim.primary
             if primary and primary.get("ref") is not None and primary["ref"] not in refs:
-                raise InvalidData(CLAIMS_FILE, f"unknown reference {primary['ref']!r}",
-                                  record=claim.id, field="primary.ref")
+                raise InvalidData(
+                    CLAIMS_FILE,
+                    f"unknown reference {primary['ref']!r}",
+                    record=claim.id,
+                    field="primary.ref",
+                )
         self._claims_by_ref = by_ref
         for art in self.articles.values():
             if art.source_ref is not None and art.source_ref not in refs:
-                raise InvalidData(ARTICLES_FILE, f"unknown reference {art.source_ref!r}",
-                                  record=art.id, field="source_ref")
+                raise InvalidData(
+                    ARTICLES_FILE,
+                    f"unknown reference {art.source_ref!r}",
+                    record=art.id,
+                    field="source_ref",
+                )
             for i, cid in enumerate(art.bottom_line):
                 if cid not in self.claims:
-                    raise InvalidData(ARTICLES_FILE, f"unknown claim {cid!r}",
-                                      record=art.id, field=f"bottom_line.{i}")
+                    raise InvalidData(
+                        ARTICLES_FILE,
+                        f"unknown claim {cid!r}",
+                        record=art.id,
+                        field=f"bottom_line.{i}",
+                    )
             for path, sec in art.walk_sections():
                 for cid in sec.get("claims", []):
                     if cid not in self.claims:
-                        raise InvalidData(ARTICLES_FILE, f"unknown claim {cid!r} in section "
-                                          f"{' / '.join(path)!r}", record=art.id, field="sections")
+                        raise InvalidData(
+                            ARTICLES_FILE,
+                            f"unknown claim {cid!r} in section {' / '.join(path)!r}",
+                            record=art.id,
+                            field="sections",
+                        )
             for key in ("reference_list", "citation_resolutions"):
                 for i, item in enumerate(art.record[key]):
                     if item["ref"] not in refs:
-                        raise InvalidData(ARTICLES_FILE, f"unknown reference {item['ref']!r}",
-                                          record=art.id, field=f"{key}.{i}.ref")
+                        raise InvalidData(
+                            ARTICLES_FILE,
+                            f"unknown reference {item['ref']!r}",
+                            record=art.id,
+                            field=f"{key}.{i}.ref",
+                        )
 
     # -- saving ----------------------------------------------------------------------------
     def save(self, data_dir: str | os.PathLike[str] | None = None) -> None:
@@ -233,8 +277,12 @@ class KnowledgeBase:
             return None
         # Another thread may be applying an event: counting the decisions and hand-added
         # conflicts too makes a view built half-way through an event go stale once it lands.
-        key = (id(state), len(state.events), len(state.conflict_decisions),
-               len(state.manual_conflicts))
+        key = (
+            id(state),
+            len(state.events),
+            len(state.conflict_decisions),
+            len(state.manual_conflicts),
+        )
         views = self.__dict__.get("_editorial_views_cache")
         if views is None or views.key != key:
             views = _EditorialViews.build(self, state, key)
@@ -260,7 +308,8 @@ class KnowledgeBase:
         if views is None:
             return list(computed)
         return [cf for cf in computed if cf in views.active] + [
-            cf for cf in views.manual_by_claim.get(claim_id, []) if cf in views.active]
+            cf for cf in views.manual_by_claim.get(claim_id, []) if cf in views.active
+        ]
 
     def conflict_ids_of(self, claim_id: str) -> list[str]:
         """Ids of every conflict ``claim_id`` takes part in, active or dismissed."""
@@ -280,6 +329,7 @@ class KnowledgeBase:
     @cached_property
     def graph(self) -> Any:
         from .graph import build_graph
+
         return build_graph(self)
 
     def stats(self) -> dict[str, Any]:
@@ -301,6 +351,7 @@ class KnowledgeBase:
     def search_index(self) -> Any:
         """The :class:`kb.search.SearchIndex` of :attr:`index_dir` (opened on first use)."""
         from .search import SearchIndex, default_index_dir
+
         index_dir = self.index_dir or default_index_dir(self.data_dir)
         current = self.__dict__.get("_search_index")
         if current is None or current.index_dir != Path(index_dir):
@@ -308,10 +359,17 @@ class KnowledgeBase:
             self.__dict__["_search_index"] = current
         return current
 
-    def search(self, query: str, *, kind: str | list[str] | None = None,
-               condition: str | list[str] | None = None, grade: str | list[str] | None = None,
-               design: str | list[str] | None = None, limit: int = 10, page: int = 1
-               ) -> dict[str, Any]:
+    def search(
+        self,
+        query: str,
+        *,
+        kind: str | list[str] | None = None,
+        condition: str | list[str] | None = None,
+        grade: str | list[str] | None = None,
+        design: str | list[str] | None = None,
+        limit: int = 10,
+        page: int = 1,
+    ) -> dict[str, Any]:
         """Search claims and references; the JSON shape every adapter returns.
 
         ``query`` understands synonyms, phrases, ``kind:`` / ``condition:`` / ``grade:`` /
@@ -321,8 +379,16 @@ class KnowledgeBase:
         ``type``, ``score`` and ``highlight``. Raises :class:`InvalidQuery` for a query that
         cannot be understood. The index is built or updated first when the data changed.
         """
-        return self.search_index.search(self, query, kind=kind, condition=condition,
-                                        grade=grade, design=design, limit=limit, page=page)
+        return self.search_index.search(
+            self,
+            query,
+            kind=kind,
+            condition=condition,
+            grade=grade,
+            design=design,
+            limit=limit,
+            page=page,
+        )
 
     def search_warm(self) -> None:
         """Build, update or open the search index now rather than on the first search."""
@@ -343,8 +409,9 @@ class _EditorialViews:
     active: dict[str, conflicts_mod.Conflict]
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, state: EditorialState, key: tuple[int, ...]
-              ) -> _EditorialViews:
+    def build(
+        cls, kb: KnowledgeBase, state: EditorialState, key: tuple[int, ...]
+    ) -> _EditorialViews:
         manual: dict[str, conflicts_mod.Conflict] = {}
         by_claim: dict[str, list[str]] = {}
         # Snapshots: another thread may be applying an event meanwhile.
@@ -354,8 +421,11 @@ class _EditorialViews:
                 manual[cid] = conflict
                 for claim_id in dict.fromkeys(conflict.claim_ids()):
                     by_claim.setdefault(claim_id, []).append(cid)
-        decided = {cid for cid, d in list(state.conflict_decisions.items())
-                   if d.get("decision") in ("dismissed", "resolved")}
+        decided = {
+            cid
+            for cid, d in list(state.conflict_decisions.items())
+            if d.get("decision") in ("dismissed", "resolved")
+        }
         if decided or manual:
             active = {cid: c for cid, c in kb.conflicts.items() if cid not in decided}
             active.update((cid, c) for cid, c in manual.items() if cid not in decided)
@@ -364,8 +434,9 @@ class _EditorialViews:
         return cls(key, manual, by_claim, active)
 
 
-def _manual_conflict(kb: KnowledgeBase, conflict_id: str, data: dict[str, Any]
-                     ) -> conflicts_mod.Conflict | None:
+def _manual_conflict(
+    kb: KnowledgeBase, conflict_id: str, data: dict[str, Any]
+) -> conflicts_mod.Conflict | None:
     """A conflict an editor added (``add_conflict`` data: type, explanation, sides, topic) as a
     :class:`~kb.conflicts.Conflict` with ``source == "editor"``; None once fewer than two of
     its sides still hold a claim of this knowledge base."""
@@ -379,12 +450,21 @@ def _manual_conflict(kb: KnowledgeBase, conflict_id: str, data: dict[str, Any]
     first = kb.claims[sides[0].claims[0]]
     scopes = [{c for cid in side.claims for c in kb.claims[cid].conditions} for side in sides]
     shared = set.intersection(*scopes)
-    condition = sorted(shared)[0] if shared else (first.conditions[0] if first.conditions
-                                                  else "")
+    condition = sorted(shared)[0] if shared else (first.conditions[0] if first.conditions else "")
     scope = kb.conditions.relation(scopes[0], scopes[1])
-    topic = data.get("topic") or (f"{first.intervention} · {first.kind.replace('_', ' ')} · "
-                                  f"{first.outcome}")
+    topic = data.get("topic") or (
+        f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
+    )
     return conflicts_mod.Conflict(
-        conflict_id, str(data.get("type") or "opposite_direction"), topic, first.intervention,
-        first.kind, first.outcome, condition, scope, tuple(sides),
-        str(data.get("explanation") or ""), source="editor")
+        conflict_id,
+        str(data.get("type") or "opposite_direction"),
+        topic,
+        first.intervention,
+        first.kind,
+        first.outcome,
+        condition,
+        scope,
+        tuple(sides),
+        str(data.get("explanation") or ""),
+        source="editor",
+    )

@@ -33,9 +33,10 @@ DEFAULT_LIMIT = 300
 
 def scopes(kb: KnowledgeBase) -> dict[str, list[dict[str, str]]]:
     """What a matrix can be drawn for: every article and every condition."""
-    return {"articles": [{"id": a.id, "label": a.title} for a in kb.articles.values()],
-            "conditions": [{"id": c.id, "label": c.label}
-                           for c in kb.conditions.conditions.values()]}
+    return {
+        "articles": [{"id": a.id, "label": a.title} for a in kb.articles.values()],
+        "conditions": [{"id": c.id, "label": c.label} for c in kb.conditions.conditions.values()],
+    }
 
 
 def _links(kb: KnowledgeBase, claim_id: str, article_id: str | None) -> dict[str, list[str]]:
@@ -61,8 +62,13 @@ def _links(kb: KnowledgeBase, claim_id: str, article_id: str | None) -> dict[str
     return links
 
 
-def matrix(kb: KnowledgeBase, *, article: str | None = None, condition: str | None = None,
-           limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+def matrix(
+    kb: KnowledgeBase,
+    *,
+    article: str | None = None,
+    condition: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
     """Claims × references for one article (its claims in reading order) or one condition.
 
     For a condition, the claims are those about it or any condition below it, in data order.
@@ -97,18 +103,39 @@ def matrix(kb: KnowledgeBase, *, article: str | None = None, condition: str | No
     for per_claim in links.values():
         for ref_id in per_claim:
             uses[ref_id] = uses.get(ref_id, 0) + 1
-    columns = sorted(uses, key=lambda r: (r not in numbers, numbers.get(r, 0), -uses[r],
-                                          kb.references[r].label))
-    references = [{"id": r, "label": kb.references[r].label, "design": kb.references[r].design,
-                   "role": kb.references[r].role, "number": numbers.get(r), "claims": uses[r]}
-                  for r in columns]
+    columns = sorted(
+        uses, key=lambda r: (r not in numbers, numbers.get(r, 0), -uses[r], kb.references[r].label)
+    )
+    references = [
+        {
+            "id": r,
+            "label": kb.references[r].label,
+            "design": kb.references[r].design,
+            "role": kb.references[r].role,
+            "number": numbers.get(r),
+            "claims": uses[r],
+        }
+        for r in columns
+    ]
     rows = []
     for cid in shown:
         claim = kb.claims[cid]
-        rows.append({"id": cid, "text": claim.text, "kind": claim.kind,
-                     "direction": claim.direction, "grade": kb.grades[cid].grade,
-                     "contested": bool(kb.conflicts_by_claim.get(cid)),
-                     "cells": [links[cid].get(r, []) for r in columns]})
-    return {"scope": scope, "references": references, "rows": rows,
-            "total_claims": len(claim_ids), "truncated": len(claim_ids) > len(shown),
-            "relations": RELATIONS}
+        rows.append(
+            {
+                "id": cid,
+                "text": claim.text,
+                "kind": claim.kind,
+                "direction": claim.direction,
+                "grade": kb.grades[cid].grade,
+                "contested": bool(kb.conflicts_by_claim.get(cid)),
+                "cells": [links[cid].get(r, []) for r in columns],
+            }
+        )
+    return {
+        "scope": scope,
+        "references": references,
+        "rows": rows,
+        "total_claims": len(claim_ids),
+        "truncated": len(claim_ids) > len(shown),
+        "relations": RELATIONS,
+    }

@@ -24,17 +24,24 @@ AUDIENCES: dict[str, str] = {"clinician": "Clinician", "patient": "Patient or ca
 MAX_DEPENDENT_CLAIMS = 200
 FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
 EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
-EXAMPLE_QUESTIONS = ("What dose of low-dose naltrexone is used for fibromyalgia?",
-                     "How common are side effects of LDN?",
-                     "Does LDN work for chronic pain?")
+EXAMPLE_QUESTIONS = (
+    "What dose of low-dose naltrexone is used for fibromyalgia?",
+    "How common are side effects of LDN?",
+    "Does LDN work for chronic pain?",
+)
 
 
 def review_steps(status: str) -> list[dict[str, str]]:
     """The review stepper: each status with ``done``, ``current`` or ``todo``."""
     here = REVIEW_STATUSES.index(status)
-    return [{"status": s, "label": STATUS_LABELS[s],
-             "state": "done" if i < here else "current" if i == here else "todo"}
-            for i, s in enumerate(REVIEW_STATUSES)]
+    return [
+        {
+            "status": s,
+            "label": STATUS_LABELS[s],
+            "state": "done" if i < here else "current" if i == here else "todo",
+        }
+        for i, s in enumerate(REVIEW_STATUSES)
+    ]
 
 
 def home(kb: KnowledgeBase) -> dict[str, Any]:
@@ -42,22 +49,34 @@ def home(kb: KnowledgeBase) -> dict[str, Any]:
     articles = []
     for art in kb.articles.values():
         ids = art.claim_ids()
-        articles.append({"id": art.id, "title": art.title, "question": art.question,
-                         "review_status": art.review_status,
-                         "review_label": STATUS_LABELS[art.review_status],
-                         "last_updated": art.last_updated, "statements": len(ids),
-                         "contested": sum(1 for c in ids if kb.active_conflict_ids(c))})
+        articles.append(
+            {
+                "id": art.id,
+                "title": art.title,
+                "question": art.question,
+                "review_status": art.review_status,
+                "review_label": STATUS_LABELS[art.review_status],
+                "last_updated": art.last_updated,
+                "statements": len(ids),
+                "contested": sum(1 for c in ids if kb.active_conflict_ids(c)),
+            }
+        )
     active = len(kb.active_conflicts())
-    return {"articles": articles,
-            "counts": {"claims": len(kb.claims), "references": len(kb.references),
-                       "articles": len(kb.articles), "conflicts": active},
-            "contested_count": active,
-            "example_searches": list(EXAMPLE_SEARCHES),
-            "example_questions": list(EXAMPLE_QUESTIONS)}
+    return {
+        "articles": articles,
+        "counts": {
+            "claims": len(kb.claims),
+            "references": len(kb.references),
+            "articles": len(kb.articles),
+            "conflicts": active,
+        },
+        "contested_count": active,
+        "example_searches": list(EXAMPLE_SEARCHES),
+        "example_questions": list(EXAMPLE_QUESTIONS),
+    }
 
 
-def _statement(kb: KnowledgeBase, claim_id: str, audience: str,
-               seen: set[str]) -> dict[str, Any]:
+def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) -> dict[str, Any]:
     data = claim_json(kb, claim_id)
     text = data["text"]
     if audience == "patient":
@@ -66,14 +85,16 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str,
     else:
         segments = [{"text": text, "term": None}]
     verdict = data["primary_verdict"]
-    data.update(display_text=text, segments=segments, contested=bool(data["conflicts"]),
-                flagged_verdict=verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS
-                else None)
+    data.update(
+        display_text=text,
+        segments=segments,
+        contested=bool(data["conflicts"]),
+        flagged_verdict=verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS else None,
+    )
     return data
 
 
-def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
-            ) -> dict[str, Any]:
+def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") -> dict[str, Any]:
     """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
 
     Statements come in the article's order, each with its citations (by number), grade,
@@ -84,44 +105,69 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
     text and the glossary terms it uses.
     """
     if audience not in AUDIENCES:
-        raise InvalidQuery(f"unknown audience {audience!r}; expected one of "
-                           + ", ".join(AUDIENCES))
+        raise InvalidQuery(
+            f"unknown audience {audience!r}; expected one of " + ", ".join(AUDIENCES)
+        )
     art = kb.article(article_id)
     seen: set[str] = set()
     bottom_line = [_statement(kb, cid, audience, seen) for cid in art.bottom_line]
 
     def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
-        return {"heading": sec["heading"], "level": level,
-                "statements": [_statement(kb, cid, audience, seen)
-                               for cid in sec.get("claims", [])],
-                "subsections": [section(s, level + 1) for s in sec.get("subsections", [])]}
+        return {
+            "heading": sec["heading"],
+            "level": level,
+            "statements": [_statement(kb, cid, audience, seen) for cid in sec.get("claims", [])],
+            "subsections": [section(s, level + 1) for s in sec.get("subsections", [])],
+        }
 
     sections = [section(s, 2) for s in art.sections]
-    conflict_ids = dict.fromkeys(cf for cid in art.claim_ids()
-                                 for cf in kb.active_conflict_ids(cid))
+    conflict_ids = dict.fromkeys(
+        cf for cid in art.claim_ids() for cf in kb.active_conflict_ids(cid)
+    )
     references = []
     for item in art.reference_list:
         ref = kb.references[item["ref"]]
-        references.append({"number": item["number"], **ref_summary(ref),
-                           "citation": ref.citation(), "in_original_list": True,
-                           "resolution": None})
+        references.append(
+            {
+                "number": item["number"],
+                **ref_summary(ref),
+                "citation": ref.citation(),
+                "in_original_list": True,
+                "resolution": None,
+            }
+        )
     for res in art.citation_resolutions:
         ref = kb.references[res["ref"]]
-        references.append({"number": res["number"], **ref_summary(ref),
-                           "citation": ref.citation(), "in_original_list": False,
-                           "resolution": {"confidence": res["confidence"],
-                                          "status": res["status"], "note": res.get("note")}})
+        references.append(
+            {
+                "number": res["number"],
+                **ref_summary(ref),
+                "citation": ref.citation(),
+                "in_original_list": False,
+                "resolution": {
+                    "confidence": res["confidence"],
+                    "status": res["status"],
+                    "note": res.get("note"),
+                },
+            }
+        )
     references.sort(key=lambda r: r["number"])
     claims = art.claim_ids()
     claim_set = frozenset(claims)
     flagged = sum(1 for st in _all_statements(bottom_line, sections) if st["flagged_verdict"])
     texts = [st["display_text"] for st in _all_statements(bottom_line, sections)]
     return {
-        "id": art.id, "title": art.title, "question": art.question,
-        "audience": audience, "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
-        "review": {"status": art.review_status, "label": STATUS_LABELS[art.review_status],
-                   "pending": art.review_status != "approved",
-                   "steps": review_steps(art.review_status)},
+        "id": art.id,
+        "title": art.title,
+        "question": art.question,
+        "audience": audience,
+        "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
+        "review": {
+            "status": art.review_status,
+            "label": STATUS_LABELS[art.review_status],
+            "pending": art.review_status != "approved",
+            "steps": review_steps(art.review_status),
+        },
         "last_updated": art.last_updated,
         "disclaimer": art.record.get("disclaimer"),
         "source": ref_summary(kb.references[art.source_ref]) if art.source_ref else None,
@@ -129,19 +175,31 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician"
         "sections": sections,
         "references": references,
         "conflicts": [conflict_view(kb, cf, keep=claim_set) for cf in conflict_ids],
-        "glossary": ([t.to_dict() for t in glossary.default().terms_in(texts)]
-                     if audience == "patient" else []),
-        "counts": {"statements": len(claims),
-                   "contested": sum(1 for c in claims if kb.active_conflict_ids(c)),
-                   "conflicts": len(conflict_ids), "not_supported": flagged,
-                   "flagged_by_board": len({st["id"] for st in _all_statements(
-                       bottom_line, sections) if st["editorial"]["contested_by_board"]})},
+        "glossary": (
+            [t.to_dict() for t in glossary.default().terms_in(texts)]
+            if audience == "patient"
+            else []
+        ),
+        "counts": {
+            "statements": len(claims),
+            "contested": sum(1 for c in claims if kb.active_conflict_ids(c)),
+            "conflicts": len(conflict_ids),
+            "not_supported": flagged,
+            "flagged_by_board": len(
+                {
+                    st["id"]
+                    for st in _all_statements(bottom_line, sections)
+                    if st["editorial"]["contested_by_board"]
+                }
+            ),
+        },
         "board": dashboard.board_article(kb, article_id),
     }
 
 
-def _all_statements(bottom_line: list[dict[str, Any]], sections: list[dict[str, Any]]
-                    ) -> list[dict[str, Any]]:
+def _all_statements(
+    bottom_line: list[dict[str, Any]], sections: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     out = list(bottom_line)
     stack = list(reversed(sections))
     while stack:
@@ -160,11 +218,14 @@ def claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
         "claim": claim_json(kb, claim_id),
         "conditions": [{"id": cid, "label": kb.conditions.label(cid)} for cid in c.conditions],
         "trace": trace(kb, claim_id),
-        "contradicted_by": [conflict_view(kb, cf, keep=frozenset([claim_id]))
-                            for cf in kb.active_conflict_ids(claim_id)],
+        "contradicted_by": [
+            conflict_view(kb, cf, keep=frozenset([claim_id]))
+            for cf in kb.active_conflict_ids(claim_id)
+        ],
         "related": related(kb, claim_id),
-        "articles": [{"id": aid, "title": kb.articles[aid].title}
-                     for aid in kb.articles_containing(claim_id)],
+        "articles": [
+            {"id": aid, "title": kb.articles[aid].title} for aid in kb.articles_containing(claim_id)
+        ],
         "board": dashboard.board_claim(kb, claim_id),
     }
 
@@ -180,12 +241,16 @@ def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
     for item in listed:
         item["grade"] = kb.grades[item["id"]].grade
     return {
-        "reference": {**ref_summary(ref), "citation": ref.citation(), "year": ref.year,
-                      "n": ref.n, "pmcid": ref.pmcid,
-                      "design_label": design[2] if design else ref.design,
-                      "starting_certainty": evidence.GRADES[design[0]] if design else None,
-                      "conditions": [{"id": c, "label": kb.conditions.label(c)}
-                                     for c in ref.condition_ids]},
+        "reference": {
+            **ref_summary(ref),
+            "citation": ref.citation(),
+            "year": ref.year,
+            "n": ref.n,
+            "pmcid": ref.pmcid,
+            "design_label": design[2] if design else ref.design,
+            "starting_certainty": evidence.GRADES[design[0]] if design else None,
+            "conditions": [{"id": c, "label": kb.conditions.label(c)} for c in ref.condition_ids],
+        },
         "traces_to": [ref_summary(kb.references[t]) for t in ref.traced_to],
         "traced_from": [ref_summary(r) for r in kb.references.values() if ref_id in r.traced_to],
         "claims": listed,
@@ -201,8 +266,10 @@ def facet_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
         "kind": dict(answer.cues()["kind_labels"]),
         "condition": {c.id: c.label for c in kb.conditions.conditions.values()},
         "grade": {g: g for g in evidence.GRADE_ORDER},
-        "design": {d: desc[:1].upper() + desc[1:].split(" (")[0]
-                   for d, (_, _, desc) in evidence.DESIGNS.items()},
+        "design": {
+            d: desc[:1].upper() + desc[1:].split(" (")[0]
+            for d, (_, _, desc) in evidence.DESIGNS.items()
+        },
     }
 
 
@@ -210,8 +277,15 @@ def policy(kb: KnowledgeBase) -> dict[str, Any]:
     """What the editorial-policy page explains, taken from the rules the code applies."""
     return {
         "grades": list(evidence.GRADE_ORDER),
-        "designs": [{"design": d, "description": desc, "starting_certainty": evidence.GRADES[start],
-                     "cebm_level": cebm} for d, (start, cebm, desc) in evidence.DESIGNS.items()],
+        "designs": [
+            {
+                "design": d,
+                "description": desc,
+                "starting_certainty": evidence.GRADES[start],
+                "cebm_level": cebm,
+            }
+            for d, (start, cebm, desc) in evidence.DESIGNS.items()
+        ],
         "small_n": evidence.SMALL_N,
         "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
         "review_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in REVIEW_STATUSES],

@@ -99,7 +99,9 @@ class Reference:
             if "literal" in a:
                 names.append(a["literal"])
             else:
-                initials = "".join(p[0] for p in (a.get("given") or "").replace("-", " ").split() if p)
+                initials = "".join(
+                    p[0] for p in (a.get("given") or "").replace("-", " ").split() if p
+                )
                 names.append(f"{a.get('family', '')} {initials}".strip())
         if len(authors) > 6:
             names.append("et al")

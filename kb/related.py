@@ -40,6 +40,15 @@ def related(kb: KnowledgeBase, claim_id: str, *, limit: int = 12) -> list[dict[s
         why = [f"in conflict {cf}" for cf in kb.conflicts_by_claim.get(other, []) if cf in mine]
         if (c.intervention, c.outcome) == (claim.intervention, claim.outcome):
             why.append("same intervention and outcome")
-        out.append({"id": other, "text": c.text, "kind": c.kind, "direction": c.direction,
-                    "value_text": c.value_text, "grade": kb.grades[other].grade, "why": why})
+        out.append(
+            {
+                "id": other,
+                "text": c.text,
+                "kind": c.kind,
+                "direction": c.direction,
+                "value_text": c.value_text,
+                "grade": kb.grades[other].grade,
+                "why": why,
+            }
+        )
     return out

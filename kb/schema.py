@@ -54,10 +54,16 @@ def _innermost(err: ValidationError) -> ValidationError:
         by_alt: dict[Any, list[ValidationError]] = {}
         for sub in err.context:
             by_alt.setdefault(sub.relative_schema_path[0], []).append(sub)
-        meant = [errs for errs in by_alt.values()
-                 if not any(e.validator in ("type", "const") and len(e.relative_path) <= 1
-                            and (not e.relative_path or e.relative_path[0] == "type")
-                            for e in errs)]
+        meant = [
+            errs
+            for errs in by_alt.values()
+            if not any(
+                e.validator in ("type", "const")
+                and len(e.relative_path) <= 1
+                and (not e.relative_path or e.relative_path[0] == "type")
+                for e in errs
+            )
+        ]
         pool = meant[0] if meant else list(err.context)
         err = best_match(pool)
     return err
@@ -70,8 +76,9 @@ def validate_records(file: str, schema_name: str, records: Any, *, id_key: str =
     none) and the field.
     """
     if not isinstance(records, list):
-        raise InvalidData(file, "expected a JSON array at the top level, "
-                                f"found {type(records).__name__}")
+        raise InvalidData(
+            file, f"expected a JSON array at the top level, found {type(records).__name__}"
+        )
     fast = _fast_check(schema_name)
     for position, record in enumerate(records):
         try:

@@ -21,8 +21,11 @@ def citation_json(kb: KnowledgeBase, claim_id: str) -> list[dict[str, Any]]:
             ref = kb.references[cit["ref"]]
             item.update(label=ref.label, doi=ref.doi, pmid=ref.pmid)
         else:
-            item.update(label=f"[{cit.get('number')}] not in the article's reference list",
-                        doi=None, pmid=None)
+            item.update(
+                label=f"[{cit.get('number')}] not in the article's reference list",
+                doi=None,
+                pmid=None,
+            )
         out.append(item)
     return out
 
@@ -35,9 +38,13 @@ def claim_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     if claim.primary is not None:
         p = claim.primary
         ref = kb.references[p["ref"]] if p.get("ref") else None
-        primary = {"ref": p.get("ref"), "label": ref.label if ref else None,
-                   "verdict": p["verdict"], "verdict_label": VERDICT_LABELS[p["verdict"]],
-                   "note": p["note"]}
+        primary = {
+            "ref": p.get("ref"),
+            "label": ref.label if ref else None,
+            "verdict": p["verdict"],
+            "verdict_label": VERDICT_LABELS[p["verdict"]],
+            "note": p["note"],
+        }
     return {
         "id": claim.id,
         "origin": claim.origin,
@@ -62,8 +69,14 @@ def editorial_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     """What the editorial board says about a claim, as readers see it: its open flags
     (reason, by, at) and whether any makes it contested by the board."""
     state = kb.editorial
-    flags = [] if state is None else [{"reason": f["reason"], "by": f["by"], "at": f["at"]}
-                                      for f in state.open_flags(claim_id)]
+    flags = (
+        []
+        if state is None
+        else [
+            {"reason": f["reason"], "by": f["by"], "at": f["at"]}
+            for f in state.open_flags(claim_id)
+        ]
+    )
     return {"flags": flags, "contested_by_board": bool(flags)}
 
 
@@ -72,10 +85,18 @@ def conflict_json(kb: KnowledgeBase, conflict_id: str) -> dict[str, Any]:
     conflict = kb.conflict(conflict_id)
     data = conflict.to_dict()
     for side in data["sides"]:
-        side["claims"] = [{"id": cid, "text": kb.claims[cid].text,
-                           "grade": kb.grades[cid].grade,
-                           "sources": [c["label"] for c in citation_json(kb, cid)]}
-                          for cid in side["claims"]]
-    data["condition_label"] = kb.conditions.label(conflict.condition) \
-        if conflict.condition in kb.conditions else conflict.condition
+        side["claims"] = [
+            {
+                "id": cid,
+                "text": kb.claims[cid].text,
+                "grade": kb.grades[cid].grade,
+                "sources": [c["label"] for c in citation_json(kb, cid)],
+            }
+            for cid in side["claims"]
+        ]
+    data["condition_label"] = (
+        kb.conditions.label(conflict.condition)
+        if conflict.condition in kb.conditions
+        else conflict.condition
+    )
     return data

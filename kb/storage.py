@@ -26,8 +26,9 @@ def load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidData(path.name, f"not valid JSON: {exc.msg} at line {exc.lineno}, "
-                                     f"column {exc.colno}") from None
+        raise InvalidData(
+            path.name, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
 
 
 def canonical_json(data: Any) -> str:

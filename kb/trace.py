@@ -19,8 +19,16 @@ VERDICT_LABELS = {
 
 def ref_summary(ref: Reference) -> dict[str, Any]:
     """The few fields a reader needs to recognise and open a reference."""
-    return {"id": ref.id, "label": ref.label, "title": ref.title, "design": ref.design,
-            "role": ref.role, "doi": ref.doi, "pmid": ref.pmid, "url": ref.public_url}
+    return {
+        "id": ref.id,
+        "label": ref.label,
+        "title": ref.title,
+        "design": ref.design,
+        "role": ref.role,
+        "doi": ref.doi,
+        "pmid": ref.pmid,
+        "url": ref.public_url,
+    }
 
 
 def trace(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
@@ -34,8 +42,13 @@ def trace(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     steps = []
     for cit in claim.citations:
         number = cit.get("number")
-        step: dict[str, Any] = {"number": number, "cited": None, "unresolved": False,
-                                "proposed_resolution": None, "traces_to": []}
+        step: dict[str, Any] = {
+            "number": number,
+            "cited": None,
+            "unresolved": False,
+            "proposed_resolution": None,
+            "traces_to": [],
+        }
         if cit.get("ref"):
             ref = kb.references[cit["ref"]]
             step["cited"] = ref_summary(ref)
@@ -46,24 +59,37 @@ def trace(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
                 res = art.resolution_for(number) if number is not None else None
                 if res:
                     step["proposed_resolution"] = {
-                        "article": art.id, "confidence": res["confidence"],
-                        "status": res["status"], "basis": res.get("basis"),
-                        "note": res.get("note"), "ref": ref_summary(kb.references[res["ref"]])}
+                        "article": art.id,
+                        "confidence": res["confidence"],
+                        "status": res["status"],
+                        "basis": res.get("basis"),
+                        "note": res.get("note"),
+                        "ref": ref_summary(kb.references[res["ref"]]),
+                    }
                     break
         steps.append(step)
     primary: dict[str, Any] | None
     if claim.primary is not None:
         p = claim.primary
-        primary = {"ref": ref_summary(kb.references[p["ref"]]) if p.get("ref") else None,
-                   "verdict": p["verdict"], "verdict_label": VERDICT_LABELS[p["verdict"]],
-                   "note": p["note"], "basis": p["basis"]}
+        primary = {
+            "ref": ref_summary(kb.references[p["ref"]]) if p.get("ref") else None,
+            "verdict": p["verdict"],
+            "verdict_label": VERDICT_LABELS[p["verdict"]],
+            "note": p["note"],
+            "basis": p["basis"],
+        }
     elif claim.cited_refs:
         ref = kb.references[claim.cited_refs[0]]
-        primary = {"ref": ref_summary(ref), "verdict": None, "verdict_label": None,
-                   "note": ("This claim is a finding of the cited study itself"
-                            + (", read in a secondary report." if claim.reported_in == "secondary"
-                               else ".")),
-                   "basis": "dossier"}
+        primary = {
+            "ref": ref_summary(ref),
+            "verdict": None,
+            "verdict_label": None,
+            "note": (
+                "This claim is a finding of the cited study itself"
+                + (", read in a secondary report." if claim.reported_in == "secondary" else ".")
+            ),
+            "basis": "dossier",
+        }
     else:
         primary = None
     return {"claim": claim.id, "origin": claim.origin, "steps": steps, "primary": primary}
@@ -104,8 +130,10 @@ def dependents(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
             if res["ref"] == ref_id:
                 hows.append(f"proposed resolution of [{res['number']}]")
                 for cid in art.claim_ids():
-                    if any(c.get("number") == res["number"] and c.get("ref") is None
-                           for c in kb.claims[cid].citations):
+                    if any(
+                        c.get("number") == res["number"] and c.get("ref") is None
+                        for c in kb.claims[cid].citations
+                    ):
                         add(cid, f"cites [{res['number']}], proposed to be this reference")
         art_claims = set(art.claim_ids())
         if art_claims & claims.keys():
@@ -114,8 +142,12 @@ def dependents(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
             articles[art.id] = hows
     return {
         "reference": ref_summary(ref),
-        "claims": [{"id": cid, "text": kb.claims[cid].text, "how": hows}
-                   for cid, hows in sorted(claims.items())],
-        "articles": [{"id": aid, "title": kb.articles[aid].title, "how": hows}
-                     for aid, hows in sorted(articles.items())],
+        "claims": [
+            {"id": cid, "text": kb.claims[cid].text, "how": hows}
+            for cid, hows in sorted(claims.items())
+        ],
+        "articles": [
+            {"id": aid, "title": kb.articles[aid].title, "how": hows}
+            for aid, hows in sorted(articles.items())
+        ],
     }

@@ -48,8 +48,9 @@ def app(data_dir: Path, index_dir: Path) -> Flask:
     """The web app over a private data copy, with its own search index."""
     from web import create_app
 
-    return create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
-                       "KB_INDEX_DIR": str(index_dir)})
+    return create_app(
+        {"TESTING": True, "KB_DATA_DIR": str(data_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
 
 
 @pytest.fixture
@@ -65,8 +66,9 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     root = tmp_path_factory.mktemp("real_app")
     data = root / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("_parts"))
-    return create_app({"TESTING": True, "KB_DATA_DIR": str(data),
-                       "KB_INDEX_DIR": str(root / "index")})
+    return create_app(
+        {"TESTING": True, "KB_DATA_DIR": str(data), "KB_INDEX_DIR": str(root / "index")}
+    )
 
 
 @pytest.fixture
@@ -97,16 +99,21 @@ def instance_dir(data_dir: Path) -> Path:
 
 
 @pytest.fixture
-def editorial_app(data_dir: Path, index_dir: Path, instance_dir: Path,
-                  users_file: Path) -> Flask:
+def editorial_app(data_dir: Path, index_dir: Path, instance_dir: Path, users_file: Path) -> Flask:
     """The web app with editorial accounts (:data:`USERS`) and CSRF protection on."""
     from web import create_app
 
     instance_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(users_file, instance_dir / "users.json")
-    return create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
-                       "KB_INDEX_DIR": str(index_dir), "KB_INSTANCE_DIR": str(instance_dir),
-                       "WTF_CSRF_ENABLED": True})
+    return create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(data_dir),
+            "KB_INDEX_DIR": str(index_dir),
+            "KB_INSTANCE_DIR": str(instance_dir),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
 
 
 @pytest.fixture

@@ -21,13 +21,16 @@ def test_password_is_stored_hashed_and_checked(tmp_path: Path) -> None:
     assert accounts.authenticate("nobody", "correct horse battery") is None
 
 
-@pytest.mark.parametrize("name,role,password", [
-    ("e", "editor", "long enough"),          # name too short
-    ("eve", "superuser", "long enough"),     # unknown role
-    ("eve", "reader", "long enough"),        # readers are anonymous
-    ("eve", "editor", "short"),              # password too short
-    ("eve smith", "editor", "long enough"),  # space in name
-])
+@pytest.mark.parametrize(
+    "name,role,password",
+    [
+        ("e", "editor", "long enough"),  # name too short
+        ("eve", "superuser", "long enough"),  # unknown role
+        ("eve", "reader", "long enough"),  # readers are anonymous
+        ("eve", "editor", "short"),  # password too short
+        ("eve smith", "editor", "long enough"),  # space in name
+    ],
+)
 def test_bad_accounts_are_refused(tmp_path: Path, name: str, role: str, password: str) -> None:
     with pytest.raises(InvalidQuery):
         Accounts(tmp_path).add(name, role, password)
@@ -40,8 +43,7 @@ def test_add_list_remove(tmp_path: Path) -> None:
     accounts.add("adam", "admin", "long enough")
     with pytest.raises(UserExists):
         accounts.add("rita", "editor", "long enough")
-    assert [(u.name, u.role) for u in accounts.list()] == [("adam", "admin"),
-                                                          ("rita", "reviewer")]
+    assert [(u.name, u.role) for u in accounts.list()] == [("adam", "admin"), ("rita", "reviewer")]
     accounts.remove("rita")
     with pytest.raises(UserNotFound):
         accounts.remove("rita")

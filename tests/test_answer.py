@@ -32,8 +32,9 @@ def test_crps_response_finds_crps_evidence(real_kb: KnowledgeBase) -> None:
     assert {"chopra2013-f1", "seed-crps-candidate", "mckenziebrown2023-f3"} <= _ids(a)
     tree = real_kb.conditions
     for cid in _ids(a):
-        assert "crps" in tree.with_ancestors(real_kb.claims[cid].conditions) or \
-            any("crps" in tree.with_ancestors([c]) for c in real_kb.claims[cid].conditions)
+        assert "crps" in tree.with_ancestors(real_kb.claims[cid].conditions) or any(
+            "crps" in tree.with_ancestors([c]) for c in real_kb.claims[cid].conditions
+        )
 
 
 def test_contested_fibromyalgia_question_shows_both_sides(real_kb: KnowledgeBase) -> None:
@@ -41,17 +42,22 @@ def test_contested_fibromyalgia_question_shows_both_sides(real_kb: KnowledgeBase
     assert a["bottom_line"]["source"] == "evidence-summary"
     efficacy = next(s for s in a["summary"] if s["kind"] == "efficacy")
     assert efficacy["benefit"] > 0 and efficacy["no_benefit"] > 0
-    assert any(c["type"] == "opposite_direction" and c["condition"] == "fibromyalgia"
-               for c in a["contested"])
+    assert any(
+        c["type"] == "opposite_direction" and c["condition"] == "fibromyalgia"
+        for c in a["contested"]
+    )
     assert len(a["follow_ups"]) == 3
     assert all("fibromyalgia" in q for q in a["follow_ups"][:1])
 
 
-@pytest.mark.parametrize("question", [
-    "metformin dose in type 2 diabetes",
-    "sumatriptan for migraine",
-    "Is LDN safe in pregnancy?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "metformin dose in type 2 diabetes",
+        "sumatriptan for migraine",
+        "Is LDN safe in pregnancy?",
+    ],
+)
 def test_nothing_relevant_is_said_plainly(real_kb: KnowledgeBase, question: str) -> None:
     a = ask(real_kb, question)
     assert a["relevant"] is False

@@ -31,32 +31,77 @@ def _claim(records: list[dict[str, Any]], cid: str) -> dict[str, Any]:
 
 CASES = [
     # (file, how to break it, expected record, expected field, words in the message)
-    ("claims.json", lambda r: _claim(r, "seed-max-dose").update(value={
-        "type": "quantity", "value": 4.5}), "seed-max-dose", "value.unit", "unit"),
-    ("claims.json", lambda r: _claim(r, "younger2013-f1").update(conditions="fibromyalgia"),
-     "younger2013-f1", "conditions", "not of type 'array'"),
-    ("claims.json", lambda r: _claim(r, "younger2013-f1")["citations"][0].update(
-        ref="nobody2099"), "younger2013-f1", "citations.0.ref", "unknown reference 'nobody2099'"),
-    ("claims.json", lambda r: r.append(dict(_claim(r, "younger2013-f1"))), "younger2013-f1",
-     "id", "duplicate id"),
-    ("claims.json", lambda r: _claim(r, "cree2010-f1").update(kind="anecdote"), "cree2010-f1",
-     "kind", "anecdote"),
-    ("claims.json", lambda r: _claim(r, "cree2010-f1").update(conditions=["gout"]),
-     "cree2010-f1", "conditions", "unknown condition 'gout'"),
+    (
+        "claims.json",
+        lambda r: _claim(r, "seed-max-dose").update(value={"type": "quantity", "value": 4.5}),
+        "seed-max-dose",
+        "value.unit",
+        "unit",
+    ),
+    (
+        "claims.json",
+        lambda r: _claim(r, "younger2013-f1").update(conditions="fibromyalgia"),
+        "younger2013-f1",
+        "conditions",
+        "not of type 'array'",
+    ),
+    (
+        "claims.json",
+        lambda r: _claim(r, "younger2013-f1")["citations"][0].update(ref="nobody2099"),
+        "younger2013-f1",
+        "citations.0.ref",
+        "unknown reference 'nobody2099'",
+    ),
+    (
+        "claims.json",
+        lambda r: r.append(dict(_claim(r, "younger2013-f1"))),
+        "younger2013-f1",
+        "id",
+        "duplicate id",
+    ),
+    (
+        "claims.json",
+        lambda r: _claim(r, "cree2010-f1").update(kind="anecdote"),
+        "cree2010-f1",
+        "kind",
+        "anecdote",
+    ),
+    (
+        "claims.json",
+        lambda r: _claim(r, "cree2010-f1").update(conditions=["gout"]),
+        "cree2010-f1",
+        "conditions",
+        "unknown condition 'gout'",
+    ),
     ("references.json", lambda r: r.append(dict(r[0])), "younger2009", "id", "duplicate id"),
-    ("references.json", lambda r: r[1].update(PMID=38226027), "younger2013", "PMID",
-     "not of type 'string'"),
-    ("articles.json", lambda r: r[0]["bottom_line"].append("seed-nonexistent"),
-     "ldn-chronic-pain", "bottom_line.4", "unknown claim 'seed-nonexistent'"),
-    ("conditions.json", lambda r: r[1].update(parents=["nowhere"]), "neuropathic-pain",
-     "parents", "unknown parent"),
+    (
+        "references.json",
+        lambda r: r[1].update(PMID=38226027),
+        "younger2013",
+        "PMID",
+        "not of type 'string'",
+    ),
+    (
+        "articles.json",
+        lambda r: r[0]["bottom_line"].append("seed-nonexistent"),
+        "ldn-chronic-pain",
+        "bottom_line.4",
+        "unknown claim 'seed-nonexistent'",
+    ),
+    (
+        "conditions.json",
+        lambda r: r[1].update(parents=["nowhere"]),
+        "neuropathic-pain",
+        "parents",
+        "unknown parent",
+    ),
 ]
 
 
 @pytest.mark.parametrize("filename,change,record,field,words", CASES)
-def test_bad_record_is_named_and_files_are_untouched(data_dir: Path, filename: str,
-                                                     change: Callable[..., None], record: str,
-                                                     field: str, words: str) -> None:
+def test_bad_record_is_named_and_files_are_untouched(
+    data_dir: Path, filename: str, change: Callable[..., None], record: str, field: str, words: str
+) -> None:
     _edit(data_dir / filename, change)
     before = _digest(data_dir)
     with pytest.raises(InvalidData) as err:

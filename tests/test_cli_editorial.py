@@ -16,29 +16,45 @@ from kb.editorial import Editor
 PASSWORD = "correct horse battery"
 
 
-def run(data_dir: Path, *args: str, input: str | None = None,  # noqa: A002 - click's name
-        env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], input=input,
-                                obj={}, env=env)
+def run(
+    data_dir: Path,
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), *args], input=input, obj={}, env=env
+    )
     return result.exit_code, result.output
 
 
 def test_users_add_list_remove(data_dir: Path, instance_dir: Path) -> None:
-    code, out = run(data_dir, "users", "add", "eve", "--role", "editor", "--password-stdin",
-                    input=PASSWORD + "\n")
+    code, out = run(
+        data_dir,
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "editor",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert code == 0, out
     assert "Added eve (editor)" in out
     # Accounts live in the instance folder beside the data, never in it.
     assert (instance_dir / "users.json").exists() and not (data_dir / "users.json").exists()
     assert PASSWORD not in (instance_dir / "users.json").read_text()
     assert Accounts(instance_dir).authenticate("eve", PASSWORD).role == "editor"
-    code, out = run(data_dir, "users", "add", "rita", "--role", "reviewer",
-                    input=f"{PASSWORD}\n{PASSWORD}\n")  # prompted twice, hidden
+    code, out = run(
+        data_dir, "users", "add", "rita", "--role", "reviewer", input=f"{PASSWORD}\n{PASSWORD}\n"
+    )  # prompted twice, hidden
     assert code == 0, out
     assert PASSWORD not in out
     code, out = run(data_dir, "users", "list", "--json")
-    assert code == 0 and json.loads(out) == [{"name": "eve", "role": "editor"},
-                                             {"name": "rita", "role": "reviewer"}]
+    assert code == 0 and json.loads(out) == [
+        {"name": "eve", "role": "editor"},
+        {"name": "rita", "role": "reviewer"},
+    ]
     code, out = run(data_dir, "users", "list")
     assert code == 0 and "rita" in out and "reviewer" in out and "$argon2" not in out
     code, out = run(data_dir, "users", "remove", "rita")
@@ -46,15 +62,22 @@ def test_users_add_list_remove(data_dir: Path, instance_dir: Path) -> None:
     assert [u.name for u in Accounts(instance_dir).list()] == ["eve"]
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (["eve", "--role", "editor", "--password-stdin"], "short\n", "at least 8 characters"),
-    (["eve", "--role", "reader", "--password-stdin"], PASSWORD + "\n", "Invalid value"),
-    (["e", "--role", "editor", "--password-stdin"], PASSWORD + "\n", "user name"),
-    (["eve", "--role", "editor"], f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n",
-     None),  # a mismatch is asked again
-])
-def test_users_add_refuses_bad_input(data_dir: Path, args: list[str], stdin: str,
-                                     message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["eve", "--role", "editor", "--password-stdin"], "short\n", "at least 8 characters"),
+        (["eve", "--role", "reader", "--password-stdin"], PASSWORD + "\n", "Invalid value"),
+        (["e", "--role", "editor", "--password-stdin"], PASSWORD + "\n", "user name"),
+        (
+            ["eve", "--role", "editor"],
+            f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n",
+            None,
+        ),  # a mismatch is asked again
+    ],
+)
+def test_users_add_refuses_bad_input(
+    data_dir: Path, args: list[str], stdin: str, message: str | None
+) -> None:
     code, out = run(data_dir, "users", "add", *args, input=stdin)
     if message is None:
         assert code == 0 and "do not match" in out, out
@@ -63,10 +86,26 @@ def test_users_add_refuses_bad_input(data_dir: Path, args: list[str], stdin: str
 
 
 def test_users_errors_are_one_line(data_dir: Path) -> None:
-    run(data_dir, "users", "add", "eve", "--role", "editor", "--password-stdin",
-        input=PASSWORD + "\n")
-    code, out = run(data_dir, "users", "add", "eve", "--role", "admin", "--password-stdin",
-                    input=PASSWORD + "\n")
+    run(
+        data_dir,
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "editor",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    code, out = run(
+        data_dir,
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert code == 1 and out.strip() == "Error: a user named 'eve' already exists"
     code, out = run(data_dir, "users", "remove", "nobody")
     assert code == 1 and out.strip() == "Error: no user with id 'nobody'"
@@ -74,8 +113,18 @@ def test_users_errors_are_one_line(data_dir: Path) -> None:
 
 def test_instance_dir_option_and_environment(data_dir: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
-    code, out = run(data_dir, "--instance-dir", str(elsewhere), "users", "add", "eve",
-                    "--role", "editor", "--password-stdin", input=PASSWORD + "\n")
+    code, out = run(
+        data_dir,
+        "--instance-dir",
+        str(elsewhere),
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "editor",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert code == 0, out
     assert (elsewhere / "users.json").exists()
     code, out = run(data_dir, "users", "list", "--json", env={"KB_INSTANCE_DIR": str(elsewhere)})
@@ -86,8 +135,14 @@ def test_instance_dir_option_and_environment(data_dir: Path, tmp_path: Path) -> 
 
 def test_compact_folds_the_journal(data_dir: Path, instance_dir: Path) -> None:
     editor = Editor.open(KnowledgeBase.load(data_dir), instance_dir)
-    editor.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-                  after={"status": "approved"}, base_version=0)
+    editor.record(
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved"},
+        base_version=0,
+    )
     editor.record("rita", "reviewer", "flag", "claim:seed-max-dose", reason="6 mg in FINAL")
     code, out = run(data_dir, "compact")
     assert code == 0, out
@@ -104,10 +159,16 @@ def test_compact_folds_the_journal(data_dir: Path, instance_dir: Path) -> None:
 
 def test_history_lists_who_changed_what(data_dir: Path, instance_dir: Path) -> None:
     editor = Editor.open(KnowledgeBase.load(data_dir), instance_dir)
-    editor.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-                  after={"status": "approved"}, reason="checked", base_version=0)
-    editor.record("rita", "reviewer", "comment", "claim:seed-max-dose",
-                  after={"text": "see FINAL"})
+    editor.record(
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved"},
+        reason="checked",
+        base_version=0,
+    )
+    editor.record("rita", "reviewer", "comment", "claim:seed-max-dose", after={"text": "see FINAL"})
     code, out = run(data_dir, "history", "article:ldn-chronic-pain")
     assert code == 0, out
     assert "eve (editor) changed the review status" in out
@@ -132,12 +193,18 @@ def test_read_commands_write_nothing_to_the_instance(data_dir: Path, instance_di
 def test_ask_and_search_show_the_board_flag(data_dir: Path, instance_dir: Path) -> None:
     editor = Editor.open(KnowledgeBase.load(data_dir), instance_dir)
     editor.record("rita", "reviewer", "flag", "claim:seed-max-dose", reason="6 mg in FINAL")
-    code, out = run(data_dir, "--index-dir", str(instance_dir.parent / "index"), "ask",
-                    "What is the maximum dose of LDN?")
+    code, out = run(
+        data_dir,
+        "--index-dir",
+        str(instance_dir.parent / "index"),
+        "ask",
+        "What is the maximum dose of LDN?",
+    )
     assert code == 0, out
     assert "[contested — flagged by the editorial board: 6 mg in FINAL]" in out
-    code, out = run(data_dir, "--index-dir", str(instance_dir.parent / "index"), "search",
-                    "ceiling dose")
+    code, out = run(
+        data_dir, "--index-dir", str(instance_dir.parent / "index"), "search", "ceiling dose"
+    )
     assert code == 0 and "flagged by the editorial board: 6 mg in FINAL" in out, out
 
 

@@ -10,15 +10,19 @@ from kb.conflicts import Conflict
 
 
 def _find(kb: KnowledgeBase, ctype: str, *claim_ids: str) -> list[Conflict]:
-    return [c for c in kb.conflicts.values()
-            if c.type == ctype and set(claim_ids) <= set(c.claim_ids())]
+    return [
+        c for c in kb.conflicts.values() if c.type == ctype and set(claim_ids) <= set(c.claim_ids())
+    ]
 
 
 def _opposed(conflict: Conflict, left: set[str], right: set[str]) -> bool:
     """True when ``left`` and ``right`` sit on different sides of ``conflict``."""
     side_of = {cid: i for i, side in enumerate(conflict.sides) for cid in side.claims}
-    return len({side_of[c] for c in left}) == 1 and len({side_of[c] for c in right}) == 1 \
+    return (
+        len({side_of[c] for c in left}) == 1
+        and len({side_of[c] for c in right}) == 1
         and side_of[next(iter(left))] != side_of[next(iter(right))]
+    )
 
 
 def test_fibromyalgia_efficacy_trials_disagree(real_kb: KnowledgeBase) -> None:
@@ -32,11 +36,15 @@ def test_fibromyalgia_efficacy_trials_disagree(real_kb: KnowledgeBase) -> None:
 
 
 def test_chronic_pain_overall_reviews_disagree_with_cohort(real_kb: KnowledgeBase) -> None:
-    found = _find(real_kb, "opposite_direction", "rassimariani2024-f3", "hegde2025-f1",
-                  "martin2022-f1")
-    assert any(c.condition == "chronic-pain" and c.scope == "same"
-               and _opposed(c, {"rassimariani2024-f3", "hegde2025-f1"}, {"martin2022-f1"})
-               for c in found)
+    found = _find(
+        real_kb, "opposite_direction", "rassimariani2024-f3", "hegde2025-f1", "martin2022-f1"
+    )
+    assert any(
+        c.condition == "chronic-pain"
+        and c.scope == "same"
+        and _opposed(c, {"rassimariani2024-f3", "hegde2025-f1"}, {"martin2022-f1"})
+        for c in found
+    )
 
 
 def test_broader_scope_is_reported_as_indirect(real_kb: KnowledgeBase) -> None:
@@ -46,19 +54,27 @@ def test_broader_scope_is_reported_as_indirect(real_kb: KnowledgeBase) -> None:
 
 
 def test_seed_maximum_dose_meets_higher_doses(real_kb: KnowledgeBase) -> None:
-    found = _find(real_kb, "incompatible_values", "seed-max-dose", "seed-dose-range-3-5-mg",
-                  "bruun2024_final-f4", "bruunplesner2020-f1")
+    found = _find(
+        real_kb,
+        "incompatible_values",
+        "seed-max-dose",
+        "seed-dose-range-3-5-mg",
+        "bruun2024_final-f4",
+        "bruunplesner2020-f1",
+    )
     assert len(found) == 1
-    assert _opposed(found[0], {"seed-max-dose"},
-                    {"seed-dose-range-3-5-mg", "bruun2024_final-f4", "bruunplesner2020-f1"})
+    assert _opposed(
+        found[0],
+        {"seed-max-dose"},
+        {"seed-dose-range-3-5-mg", "bruun2024_final-f4", "bruunplesner2020-f1"},
+    )
     assert "4.5 mg" in found[0].explanation
 
 
 def test_adverse_effect_and_stopping_rates_diverge(real_kb: KnowledgeBase) -> None:
     ae = _find(real_kb, "divergent_estimates", "driver2023-f3", "irwin2024-f3", "spargo2025-f3")
     assert len(ae) == 1 and len(ae[0].sides) >= 3
-    stop = _find(real_kb, "divergent_estimates", "driver2023-f4", "spargo2025-f1",
-                 "irwin2024-f2")
+    stop = _find(real_kb, "divergent_estimates", "driver2023-f4", "spargo2025-f1", "irwin2024-f2")
     assert len(stop) == 1
     labels = [s.label for s in stop[0].sides]
     assert labels[0] == "36%" and labels[-1] == "87%"
@@ -66,8 +82,12 @@ def test_adverse_effect_and_stopping_rates_diverge(real_kb: KnowledgeBase) -> No
 
 
 def test_capsaicin_patch_strength_differs_between_guidelines(real_kb: KnowledgeBase) -> None:
-    found = _find(real_kb, "recommendation_strength", "hivma_idsa2017-f4",
-                  "finnerup2015_neupsig-f2-capsaicin-patch")
+    found = _find(
+        real_kb,
+        "recommendation_strength",
+        "hivma_idsa2017-f4",
+        "finnerup2015_neupsig-f2-capsaicin-patch",
+    )
     assert len(found) == 1
     labels = [s.label for s in found[0].sides]
     assert labels[0] == "strong" and labels[1].startswith("weak")
@@ -87,9 +107,11 @@ def test_conflicts_follow_the_data(data_dir: Path) -> None:
             rec["direction"] = "benefit"
     path.write_text(json.dumps(records), "utf-8")
     kb = KnowledgeBase.load(data_dir)
-    same = [c for c in kb.conflicts.values()
-            if c.type == "opposite_direction" and c.condition == "fibromyalgia"
-            and c.scope == "same"]
+    same = [
+        c
+        for c in kb.conflicts.values()
+        if c.type == "opposite_direction" and c.condition == "fibromyalgia" and c.scope == "same"
+    ]
     assert same == []
 
 
@@ -100,8 +122,9 @@ def test_disjoint_conditions_never_conflict(real_kb: KnowledgeBase) -> None:
         for i, side in enumerate(claims):
             others = [c for j, s in enumerate(claims) if j != i for c in s]
             for claim in side:
-                assert any(tree.relation(claim.conditions, o.conditions) != "disjoint"
-                           for o in others), (conflict.id, claim.id)
+                assert any(
+                    tree.relation(claim.conditions, o.conditions) != "disjoint" for o in others
+                ), (conflict.id, claim.id)
 
 
 def test_conflict_id_survives_a_new_claim_joining(data_dir: Path) -> None:

@@ -24,7 +24,8 @@ def test_references_are_valid_csl_json() -> None:
 
 @needs_dossier
 def test_every_dossier_source_is_a_reference_with_its_identifiers_verbatim(
-        real_kb: KnowledgeBase) -> None:
+    real_kb: KnowledgeBase,
+) -> None:
     dossier = json.loads(DOSSIER.read_text("utf-8"))
     assert len(dossier) == 30
     for source in dossier:
@@ -43,8 +44,11 @@ def test_every_dossier_finding_is_a_claim_citing_its_study(real_kb: KnowledgeBas
     for source in dossier:
         for n, finding in enumerate(source["findings"], start=1):
             prefix = f"{source['key']}-f{n}"
-            claims = [c for cid, c in real_kb.claims.items()
-                      if cid == prefix or cid.startswith(prefix + "-")]
+            claims = [
+                c
+                for cid, c in real_kb.claims.items()
+                if cid == prefix or cid.startswith(prefix + "-")
+            ]
             assert claims, f"finding {prefix} has no claim"
             for claim in claims:
                 assert claim.cited_refs == [source["key"]]
@@ -59,14 +63,21 @@ def test_claim_text_is_in_our_own_words(real_kb: KnowledgeBase) -> None:
     import difflib
 
     dossier = json.loads(DOSSIER.read_text("utf-8"))
-    seed_lines = [ln.strip() for ln in (SHARED / "seed" / "ldn-chronic-pain-answer.txt")
-                  .read_text("utf-8").splitlines() if len(ln.strip()) > 30]
-    statements = {f"{s['key']}-f{n}": f["statement"] for s in dossier
-                  for n, f in enumerate(s["findings"], start=1)}
+    seed_lines = [
+        ln.strip()
+        for ln in (SHARED / "seed" / "ldn-chronic-pain-answer.txt").read_text("utf-8").splitlines()
+        if len(ln.strip()) > 30
+    ]
+    statements = {
+        f"{s['key']}-f{n}": f["statement"]
+        for s in dossier
+        for n, f in enumerate(s["findings"], start=1)
+    }
     for claim in real_kb.claims.values():
         if claim.origin == "dossier":
-            original = statements[claim.id.split("-f")[0] + "-f" + claim.id.split("-f")[1]
-                                  .split("-")[0]]
+            original = statements[
+                claim.id.split("-f")[0] + "-f" + claim.id.split("-f")[1].split("-")[0]
+            ]
             assert difflib.SequenceMatcher(None, claim.text, original).ratio() < 0.85, claim.id
         else:
             for line in seed_lines:
@@ -87,8 +98,7 @@ def test_seed_article_keeps_its_structure_and_status(real_kb: KnowledgeBase) -> 
     assert art.bottom_line[0] == "seed-start-dose"
 
 
-def test_seed_citation_numbers_resolve_against_the_seeds_own_list(
-        real_kb: KnowledgeBase) -> None:
+def test_seed_citation_numbers_resolve_against_the_seeds_own_list(real_kb: KnowledgeBase) -> None:
     art = real_kb.article("ldn-chronic-pain")
     numbers = Counter()
     for cid in art.claim_ids():
@@ -109,8 +119,7 @@ def test_seed_secondary_sources_have_no_invented_identifiers(real_kb: KnowledgeB
         assert not any(ref.csl.get(k) for k in ("DOI", "PMID", "PMCID", "URL"))
 
 
-def test_every_seed_claim_carries_a_verdict_and_dossier_claims_none(
-        real_kb: KnowledgeBase) -> None:
+def test_every_seed_claim_carries_a_verdict_and_dossier_claims_none(real_kb: KnowledgeBase) -> None:
     for claim in real_kb.claims.values():
         if claim.origin == "seed":
             assert claim.primary is not None and claim.primary["note"]
@@ -118,18 +127,20 @@ def test_every_seed_claim_carries_a_verdict_and_dossier_claims_none(
             assert claim.primary is None
 
 
-@pytest.mark.parametrize("claim_id,verdict", [
-    ("seed-neuropathic-64pct-response", "not_supported_as_worded"),
-    ("seed-dose-range-3-5-mg", "not_supported_as_worded"),
-    ("seed-onset-3-4-weeks", "not_stated"),
-    ("seed-stop-no-response-6-8-weeks", "not_stated"),
-    ("seed-mechanical-back-pain-poor-candidate", "not_stated"),
-    ("seed-spondylosis-poor-candidate", "supported"),
-    ("seed-never-fill-44pct", "supported_with_nuance"),
-    ("seed-duration-123-days", "supported"),
-])
-def test_seed_map_verdicts_are_carried(real_kb: KnowledgeBase, claim_id: str,
-                                       verdict: str) -> None:
+@pytest.mark.parametrize(
+    "claim_id,verdict",
+    [
+        ("seed-neuropathic-64pct-response", "not_supported_as_worded"),
+        ("seed-dose-range-3-5-mg", "not_supported_as_worded"),
+        ("seed-onset-3-4-weeks", "not_stated"),
+        ("seed-stop-no-response-6-8-weeks", "not_stated"),
+        ("seed-mechanical-back-pain-poor-candidate", "not_stated"),
+        ("seed-spondylosis-poor-candidate", "supported"),
+        ("seed-never-fill-44pct", "supported_with_nuance"),
+        ("seed-duration-123-days", "supported"),
+    ],
+)
+def test_seed_map_verdicts_are_carried(real_kb: KnowledgeBase, claim_id: str, verdict: str) -> None:
     assert real_kb.claim(claim_id).primary["verdict"] == verdict
 
 

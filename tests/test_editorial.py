@@ -30,40 +30,57 @@ def test_roles_decide_who_may_do_what(data_dir: Path, tmp_path: Path) -> None:
     kb, ed = _open(data_dir, tmp_path / "instance")
     ed.record("rita", "reviewer", "flag", "claim:seed-max-dose", reason="6 mg used in FINAL")
     with pytest.raises(Forbidden, match="needs the editor role"):
-        ed.record("rita", "reviewer", "set_status", "article:ldn-chronic-pain",
-                  after={"status": "approved"})
+        ed.record(
+            "rita",
+            "reviewer",
+            "set_status",
+            "article:ldn-chronic-pain",
+            after={"status": "approved"},
+        )
     with pytest.raises(Forbidden):
         ed.record("anon", "reader", "comment", "claim:seed-max-dose", after={"text": "hi"})
 
 
-@pytest.mark.parametrize("action,target,after,reason,error", [
-    ("flag", "claim:seed-max-dose", {}, "", InvalidQuery),  # a flag needs a reason
-    ("flag", "claim:no-such-claim", {}, "why", ClaimNotFound),
-    ("set_status", "article:ldn-chronic-pain", {"status": "published"}, "", InvalidQuery),
-    ("set_status", "claim:seed-max-dose", {"status": "approved"}, "", InvalidQuery),
-    ("comment", "claim:seed-max-dose", {"text": "x" * 5000}, "", InvalidQuery),
-])
-def test_malformed_edits_are_refused_and_not_journaled(data_dir: Path, tmp_path: Path,
-                                                       action: str, target: str, after: dict,
-                                                       reason: str, error: type) -> None:
+@pytest.mark.parametrize(
+    "action,target,after,reason,error",
+    [
+        ("flag", "claim:seed-max-dose", {}, "", InvalidQuery),  # a flag needs a reason
+        ("flag", "claim:no-such-claim", {}, "why", ClaimNotFound),
+        ("set_status", "article:ldn-chronic-pain", {"status": "published"}, "", InvalidQuery),
+        ("set_status", "claim:seed-max-dose", {"status": "approved"}, "", InvalidQuery),
+        ("comment", "claim:seed-max-dose", {"text": "x" * 5000}, "", InvalidQuery),
+    ],
+)
+def test_malformed_edits_are_refused_and_not_journaled(
+    data_dir: Path, tmp_path: Path, action: str, target: str, after: dict, reason: str, error: type
+) -> None:
     kb, ed = _open(data_dir, tmp_path / "instance")
     with pytest.raises(error):
         ed.record("eve", "editor", action, target, after=after, reason=reason)
     assert not (tmp_path / "instance" / "journal.jsonl").exists()
 
 
-def test_status_change_reaches_the_article_and_survives_restart(data_dir: Path,
-                                                                tmp_path: Path) -> None:
+def test_status_change_reaches_the_article_and_survives_restart(
+    data_dir: Path, tmp_path: Path
+) -> None:
     kb, ed = _open(data_dir, tmp_path / "i")
     version = ed.version("article:ldn-chronic-pain")
-    ed.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-              after={"status": "approved"}, reason="checked", base_version=version)
+    ed.record(
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved"},
+        reason="checked",
+        base_version=version,
+    )
     assert kb.article("ldn-chronic-pain").review_status == "approved"
     kb2, ed2 = _open(data_dir, tmp_path / "i")
     assert kb2.article("ldn-chronic-pain").review_status == "approved"
     history = ed2.state.history("article:ldn-chronic-pain")
     assert [(e["actor"], e["before"], e["after"]) for e in history] == [
-        ("eve", {"status": "under_review"}, {"status": "approved"})]
+        ("eve", {"status": "under_review"}, {"status": "approved"})
+    ]
 
 
 def test_stale_edit_gets_the_current_state(data_dir: Path, tmp_path: Path) -> None:
@@ -71,27 +88,55 @@ def test_stale_edit_gets_the_current_state(data_dir: Path, tmp_path: Path) -> No
     _, b = _open(data_dir, tmp_path / "i")
     seen = a.version("article:ldn-chronic-pain")
     assert b.version("article:ldn-chronic-pain") == seen
-    a.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-             after={"status": "approved"}, base_version=seen)
+    a.record(
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved"},
+        base_version=seen,
+    )
     with pytest.raises(StaleEdit) as err:
-        b.record("max", "editor", "set_status", "article:ldn-chronic-pain",
-                 after={"status": "submitted"}, base_version=seen)
+        b.record(
+            "max",
+            "editor",
+            "set_status",
+            "article:ldn-chronic-pain",
+            after={"status": "submitted"},
+            base_version=seen,
+        )
     assert err.value.state["review_status"] == "approved"
     assert err.value.current == seen + 1
 
 
 def test_flags_verdicts_and_conflict_decisions(data_dir: Path, tmp_path: Path) -> None:
     kb, ed = _open(data_dir, tmp_path / "i")
-    flag = ed.record("rita", "reviewer", "flag", "claim:seed-no-drug-interactions",
-                     reason="naltrexone blocks opioid analgesia")
+    flag = ed.record(
+        "rita",
+        "reviewer",
+        "flag",
+        "claim:seed-no-drug-interactions",
+        reason="naltrexone blocks opioid analgesia",
+    )
     assert [f["reason"] for f in ed.state.open_flags("seed-no-drug-interactions")] == [
-        "naltrexone blocks opioid analgesia"]
-    ed.record("eve", "editor", "resolve_flag", "claim:seed-no-drug-interactions",
-              after={"flag": flag["id"]})
+        "naltrexone blocks opioid analgesia"
+    ]
+    ed.record(
+        "eve",
+        "editor",
+        "resolve_flag",
+        "claim:seed-no-drug-interactions",
+        after={"flag": flag["id"]},
+    )
     assert ed.state.open_flags("seed-no-drug-interactions") == []
     before = kb.grades["seed-inexpensive"].grade
-    ed.record("eve", "editor", "set_verdict", "claim:seed-inexpensive",
-              after={"verdict": "not_stated", "note": "editor check"})
+    ed.record(
+        "eve",
+        "editor",
+        "set_verdict",
+        "claim:seed-inexpensive",
+        after={"verdict": "not_stated", "note": "editor check"},
+    )
     assert kb.claim("seed-inexpensive").primary["verdict"] == "not_stated"
     assert "does not state this" in " ".join(kb.grades["seed-inexpensive"].reasons)
     assert before != "" and kb.grades["seed-inexpensive"].grade
@@ -104,8 +149,9 @@ def test_flags_verdicts_and_conflict_decisions(data_dir: Path, tmp_path: Path) -
 def test_compaction_folds_into_data_files(data_dir: Path, tmp_path: Path) -> None:
     instance = tmp_path / "i"
     kb, ed = _open(data_dir, instance)
-    ed.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-              after={"status": "approved"})
+    ed.record(
+        "eve", "editor", "set_status", "article:ldn-chronic-pain", after={"status": "approved"}
+    )
     ed.record("rita", "reviewer", "comment", "claim:seed-max-dose", after={"text": "ok"})
     assert ed.compact() == 2
     assert (instance / "journal.jsonl").read_bytes() == b""
@@ -153,9 +199,23 @@ def _env() -> dict[str, str]:
 @pytest.mark.slow
 def test_two_processes_eight_threads_thousand_writes(data_dir: Path, tmp_path: Path) -> None:
     instance = tmp_path / "i"
-    procs = [subprocess.Popen([sys.executable, str(WRITER), str(data_dir), str(instance), "8",
-                               "63" if p == 0 else "62", f"p{p}-"], stdout=subprocess.PIPE,
-                              env=_env(), text=True) for p in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WRITER),
+                str(data_dir),
+                str(instance),
+                "8",
+                "63" if p == 0 else "62",
+                f"p{p}-",
+            ],
+            stdout=subprocess.PIPE,
+            env=_env(),
+            text=True,
+        )
+        for p in range(2)
+    ]
     acked = []
     for proc in procs:
         out, _ = proc.communicate(timeout=300)
@@ -174,8 +234,11 @@ def test_killed_writer_never_loses_an_acknowledged_edit(data_dir: Path, tmp_path
     rng = random.Random(5)
     acked: set[str] = set()
     for _ in range(50):
-        proc = subprocess.Popen([sys.executable, str(WRITER), str(data_dir), str(instance),
-                                 "2", "100000"], stdout=subprocess.PIPE, env=_env())
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(data_dir), str(instance), "2", "100000"],
+            stdout=subprocess.PIPE,
+            env=_env(),
+        )
         # Wait until it writes, then kill it at a random moment mid-stream.
         first = proc.stdout.readline()
         time.sleep(rng.uniform(0.0, 0.05))
@@ -198,8 +261,14 @@ def test_dismissed_conflict_no_longer_lowers_a_grade(data_dir: Path, tmp_path: P
     before = kb.grades["vatvani2024-f1"]
     assert any(r.startswith("Inconsistency") for r in before.reasons)
     for cid in kb.conflicts_by_claim["vatvani2024-f1"]:
-        ed.record("eve", "editor", "dismiss_conflict", f"conflict:{cid}", reason="reviewed",
-                  base_version=ed.version(f"conflict:{cid}"))
+        ed.record(
+            "eve",
+            "editor",
+            "dismiss_conflict",
+            f"conflict:{cid}",
+            reason="reviewed",
+            base_version=ed.version(f"conflict:{cid}"),
+        )
     after = kb.grades["vatvani2024-f1"]
     assert not any(r.startswith("Inconsistency") for r in after.reasons)
     assert after.level == before.level + 1

@@ -64,16 +64,18 @@ def test_uncited_statement_rests_on_nothing(real_kb: KnowledgeBase) -> None:
 def test_every_grade_has_a_reason_and_a_valid_level(real_kb: KnowledgeBase) -> None:
     for cid, g in real_kb.grades.items():
         assert g.grade in GRADE_ORDER and 1 <= g.cebm_level <= 5, cid
-        assert g.reasons and g.reasons[0].startswith("Starts") or g.basis_ref is None, cid
+        assert (g.reasons and g.reasons[0].startswith("Starts")) or g.basis_ref is None, cid
 
 
-@pytest.mark.parametrize("design,expected", [
-    ("randomized-controlled-trial", "High"),
-    ("retrospective-cohort", "Low"),
-    ("case-report", "Very low"),
-])
-def test_grade_follows_the_design_in_the_data(data_dir: Path, design: str,
-                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    "design,expected",
+    [
+        ("randomized-controlled-trial", "High"),
+        ("retrospective-cohort", "Low"),
+        ("case-report", "Very low"),
+    ],
+)
+def test_grade_follows_the_design_in_the_data(data_dir: Path, design: str, expected: str) -> None:
     """Relabel Hegde 2025's design: the grade of its claims moves with it (nothing is typed in)."""
     path = data_dir / "references.json"
     refs = json.loads(path.read_text("utf-8"))

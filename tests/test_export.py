@@ -14,8 +14,7 @@ import networkx as nx
 import pytest
 import rispy
 
-from kb import KBError, KnowledgeBase
-from kb import export
+from kb import KBError, KnowledgeBase, export
 from kb.graph import from_node_link
 from kb.importer import import_file
 from kb.schema import validate_records
@@ -39,8 +38,9 @@ def test_csl_json_validates_against_the_csl_schema(grown_kb: KnowledgeBase) -> N
     items = json.loads(export.references_csl_json(grown_kb))
     assert len(items) == len(grown_kb.references)
     validate_records("references.json", "csl-data.json", items)
-    schema = json.loads((Path(__file__).parents[1] / "kb" / "schemas" / "csl-data.json")
-                        .read_text("utf-8"))
+    schema = json.loads(
+        (Path(__file__).parents[1] / "kb" / "schemas" / "csl-data.json").read_text("utf-8")
+    )
     jsonschema.validate(items, schema)  # the whole array, as a CSL processor would read it
     assert {i["id"] for i in items} == set(grown_kb.references)
 
@@ -50,8 +50,9 @@ def test_bibtex_parses_back_with_the_same_entries_and_dois(grown_kb: KnowledgeBa
     assert library.failed_blocks == []
     assert len(library.entries) == len(grown_kb.references)
     assert {e.key for e in library.entries} == set(grown_kb.references)
-    assert {e.fields_dict["doi"].value.lower() for e in library.entries
-            if "doi" in e.fields_dict} == _dois(grown_kb)
+    assert {
+        e.fields_dict["doi"].value.lower() for e in library.entries if "doi" in e.fields_dict
+    } == _dois(grown_kb)
     younger = next(e for e in library.entries if e.key == "younger2013")
     assert younger.entry_type == "article"
     assert younger.fields_dict["pages"].value == "529--538"
@@ -117,8 +118,9 @@ def test_graph_graphml_reads_back(real_kb: KnowledgeBase, tmp_path: Path) -> Non
     assert g.number_of_edges() == real_kb.graph.number_of_edges()
 
 
-@pytest.mark.parametrize(("call", "arg"), [
-    (export.export_references, "endnote"), (export.export_graph, "gexf")])
+@pytest.mark.parametrize(
+    ("call", "arg"), [(export.export_references, "endnote"), (export.export_graph, "gexf")]
+)
 def test_unknown_formats_are_named(real_kb: KnowledgeBase, call: object, arg: str) -> None:
     with pytest.raises(KBError, match=arg):
         call(real_kb, arg)  # type: ignore[operator]

@@ -24,8 +24,10 @@ def test_condition_hierarchy_is_in_the_graph(real_kb: KnowledgeBase) -> None:
 
 
 def test_neighbours_of_a_seed_claim(real_kb: KnowledgeBase) -> None:
-    seen = {(n["direction"], n["type"], n["node"])
-            for n in neighbours(real_kb.graph, "claim:seed-neuropathic-64pct-response")}
+    seen = {
+        (n["direction"], n["type"], n["node"])
+        for n in neighbours(real_kb.graph, "claim:seed-neuropathic-64pct-response")
+    }
     assert ("out", "cites", "ref:praxis2025_regimen") in seen
     assert ("out", "traced-to-primary", "ref:mckenziebrown2023") in seen
     assert ("out", "part-of", "article:ldn-chronic-pain") in seen
@@ -37,8 +39,9 @@ def test_node_link_round_trip(real_kb: KnowledgeBase) -> None:
     back = from_node_link(to_node_link(g))
     assert isinstance(back, nx.MultiDiGraph)
     assert dict(back.nodes(data=True)) == dict(g.nodes(data=True))
-    assert sorted(back.edges(keys=True, data=True), key=repr) == \
-        sorted(g.edges(keys=True, data=True), key=repr)
+    assert sorted(back.edges(keys=True, data=True), key=repr) == sorted(
+        g.edges(keys=True, data=True), key=repr
+    )
 
 
 def test_graphml_export_reads_back(real_kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -61,13 +61,17 @@ def test_dry_run_writes_nothing(data_dir: Path) -> None:
     assert _digest(data_dir) == before
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"\x00\x01\x02binary", "binary file"),
-    ("Question?\nTitle caf\u00e9\n".encode("latin-1"), "not UTF-8 text"),
-])
-def test_bad_files_exit_1_with_one_line(data_dir: Path, tmp_path: Path, content: bytes,
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary file"),
+        ("Question?\nTitle caf\u00e9\n".encode("latin-1"), "not UTF-8 text"),
+    ],
+)
+def test_bad_files_exit_1_with_one_line(
+    data_dir: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     before = _digest(data_dir)
@@ -124,14 +128,24 @@ def test_import_leaves_editorial_decisions_in_the_journal(data_dir: Path) -> Non
     instance = data_dir.parent / "instance"
     kb = KnowledgeBase.load(data_dir)
     editor = Editor.open(kb, instance)
-    editor.record("eve", "editor", "set_status", "article:ldn-chronic-pain",
-                  after={"status": "approved"})
-    result = run(data_dir, "--instance-dir", str(instance), "import",
-                 str(FIXTURES / "bulleted-kinds-commas.txt"))
+    editor.record(
+        "eve", "editor", "set_status", "article:ldn-chronic-pain", after={"status": "approved"}
+    )
+    result = run(
+        data_dir,
+        "--instance-dir",
+        str(instance),
+        "import",
+        str(FIXTURES / "bulleted-kinds-commas.txt"),
+    )
     assert result.exit_code == 0, result.output
     stored = json.loads((data_dir / "articles.json").read_text("utf-8"))
     seed = next(a for a in stored if a["id"] == "ldn-chronic-pain")
     assert seed["review_status"] == "under_review"
     # ... while readers, who replay the journal, still see it approved.
-    assert Editor.open(KnowledgeBase.load(data_dir), instance).kb.article(
-        "ldn-chronic-pain").review_status == "approved"
+    assert (
+        Editor.open(KnowledgeBase.load(data_dir), instance)
+        .kb.article("ldn-chronic-pain")
+        .review_status
+        == "approved"
+    )

@@ -46,8 +46,9 @@ def edit_claims(data_dir: Path, change: Any) -> None:
     path = data_dir / "claims.json"
     claims = json.loads(path.read_text("utf-8"))
     claims = change(claims) or claims
-    path.write_text(json.dumps(claims, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                    "utf-8")
+    path.write_text(
+        json.dumps(claims, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8"
+    )
 
 
 # -- the questions of the issue ----------------------------------------------------------------
@@ -78,11 +79,16 @@ def test_vivid_dreams_finds_adverse_effect_claims(skb: KnowledgeBase) -> None:
     assert result["facets"]["kind"]["adverse_effect"] >= 5
 
 
-@pytest.mark.parametrize(("typed", "meant"), [
-    ("fibromialgia", "fibromyalgia"), ("fibromyalgai", "fibromyalgia"),
-    ("insomina", "insomnia"), ("placbo response", "placebo response"),
-    ("neuropatic pain", "neuropathic pain"),
-])
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("fibromialgia", "fibromyalgia"),
+        ("fibromyalgai", "fibromyalgia"),
+        ("insomina", "insomnia"),
+        ("placbo response", "placebo response"),
+        ("neuropatic pain", "neuropathic pain"),
+    ],
+)
 def test_did_you_mean(skb: KnowledgeBase, typed: str, meant: str) -> None:
     assert skb.search(typed)["suggestion"] == meant
 
@@ -103,12 +109,22 @@ def test_grade_filter_returns_only_that_grade(skb: KnowledgeBase, grade: str) ->
 
 
 # -- query understanding -----------------------------------------------------------------------
-@pytest.mark.parametrize(("a", "b"), [
-    ("CRPS", "complex regional pain syndrome"), ("LDN", "low-dose naltrexone"),
-    ("FM", "fibromyalgia"), ("PDN", "painful diabetic neuropathy"), ("DPN", "PDN"),
-    ("AE", "side effects"), ("adverse effect", "side effect"), ("responders", "response rate"),
-    ("dosing", "titration"), ("MS", "multiple sclerosis"), ("RCT", "randomised controlled trial"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("CRPS", "complex regional pain syndrome"),
+        ("LDN", "low-dose naltrexone"),
+        ("FM", "fibromyalgia"),
+        ("PDN", "painful diabetic neuropathy"),
+        ("DPN", "PDN"),
+        ("AE", "side effects"),
+        ("adverse effect", "side effect"),
+        ("responders", "response rate"),
+        ("dosing", "titration"),
+        ("MS", "multiple sclerosis"),
+        ("RCT", "randomised controlled trial"),
+    ],
+)
 def test_synonyms_find_the_same_claims(skb: KnowledgeBase, a: str, b: str) -> None:
     ra, rb = skb.search(a, limit=100), skb.search(b, limit=100)
     assert ra["total"] > 0 and ra["total"] == rb["total"]
@@ -123,20 +139,28 @@ def test_a_condition_finds_claims_about_conditions_below_it(skb: KnowledgeBase) 
 
 def test_side_effect_finds_adverse_effect_claims_that_never_say_it(skb: KnowledgeBase) -> None:
     found = claims_of(skb.search("side effect", limit=100))
-    silent = [h for h in found if "side effect" not in h["text"].lower()
-              and "adverse" not in h["text"].lower()]
+    silent = [
+        h
+        for h in found
+        if "side effect" not in h["text"].lower() and "adverse" not in h["text"].lower()
+    ]
     assert silent and all(h["kind"] == "adverse_effect" for h in silent)
 
 
 def test_stemming(skb: KnowledgeBase) -> None:
-    assert "younger2013-f3" in ids(skb.search("responder", limit=100))   # "responder definition"
+    assert "younger2013-f3" in ids(skb.search("responder", limit=100))  # "responder definition"
     assert set(ids(skb.search("doses", limit=100))) == set(ids(skb.search("dose", limit=100)))
 
 
-@pytest.mark.parametrize(("q", "claim"), [
-    ("4.5 mg", "seed-max-dose"), ('"4.5 mg"', "seed-max-dose"), ("64%", "mckenziebrown2023-f2"),
-    ("1.5 mg bedtime", "seed-start-dose"),
-])
+@pytest.mark.parametrize(
+    ("q", "claim"),
+    [
+        ("4.5 mg", "seed-max-dose"),
+        ('"4.5 mg"', "seed-max-dose"),
+        ("64%", "mckenziebrown2023-f2"),
+        ("1.5 mg bedtime", "seed-start-dose"),
+    ],
+)
 def test_numbers_with_units_are_searchable(skb: KnowledgeBase, q: str, claim: str) -> None:
     assert claim in ids(skb.search(q, limit=20))
 
@@ -148,11 +172,18 @@ def test_phrases_match_words_in_order(skb: KnowledgeBase) -> None:
     assert ids(skb.search('"vivid dreams"', limit=100))
 
 
-@pytest.mark.parametrize("q", ["10.1111/j.1526-4637.2009.00613.x",
-                               "https://doi.org/10.1111/j.1526-4637.2009.00613.x",
-                               "doi:10.1111/J.1526-4637.2009.00613.X", "pmid:19453963",
-                               "19453963", "Younger Mackey pilot",
-                               "fibromyalgia Pain Medicine 2009"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "10.1111/j.1526-4637.2009.00613.x",
+        "https://doi.org/10.1111/j.1526-4637.2009.00613.x",
+        "doi:10.1111/J.1526-4637.2009.00613.X",
+        "pmid:19453963",
+        "19453963",
+        "Younger Mackey pilot",
+        "fibromyalgia Pain Medicine 2009",
+    ],
+)
 def test_references_are_searchable(skb: KnowledgeBase, q: str) -> None:
     result = skb.search(q)
     refs = [h for h in result["results"] if h["type"] == "reference"]
@@ -160,19 +191,33 @@ def test_references_are_searchable(skb: KnowledgeBase, q: str) -> None:
     assert refs[0]["doi"] == "10.1111/j.1526-4637.2009.00613.x"
 
 
-@pytest.mark.parametrize(("q", "kw", "check"), [
-    ("pain", {"kind": "dose"}, lambda h: h["kind"] == "dose"),
-    ("pain kind:dose", {}, lambda h: h["kind"] == "dose"),
-    ("LDN", {"kind": ["dose", "titration"]}, lambda h: h["kind"] in ("dose", "titration")),
-    ("LDN", {"condition": "neuropathic-pain"},
-     lambda h: "neuropathic-pain" in h["conditions"] or "crps" in h["conditions"]
-     or set(h["conditions"]) & {"painful-diabetic-neuropathy", "post-herpetic-neuralgia",
-                                "trigeminal-neuralgia", "hiv-neuropathy",
-                                "neuropathic-corneal-pain"}),
-    ("LDN condition:CRPS", {}, lambda h: "crps" in h["conditions"]),
-    ("LDN", {"design": "rct"}, lambda h: h["evidence"]["cebm_level"] == 2),
-    ("LDN -kind:adverse_effect", {}, lambda h: h["kind"] != "adverse_effect"),
-])
+@pytest.mark.parametrize(
+    ("q", "kw", "check"),
+    [
+        ("pain", {"kind": "dose"}, lambda h: h["kind"] == "dose"),
+        ("pain kind:dose", {}, lambda h: h["kind"] == "dose"),
+        ("LDN", {"kind": ["dose", "titration"]}, lambda h: h["kind"] in ("dose", "titration")),
+        (
+            "LDN",
+            {"condition": "neuropathic-pain"},
+            lambda h: (
+                "neuropathic-pain" in h["conditions"]
+                or "crps" in h["conditions"]
+                or set(h["conditions"])
+                & {
+                    "painful-diabetic-neuropathy",
+                    "post-herpetic-neuralgia",
+                    "trigeminal-neuralgia",
+                    "hiv-neuropathy",
+                    "neuropathic-corneal-pain",
+                }
+            ),
+        ),
+        ("LDN condition:CRPS", {}, lambda h: "crps" in h["conditions"]),
+        ("LDN", {"design": "rct"}, lambda h: h["evidence"]["cebm_level"] == 2),
+        ("LDN -kind:adverse_effect", {}, lambda h: h["kind"] != "adverse_effect"),
+    ],
+)
 def test_filters(skb: KnowledgeBase, q: str, kw: dict[str, Any], check: Any) -> None:
     result = skb.search(q, limit=100, **kw)
     hits = claims_of(result)
@@ -219,8 +264,9 @@ def test_paging(skb: KnowledgeBase) -> None:
     assert far["results"] == [] and far["total"] == p1["total"]
 
 
-@pytest.mark.parametrize("kw", [{"limit": 0}, {"limit": 101}, {"page": 0},
-                                {"page": 500, "limit": 100}, {"limit": "ten"}])
+@pytest.mark.parametrize(
+    "kw", [{"limit": 0}, {"limit": 101}, {"page": 0}, {"page": 500, "limit": 100}, {"limit": "ten"}]
+)
 def test_bad_paging_is_invalid_query(skb: KnowledgeBase, kw: dict[str, Any]) -> None:
     with pytest.raises(InvalidQuery, match="could not understand the query"):
         skb.search("LDN", **kw)
@@ -248,24 +294,34 @@ def test_highlight_marks_matches_without_escaping(skb: KnowledgeBase) -> None:
 # -- ranking that weighs evidence --------------------------------------------------------------
 def _twin_claims(data_dir: Path, refs: tuple[str, str]) -> None:
     """Two claims with the same text and scope, resting on different references."""
+
     def change(claims: list[dict[str, Any]]) -> None:
         base = next(c for c in claims if c["id"] == "chopra2013-f3")
         for n, ref in enumerate(refs):
             twin = json.loads(json.dumps(base))
-            twin.update(id=f"twin-{n}", text="Zymurgic quiescence was seen under LDN.",
-                        conditions=["chronic-pain"], citations=[{"ref": ref}])
+            twin.update(
+                id=f"twin-{n}",
+                text="Zymurgic quiescence was seen under LDN.",
+                conditions=["chronic-pain"],
+                citations=[{"ref": ref}],
+            )
             twin.pop("plain_text", None)
             claims.append(twin)
+
     edit_claims(data_dir, change)
 
 
-@pytest.mark.parametrize(("strong", "weak"), [
-    ("bruun2024_final", "chopra2013"),           # RCT over a case report
-    ("rassimariani2024", "droracle2025_overview"),  # systematic review over a secondary page
-    ("hegde2025", "mckenziebrown2023"),          # meta-analysis over a case series
-])
-def test_equal_text_ranks_stronger_evidence_first(data_dir: Path, index_dir: Path,
-                                                  strong: str, weak: str) -> None:
+@pytest.mark.parametrize(
+    ("strong", "weak"),
+    [
+        ("bruun2024_final", "chopra2013"),  # RCT over a case report
+        ("rassimariani2024", "droracle2025_overview"),  # systematic review over a secondary page
+        ("hegde2025", "mckenziebrown2023"),  # meta-analysis over a case series
+    ],
+)
+def test_equal_text_ranks_stronger_evidence_first(
+    data_dir: Path, index_dir: Path, strong: str, weak: str
+) -> None:
     for order in ((weak, strong), (strong, weak)):  # data order must not decide
         shutil.rmtree(index_dir, ignore_errors=True)
         edit_claims(data_dir, lambda cs: [c for c in cs if not c["id"].startswith("twin-")])
@@ -295,6 +351,7 @@ def test_an_edit_is_found_without_a_rebuild(data_dir: Path, index_dir: Path) -> 
     def change(claims: list[dict[str, Any]]) -> None:
         claim = next(c for c in claims if c["id"] == "seed-start-dose")
         claim["text"] = "The initial LDN dose is 1.5 mg at bedtime, says Quetzalcoatl."
+
     edit_claims(data_dir, change)
 
     kb2 = KnowledgeBase.load(data_dir, index_dir=index_dir)
@@ -315,6 +372,7 @@ def test_deleted_and_added_claims(data_dir: Path, index_dir: Path) -> None:
         new = json.loads(json.dumps(next(c for c in claims if c["id"] == "younger2009-f3")))
         new.update(id="younger2009-f99", text="Insomnia was rare; somnambulism never occurred.")
         return [*out, new]
+
     edit_claims(data_dir, change)
 
     kb2 = KnowledgeBase.load(data_dir, index_dir=index_dir)
@@ -332,15 +390,17 @@ def test_nothing_rewritten_when_nothing_changed(data_dir: Path, index_dir: Path)
     rebuilt = kb.reindex(rebuild=True)
     assert rebuilt["rebuilt"] and rebuilt["documents"] == len(kb.claims) + len(kb.references)
     assert ids(kb.search("CRPS response")) == ids(
-        KnowledgeBase.load(data_dir, index_dir=index_dir).search("CRPS response"))
+        KnowledgeBase.load(data_dir, index_dir=index_dir).search("CRPS response")
+    )
 
 
 def test_index_lives_outside_the_data(data_dir: Path) -> None:
     kb = KnowledgeBase.load(data_dir)
     assert kb.index_dir == data_dir.parent / "instance" / "index"
     kb.search_warm()
-    assert sorted(p.name for p in data_dir.iterdir()) == sorted(p.name for p in DATA.iterdir()
-                                                                 if p.name != "_parts")
+    assert sorted(p.name for p in data_dir.iterdir()) == sorted(
+        p.name for p in DATA.iterdir() if p.name != "_parts"
+    )
 
 
 # -- two processes -----------------------------------------------------------------------------
@@ -379,8 +439,9 @@ def test_no_index_and_a_busy_builder_is_index_busy(data_dir: Path, index_dir: Pa
         lock.release()
 
 
-def test_readers_keep_the_last_committed_index_during_an_update(data_dir: Path,
-                                                               index_dir: Path) -> None:
+def test_readers_keep_the_last_committed_index_during_an_update(
+    data_dir: Path, index_dir: Path
+) -> None:
     reader = KnowledgeBase.load(data_dir, index_dir=index_dir)
     before = ids(reader.search("LDN", limit=20))
     edit_claims(data_dir, lambda cs: [c for c in cs if c["id"] != before[0]])
@@ -409,6 +470,7 @@ def test_documents_are_the_same_in_another_process(data_dir: Path, index_dir: Pa
 
     def change(claims: list[dict[str, Any]]) -> None:
         claims[0]["text"] += " Edited."
+
     edit_claims(data_dir, change)  # so every document's hash is compared, not only the total
     report = KnowledgeBase.load(data_dir, index_dir=index_dir).reindex()
     assert (report["updated"], report["added"], report["deleted"]) == (1, 0, 0)
@@ -417,8 +479,10 @@ def test_documents_are_the_same_in_another_process(data_dir: Path, index_dir: Pa
 def test_two_processes_building_at_once(data_dir: Path, index_dir: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_build_in_another_process,
-                         args=(str(data_dir), str(index_dir), out)) for _ in range(2)]
+    procs = [
+        ctx.Process(target=_build_in_another_process, args=(str(data_dir), str(index_dir), out))
+        for _ in range(2)
+    ]
     for p in procs:
         p.start()
     totals = [out.get(timeout=120) for _ in procs]
@@ -431,12 +495,48 @@ def test_two_processes_building_at_once(data_dir: Path, index_dir: Path) -> None
 
 
 # -- any input is safe -------------------------------------------------------------------------
-NASTY = ["", "   ", "a" * 10_000, '"unbalanced', "(crps", "crps)", "((((((((((x))))))))))", "*",
-         "*a*", "a~99", "crps~99", "NOT NOT NOT", "NOT crps", "-", "AND OR", "😀🤯", "\x00\x1f\x7f",
-         "kind:", "kind:nope", "grade:excellent", "condition:migraine", "design:anecdote",
-         '""', "()", "~", "^", "crps^99", "10.", "doi:", "pmid:", "the of and", "a b c",
-         " ".join(["pain"] * 40), "respon?e", "r*", "\u202e\u200bcrps", "ＣＲＰＳ", "%s%n{0}",
-         "<script>alert(1)</script>", "'; DROP TABLE claims; --"]
+NASTY = [
+    "",
+    "   ",
+    "a" * 10_000,
+    '"unbalanced',
+    "(crps",
+    "crps)",
+    "((((((((((x))))))))))",
+    "*",
+    "*a*",
+    "a~99",
+    "crps~99",
+    "NOT NOT NOT",
+    "NOT crps",
+    "-",
+    "AND OR",
+    "😀🤯",
+    "\x00\x1f\x7f",
+    "kind:",
+    "kind:nope",
+    "grade:excellent",
+    "condition:migraine",
+    "design:anecdote",
+    '""',
+    "()",
+    "~",
+    "^",
+    "crps^99",
+    "10.",
+    "doi:",
+    "pmid:",
+    "the of and",
+    "a b c",
+    " ".join(["pain"] * 40),
+    "respon?e",
+    "r*",
+    "\u202e\u200bcrps",
+    "ＣＲＰＳ",
+    "%s%n{0}",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE claims; --",
+]
 
 
 @pytest.mark.parametrize("q", NASTY)
@@ -455,32 +555,59 @@ def test_fullwidth_and_control_characters_are_normalised(skb: KnowledgeBase) -> 
     assert skb.search("ＣＲＰＳ")["total"] == skb.search("\u200bCRPS\x07")["total"] > 0
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.text(max_size=120))
-def test_random_text_never_raises_anything_but_invalid_query(skb: KnowledgeBase,
-                                                             q: str) -> None:
+def test_random_text_never_raises_anything_but_invalid_query(skb: KnowledgeBase, q: str) -> None:
     try:
         skb.search(q)
     except InvalidQuery:
         pass
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(["crps", "LDN", '"', "(", ")", "NOT", "-", "OR", "AND", "*",
-                                 "~2", "kind:dose", "grade:", "dose*", "pain", "side effect"]),
-                max_size=20).map(" ".join))
-def test_random_query_syntax_never_raises_anything_but_invalid_query(skb: KnowledgeBase,
-                                                                     q: str) -> None:
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "crps",
+                "LDN",
+                '"',
+                "(",
+                ")",
+                "NOT",
+                "-",
+                "OR",
+                "AND",
+                "*",
+                "~2",
+                "kind:dose",
+                "grade:",
+                "dose*",
+                "pain",
+                "side effect",
+            ]
+        ),
+        max_size=20,
+    ).map(" ".join)
+)
+def test_random_query_syntax_never_raises_anything_but_invalid_query(
+    skb: KnowledgeBase, q: str
+) -> None:
     try:
         skb.search(q)
     except InvalidQuery:
         pass
 
 
-def test_a_search_past_its_time_limit_stops_with_a_warning(data_dir: Path,
-                                                          index_dir: Path) -> None:
+def test_a_search_past_its_time_limit_stops_with_a_warning(data_dir: Path, index_dir: Path) -> None:
     kb = KnowledgeBase.load(data_dir, index_dir=index_dir)
     kb.search_warm()
     kb.search_index.time_limit = 0.0
@@ -501,8 +628,12 @@ def test_scores_are_whoosh_bm25f_times_the_evidence_weight(skb: KnowledgeBase, q
     weight = {seg.offset + d: w for seg in state.segments for d, w in enumerate(seg.weights)}
     with whoosh_index.open_dir(str(skb.index_dir)).searcher() as searcher:
         hits = searcher.search(wq.Or([wq.Term("body", t) for t in tokens]), limit=None)
-        expected = {searcher.stored_fields(h.docnum)["key"].split(":", 1)[1]:
-                    round(h.score * weight[h.docnum], 4) for h in hits}
+        expected = {
+            searcher.stored_fields(h.docnum)["key"].split(":", 1)[1]: round(
+                h.score * weight[h.docnum], 4
+            )
+            for h in hits
+        }
     result = skb.search(q, limit=10)
     assert result["total"] == len(expected)
     assert [h["score"] for h in result["results"]] == sorted(expected.values(), reverse=True)[:10]
@@ -524,8 +655,9 @@ def test_block_reader_matches_whooshs_own_matcher(skb: KnowledgeBase) -> None:
         assert (list(fast[0]), list(fast[1]), list(fast[2])) == slow, token
 
 
-def test_repeated_searches_are_cached_but_never_stale(data_dir: Path, index_dir: Path,
-                                                      tmp_path: Path) -> None:
+def test_repeated_searches_are_cached_but_never_stale(
+    data_dir: Path, index_dir: Path, tmp_path: Path
+) -> None:
     """A repeated query is served from the result cache; an editorial flag or a change in the
     index is seen by the very next search, and editing a returned page changes nothing."""
     from kb.editorial import Editor

@@ -12,8 +12,9 @@ from kb.cli import cli
 
 
 def run(data_dir: Path, index_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--data-dir", str(data_dir), "--index-dir", str(index_dir),
-                                    *args], obj={})
+    return CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "--index-dir", str(index_dir), *args], obj={}
+    )
 
 
 def test_search_json_is_the_library_result(data_dir: Path, index_dir: Path) -> None:
@@ -36,15 +37,43 @@ def test_search_text_output(data_dir: Path, index_dir: Path) -> None:
 
 
 def test_search_options_filter_and_page(data_dir: Path, index_dir: Path) -> None:
-    data = json.loads(run(data_dir, index_dir, "search", "LDN", "--kind", "dose", "--grade",
-                          "Very low", "--limit", "2", "--page", "2", "--json").output)
+    data = json.loads(
+        run(
+            data_dir,
+            index_dir,
+            "search",
+            "LDN",
+            "--kind",
+            "dose",
+            "--grade",
+            "Very low",
+            "--limit",
+            "2",
+            "--page",
+            "2",
+            "--json",
+        ).output
+    )
     assert data["page"] == 2 and len(data["results"]) <= 2
-    assert all(h["kind"] == "dose" and h["evidence"]["grade"] == "Very low"
-               for h in data["results"])
-    cond = json.loads(run(data_dir, index_dir, "search", "LDN", "--condition", "CRPS",
-                          "--design", "case-report", "--json").output)
-    assert cond["results"] and all("crps" in h["conditions"] for h in cond["results"]
-                                   if h["type"] == "claim")
+    assert all(
+        h["kind"] == "dose" and h["evidence"]["grade"] == "Very low" for h in data["results"]
+    )
+    cond = json.loads(
+        run(
+            data_dir,
+            index_dir,
+            "search",
+            "LDN",
+            "--condition",
+            "CRPS",
+            "--design",
+            "case-report",
+            "--json",
+        ).output
+    )
+    assert cond["results"] and all(
+        "crps" in h["conditions"] for h in cond["results"] if h["type"] == "claim"
+    )
 
 
 def test_search_suggests(data_dir: Path, index_dir: Path) -> None:
@@ -53,8 +82,12 @@ def test_search_suggests(data_dir: Path, index_dir: Path) -> None:
 
 
 def test_bad_queries_are_clean_errors(data_dir: Path, index_dir: Path) -> None:
-    for args in (["search", "*"], ["search", "the of"], ["search", "LDN", "--grade", "superb"],
-                 ["search", ""]):
+    for args in (
+        ["search", "*"],
+        ["search", "the of"],
+        ["search", "LDN", "--grade", "superb"],
+        ["search", ""],
+    ):
         result = run(data_dir, index_dir, *args)
         assert result.exit_code == 1, args
         assert "could not understand the query" in result.output
@@ -73,8 +106,9 @@ def test_index_builds_then_updates_only_changes(data_dir: Path, index_dir: Path)
 
 def test_index_dir_from_environment(data_dir: Path, tmp_path: Path) -> None:
     where = tmp_path / "elsewhere"
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "index"], obj={},
-                                env={"KB_INDEX_DIR": str(where)})
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "index"], obj={}, env={"KB_INDEX_DIR": str(where)}
+    )
     assert result.exit_code == 0, result.output
     assert (where / "kb-search.json").exists()
     assert not (data_dir / "kb-search.json").exists()

@@ -25,8 +25,9 @@ def test_save_to_another_folder_loads_back_the_same(kb: KnowledgeBase, tmp_path:
     kb.save(target)
     again = KnowledgeBase.load(target)
     assert set(again.claims) == set(kb.claims)
-    assert {c: g.grade for c, g in again.grades.items()} == \
-        {c: g.grade for c, g in kb.grades.items()}
+    assert {c: g.grade for c, g in again.grades.items()} == {
+        c: g.grade for c, g in kb.grades.items()
+    }
 
 
 def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:

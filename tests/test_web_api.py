@@ -29,52 +29,102 @@ def _hit_ids(doc: dict[str, Any]) -> list[str]:
 
 # (page, API twin, what the page must show of the API's data: strings that must appear)
 TWINS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
-    ("/", "/api/", lambda d: [f"/articles/{a['id']}" for a in d["articles"]]
-     + [f"<strong>{d['contested_count']}</strong>"]),
-    (f"/articles/{ARTICLE}", f"/api/articles/{ARTICLE}",
-     lambda d: [f'id="bottom-line-{s["id"]}"' for s in d["bottom_line"]]
-     + [f'id="claim-{s["id"]}"' for s in statements(d)[len(d["bottom_line"]):]]
-     + [f'id="ref-{r["number"]}"' for r in d["references"]]
-     + [f'id="conflict-{c["id"]}"' for c in d["conflicts"]]
-     + [f"{d['counts']['statements']} statements", f"{d['counts']['contested']} contested"]),
-    (f"/articles/{ARTICLE}?audience=patient", f"/api/articles/{ARTICLE}?audience=patient",
-     lambda d: [f'id="term-{t["id"]}"' for t in d["glossary"]]),
-    ("/claims/seed-fibromyalgia-rct-benefit", "/api/claims/seed-fibromyalgia-rct-benefit",
-     lambda d: [f"/claims/{r['id']}" for r in d["related"]]
-     + [f'id="conflict-{c["id"]}"' for c in d["contradicted_by"]]
-     + [f"Evidence: {d['claim']['evidence']['grade']}"]),
-    ("/references/mckenziebrown2023", "/api/references/mckenziebrown2023",
-     lambda d: [f"/claims/{c['id']}" for c in d["claims"]]
-     + [f"/articles/{a['id']}" for a in d["articles"]]
-     + [f"Claims that depend on it ({d['claims_total']})"]),
-    ("/search?q=CRPS+response", "/api/search?q=CRPS+response",
-     lambda d: [f"/claims/{i}" for i in _hit_ids(d) if not i.startswith("ref")]
-     + [f"{d['total']} result"]),
+    (
+        "/",
+        "/api/",
+        lambda d: (
+            [f"/articles/{a['id']}" for a in d["articles"]]
+            + [f"<strong>{d['contested_count']}</strong>"]
+        ),
+    ),
+    (
+        f"/articles/{ARTICLE}",
+        f"/api/articles/{ARTICLE}",
+        lambda d: (
+            [f'id="bottom-line-{s["id"]}"' for s in d["bottom_line"]]
+            + [f'id="claim-{s["id"]}"' for s in statements(d)[len(d["bottom_line"]) :]]
+            + [f'id="ref-{r["number"]}"' for r in d["references"]]
+            + [f'id="conflict-{c["id"]}"' for c in d["conflicts"]]
+            + [f"{d['counts']['statements']} statements", f"{d['counts']['contested']} contested"]
+        ),
+    ),
+    (
+        f"/articles/{ARTICLE}?audience=patient",
+        f"/api/articles/{ARTICLE}?audience=patient",
+        lambda d: [f'id="term-{t["id"]}"' for t in d["glossary"]],
+    ),
+    (
+        "/claims/seed-fibromyalgia-rct-benefit",
+        "/api/claims/seed-fibromyalgia-rct-benefit",
+        lambda d: (
+            [f"/claims/{r['id']}" for r in d["related"]]
+            + [f'id="conflict-{c["id"]}"' for c in d["contradicted_by"]]
+            + [f"Evidence: {d['claim']['evidence']['grade']}"]
+        ),
+    ),
+    (
+        "/references/mckenziebrown2023",
+        "/api/references/mckenziebrown2023",
+        lambda d: (
+            [f"/claims/{c['id']}" for c in d["claims"]]
+            + [f"/articles/{a['id']}" for a in d["articles"]]
+            + [f"Claims that depend on it ({d['claims_total']})"]
+        ),
+    ),
+    (
+        "/search?q=CRPS+response",
+        "/api/search?q=CRPS+response",
+        lambda d: (
+            [f"/claims/{i}" for i in _hit_ids(d) if not i.startswith("ref")]
+            + [f"{d['total']} result"]
+        ),
+    ),
     ("/search?q=LDN&page=2", "/api/search?q=LDN&page=2", lambda d: [f"{d['total']} result"]),
-    ("/ask?q=Does+LDN+work+for+fibromyalgia%3F", "/api/ask?q=Does+LDN+work+for+fibromyalgia%3F",
-     lambda d: [f"/claims/{c['id']}" for s in d["sections"] for c in s["claims"]]
-     + [f'id="conflict-{c["id"]}"' for c in d["contested"]]),
+    (
+        "/ask?q=Does+LDN+work+for+fibromyalgia%3F",
+        "/api/ask?q=Does+LDN+work+for+fibromyalgia%3F",
+        lambda d: (
+            [f"/claims/{c['id']}" for s in d["sections"] for c in s["claims"]]
+            + [f'id="conflict-{c["id"]}"' for c in d["contested"]]
+        ),
+    ),
     ("/ask?q=metformin+dose", "/api/ask?q=metformin+dose", lambda d: ["holds no evidence"]),
-    ("/contested", "/api/conflicts",
-     lambda d: [f'id="conflict-{c["id"]}"' for g in d["groups"] for c in g["conflicts"]]
-     + [f"{d['shown']} of {d['total']} conflicts"]),
-    ("/contested?type=divergent_estimates", "/api/conflicts?type=divergent_estimates",
-     lambda d: [f'id="conflict-{c["id"]}"' for g in d["groups"] for c in g["conflicts"]]),
-    ("/matrix?article=ldn-chronic-pain", "/api/matrix?article=ldn-chronic-pain",
-     lambda d: [f"/claims/{r['id']}" for r in d["rows"]]
-     + [f"/references/{r['id']}" for r in d["references"]]),
-    ("/matrix?condition=crps", "/api/matrix?condition=crps",
-     lambda d: [f"/claims/{r['id']}" for r in d["rows"]]),
-    ("/integrity", "/api/integrity",
-     lambda d: [f"({len(v)})" for v in d.values()]),
+    (
+        "/contested",
+        "/api/conflicts",
+        lambda d: (
+            [f'id="conflict-{c["id"]}"' for g in d["groups"] for c in g["conflicts"]]
+            + [f"{d['shown']} of {d['total']} conflicts"]
+        ),
+    ),
+    (
+        "/contested?type=divergent_estimates",
+        "/api/conflicts?type=divergent_estimates",
+        lambda d: [f'id="conflict-{c["id"]}"' for g in d["groups"] for c in g["conflicts"]],
+    ),
+    (
+        "/matrix?article=ldn-chronic-pain",
+        "/api/matrix?article=ldn-chronic-pain",
+        lambda d: (
+            [f"/claims/{r['id']}" for r in d["rows"]]
+            + [f"/references/{r['id']}" for r in d["references"]]
+        ),
+    ),
+    (
+        "/matrix?condition=crps",
+        "/api/matrix?condition=crps",
+        lambda d: [f"/claims/{r['id']}" for r in d["rows"]],
+    ),
+    ("/integrity", "/api/integrity", lambda d: [f"({len(v)})" for v in d.values()]),
     ("/policy", "/api/policy", lambda d: [x["label"] for x in d["conflict_types"]]),
     ("/glossary", "/api/glossary", lambda d: [f'id="term-{t["id"]}"' for t in d["terms"]]),
 ]
 
 
 @pytest.mark.parametrize(("page", "api", "shown"), TWINS, ids=[t[0] for t in TWINS])
-def test_page_and_api_twin_agree(real_app: Flask, page: str, api: str,
-                                 shown: Callable[[dict[str, Any]], list[str]]) -> None:
+def test_page_and_api_twin_agree(
+    real_app: Flask, page: str, api: str, shown: Callable[[dict[str, Any]], list[str]]
+) -> None:
     client = real_app.test_client()
     data = client.get(api).get_json()
     with rendered_docs(real_app) as docs:
@@ -89,16 +139,19 @@ def test_page_and_api_twin_agree(real_app: Flask, page: str, api: str,
     alternate = re.search(r'rel="alternate" type="application/json" href="([^"]+)"', html)
     assert alternate is not None
     linked = urlsplit(html_lib.unescape(alternate.group(1)))
-    assert (linked.path, parse_qs(linked.query)) == (urlsplit(api).path,
-                                                     parse_qs(urlsplit(api).query))
+    assert (linked.path, parse_qs(linked.query)) == (
+        urlsplit(api).path,
+        parse_qs(urlsplit(api).query),
+    )
 
 
 def test_api_claims_match_the_library(real_client: FlaskClient, real_kb: KnowledgeBase) -> None:
     data = real_client.get("/api/claims/seed-max-dose").get_json()
     assert data["claim"] == claim_json(real_kb, "seed-max-dose")
     assert data["trace"]["claim"] == "seed-max-dose"
-    assert {c["id"] for c in data["contradicted_by"]} == \
-        set(real_kb.conflicts_by_claim["seed-max-dose"])
+    assert {c["id"] for c in data["contradicted_by"]} == set(
+        real_kb.conflicts_by_claim["seed-max-dose"]
+    )
 
 
 def test_api_article_counts(real_client: FlaskClient, real_kb: KnowledgeBase) -> None:
@@ -111,8 +164,9 @@ def test_api_article_counts(real_client: FlaskClient, real_kb: KnowledgeBase) ->
     assert data["counts"]["contested"] == len(contested)
 
 
-def test_api_conflicts_cover_every_conflict(real_client: FlaskClient,
-                                            real_kb: KnowledgeBase) -> None:
+def test_api_conflicts_cover_every_conflict(
+    real_client: FlaskClient, real_kb: KnowledgeBase
+) -> None:
     data = real_client.get("/api/conflicts").get_json()
     ids = {c["id"] for g in data["groups"] for c in g["conflicts"]}
     assert ids == set(real_kb.conflicts) and data["total"] == len(real_kb.conflicts)
@@ -120,15 +174,28 @@ def test_api_conflicts_cover_every_conflict(real_client: FlaskClient,
     assert home["contested_count"] == len(real_kb.conflicts)
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/api/claims/nope", 404), ("/api/references/nope", 404), ("/api/articles/nope", 404),
-    ("/api/nope", 404), ("/api/search", 400), ("/api/search?q=", 400),
-    ("/api/search?q=LDN&page=x", 400), ("/api/search?q=LDN&page=-1", 400),
-    ("/api/ask", 400), ("/api/ask?q=%20%20", 400), ("/api/ask?q=" + "a" * 1001, 400),
-    (f"/api/articles/{ARTICLE}?audience=x", 400), ("/api/conflicts?type=x", 400),
-    ("/api/conflicts?condition=x", 400), ("/api/matrix", 400), ("/api/matrix?condition=x", 400),
-    ("/api/matrix?article=ldn-chronic-pain&limit=0", 400),
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/claims/nope", 404),
+        ("/api/references/nope", 404),
+        ("/api/articles/nope", 404),
+        ("/api/nope", 404),
+        ("/api/search", 400),
+        ("/api/search?q=", 400),
+        ("/api/search?q=LDN&page=x", 400),
+        ("/api/search?q=LDN&page=-1", 400),
+        ("/api/ask", 400),
+        ("/api/ask?q=%20%20", 400),
+        ("/api/ask?q=" + "a" * 1001, 400),
+        (f"/api/articles/{ARTICLE}?audience=x", 400),
+        ("/api/conflicts?type=x", 400),
+        ("/api/conflicts?condition=x", 400),
+        ("/api/matrix", 400),
+        ("/api/matrix?condition=x", 400),
+        ("/api/matrix?article=ldn-chronic-pain&limit=0", 400),
+    ],
+)
 def test_api_errors_are_json(real_client: FlaskClient, url: str, status: int) -> None:
     r = real_client.get(url)
     assert r.status_code == status
@@ -141,36 +208,42 @@ def test_wrong_method_is_405_not_500(real_client: FlaskClient) -> None:
     assert r.status_code == 405 and r.get_json()["error"]["status"] == 405
 
 
-def test_openapi_document_is_valid_and_complete(real_client: FlaskClient,
-                                                real_app: Flask) -> None:
+def test_openapi_document_is_valid_and_complete(real_client: FlaskClient, real_app: Flask) -> None:
     spec_validator = pytest.importorskip("openapi_spec_validator")
     spec = real_client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     spec_validator.validate(spec)
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", p) for p in spec["paths"]}
-    served = {rule.rule for rule in real_app.url_map.iter_rules()
-              if rule.rule.startswith("/api/")}
+    served = {rule.rule for rule in real_app.url_map.iter_rules() if rule.rule.startswith("/api/")}
     assert documented == {re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", s) for s in served}
 
 
-SAMPLES = [("/api/", "/api/"), ("/api/search", "/api/search?q=CRPS+response"),
-           ("/api/ask", "/api/ask?q=How+common+are+side+effects+of+LDN%3F"),
-           ("/api/ask", "/api/ask?q=sumatriptan+for+migraine"),
-           ("/api/articles/{article_id}", f"/api/articles/{ARTICLE}?audience=patient"),
-           ("/api/claims/{claim_id}", "/api/claims/seed-neuropathic-64pct-response"),
-           ("/api/references/{ref_id}", "/api/references/spargo2025"),
-           ("/api/conflicts", "/api/conflicts"), ("/api/matrix", "/api/matrix?condition=crps"),
-           ("/api/integrity", "/api/integrity"), ("/api/policy", "/api/policy"),
-           ("/api/glossary", "/api/glossary"), ("/api/health", "/api/health")]
+SAMPLES = [
+    ("/api/", "/api/"),
+    ("/api/search", "/api/search?q=CRPS+response"),
+    ("/api/ask", "/api/ask?q=How+common+are+side+effects+of+LDN%3F"),
+    ("/api/ask", "/api/ask?q=sumatriptan+for+migraine"),
+    ("/api/articles/{article_id}", f"/api/articles/{ARTICLE}?audience=patient"),
+    ("/api/claims/{claim_id}", "/api/claims/seed-neuropathic-64pct-response"),
+    ("/api/references/{ref_id}", "/api/references/spargo2025"),
+    ("/api/conflicts", "/api/conflicts"),
+    ("/api/matrix", "/api/matrix?condition=crps"),
+    ("/api/integrity", "/api/integrity"),
+    ("/api/policy", "/api/policy"),
+    ("/api/glossary", "/api/glossary"),
+    ("/api/health", "/api/health"),
+]
 
 
 @pytest.mark.parametrize(("path", "url"), SAMPLES)
-def test_responses_match_their_openapi_schema(real_client: FlaskClient, path: str,
-                                              url: str) -> None:
+def test_responses_match_their_openapi_schema(
+    real_client: FlaskClient, path: str, url: str
+) -> None:
     spec = real_client.get("/api/openapi.json").get_json()
     r = real_client.get(url)
     ref = spec["paths"][path]["get"]["responses"][str(r.status_code)]["content"][
-        "application/json"]["schema"]
+        "application/json"
+    ]["schema"]
     schema = {**ref, "components": spec["components"]}
     Draft202012Validator(schema).validate(r.get_json())
 
@@ -181,17 +254,23 @@ def test_error_body_matches_openapi_schema(real_client: FlaskClient) -> None:
     Draft202012Validator(schema).validate(real_client.get("/api/claims/nope").get_json())
 
 
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ
-@given(q=st.text(max_size=300), page=st.one_of(st.none(), st.text(max_size=5)),
-       kind=st.one_of(st.none(), st.text(max_size=20)))
-def test_search_never_fails_on_random_input(real_app: Flask, q: str, page: str | None,
-                                            kind: str | None) -> None:
-    args = {"q": q, **({"page": page} if page is not None else {}),
-            **({"kind": kind} if kind is not None else {})}
+@given(
+    q=st.text(max_size=300),
+    page=st.one_of(st.none(), st.text(max_size=5)),
+    kind=st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_search_never_fails_on_random_input(
+    real_app: Flask, q: str, page: str | None, kind: str | None
+) -> None:
+    args = {
+        "q": q,
+        **({"page": page} if page is not None else {}),
+        **({"kind": kind} if kind is not None else {}),
+    }
     r = real_app.test_client().get("/api/search", query_string=args)
     assert r.status_code in (200, 400), r.get_json()
     assert r.is_json
@@ -230,8 +309,9 @@ def test_cli_ask_returns_the_api_answer(real_app: Flask, question: str) -> None:
     from kb.cli import cli
 
     data_dir = real_app.extensions["kb"].data_dir
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ask", question, "--json"],
-                                obj={})
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "ask", question, "--json"], obj={}
+    )
     assert result.exit_code == 0, result.output
     api = real_app.test_client().get("/api/ask", query_string={"q": question}).get_json()
     assert real_app.json.loads(result.output) == api

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb import InvalidQuery, KnowledgeBase
-from kb import glossary, pages
+from kb import InvalidQuery, KnowledgeBase, glossary, pages
 from kb.contested import TYPE_LABELS, conflict_view, contested
 from kb.matrix import matrix
 from kb.related import related
@@ -60,9 +59,16 @@ def test_matrix_for_a_condition_includes_narrower_ones(real_kb: KnowledgeBase) -
     assert len(small["rows"]) == 2 and small["truncated"]
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"article": "x"}, {"condition": "x"},
-                                    {"article": "ldn-chronic-pain", "condition": "crps"},
-                                    {"article": "ldn-chronic-pain", "limit": 0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"article": "x"},
+        {"condition": "x"},
+        {"article": "ldn-chronic-pain", "condition": "crps"},
+        {"article": "ldn-chronic-pain", "limit": 0},
+    ],
+)
 def test_matrix_rejects_bad_scopes(real_kb: KnowledgeBase, kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidQuery):
         matrix(real_kb, **kwargs)  # type: ignore[arg-type]
@@ -94,8 +100,9 @@ def test_contested_condition_filter_includes_narrower(real_kb: KnowledgeBase) ->
 
 
 def test_conflict_view_lists_strongest_and_kept_claims(real_kb: KnowledgeBase) -> None:
-    cid = max(real_kb.conflicts, key=lambda c: max(len(s.claims)
-                                                   for s in real_kb.conflicts[c].sides))
+    cid = max(
+        real_kb.conflicts, key=lambda c: max(len(s.claims) for s in real_kb.conflicts[c].sides)
+    )
     conflict = real_kb.conflicts[cid]
     full = conflict_view(real_kb, cid)
     assert [len(s["claims"]) for s in full["sides"]] == [len(s.claims) for s in conflict.sides]
@@ -114,9 +121,12 @@ def test_conflict_view_lists_strongest_and_kept_claims(real_kb: KnowledgeBase) -
 
 def test_related_claims(real_kb: KnowledgeBase) -> None:
     items = related(real_kb, "seed-fibromyalgia-rct-benefit")
-    in_conflict = {c for cf in real_kb.conflicts_by_claim["seed-fibromyalgia-rct-benefit"]
-                   for c in real_kb.conflicts[cf].claim_ids()} - {"seed-fibromyalgia-rct-benefit"}
-    assert {i["id"] for i in items[:len(in_conflict)]} == in_conflict
+    in_conflict = {
+        c
+        for cf in real_kb.conflicts_by_claim["seed-fibromyalgia-rct-benefit"]
+        for c in real_kb.conflicts[cf].claim_ids()
+    } - {"seed-fibromyalgia-rct-benefit"}
+    assert {i["id"] for i in items[: len(in_conflict)]} == in_conflict
     assert all(i["why"] for i in items) and len(items) <= 12
     assert "seed-fibromyalgia-rct-benefit" not in {i["id"] for i in items}
 

@@ -25,18 +25,27 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.e2e]
 if not CHROMIUM.exists():
-    pytestmark.append(pytest.mark.skip(reason=f"{CHROMIUM} not installed "
-                                              "(run .ci/install-browser)"))
+    pytestmark.append(
+        pytest.mark.skip(reason=f"{CHROMIUM} not installed (run .ci/install-browser)")
+    )
 try:
     from playwright.sync_api import Page, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
-    pytestmark.append(pytest.mark.skip(reason="Playwright for Python is not installed "
-                                              "(pip install -e '.[test]')"))
+    pytestmark.append(
+        pytest.mark.skip(reason="Playwright for Python is not installed (pip install -e '.[test]')")
+    )
 
 
 def _free_port() -> int:
@@ -49,10 +58,12 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"kb serve exited with {proc.returncode}: "
-                               f"{proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"kb serve exited with {proc.returncode}: "
+                f"{proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
@@ -66,9 +77,25 @@ def _serve(root: Path, data: Path, env: dict[str, str]) -> Iterator[str]:
     once it answers, and stops it afterwards."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "--data-dir", str(data), "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
+        [
+            sys.executable,
+            "-m",
+            "kb.cli",
+            "--data-dir",
+            str(data),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--threads",
+            "4",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=root,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(f"{base}/api/health", proc)
@@ -97,8 +124,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("KB_SCREENSHOT_DIR")
-                  or tmp_path_factory.getbasetemp() / "screenshots")
+    folder = Path(
+        os.environ.get("KB_SCREENSHOT_DIR") or tmp_path_factory.getbasetemp() / "screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -158,13 +186,18 @@ def test_search_claim_trace_to_primary_reference(page: Page, server: str, shots:
     page.screenshot(path=str(shots / "primary-reference.png"), full_page=True)
 
 
-def test_article_highlights_contradictions_and_pending_review(page: Page, server: str,
-                                                              shots: Path) -> None:
+def test_article_highlights_contradictions_and_pending_review(
+    page: Page, server: str, shots: Path
+) -> None:
     page.goto(f"{server}/articles/ldn-chronic-pain")
     banner = page.locator(".banner-pending")
     assert banner.is_visible() and "Pending review" in banner.inner_text()
-    assert page.locator(".stepper [aria-current='step']").inner_text().strip().startswith(
-        "Under review")
+    assert (
+        page.locator(".stepper [aria-current='step']")
+        .inner_text()
+        .strip()
+        .startswith("Under review")
+    )
     contested = page.locator("li.statement.contested")
     assert contested.count() >= 1
     first = contested.first
@@ -198,8 +231,10 @@ def test_patient_view_and_print(page: Page, server: str, shots: Path) -> None:
     page.screenshot(path=str(shots / "article-print.png"), full_page=False)
 
 
-@pytest.mark.parametrize("path", ["/", "/contested", "/matrix?article=ldn-chronic-pain",
-                                  "/policy", "/glossary", "/integrity"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/contested", "/matrix?article=ldn-chronic-pain", "/policy", "/glossary", "/integrity"],
+)
 def test_pages_render_in_the_browser(page: Page, server: str, shots: Path, path: str) -> None:
     response = page.goto(f"{server}{path}")
     assert response is not None
@@ -251,17 +286,34 @@ def editorial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = root / "data"
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("_parts"))
     env = {**os.environ, "KB_INDEX_DIR": str(root / "index")}
-    subprocess.run([sys.executable, "-m", "kb.cli", "--data-dir", str(data), "users", "add",
-                    "eve", "--role", "editor", "--password-stdin"],
-                   input=EDITOR_PASSWORD + "\n", text=True, check=True, env=env, cwd=root,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kb.cli",
+            "--data-dir",
+            str(data),
+            "users",
+            "add",
+            "eve",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        input=EDITOR_PASSWORD + "\n",
+        text=True,
+        check=True,
+        env=env,
+        cwd=root,
+        capture_output=True,
+    )
     with _serve(root, data, env) as base:
         yield base
 
 
-def test_editor_flags_and_approves_then_a_reader_sees_it(browser: Any, page: Page,
-                                                         editorial_server: str,
-                                                         shots: Path) -> None:
+def test_editor_flags_and_approves_then_a_reader_sees_it(
+    browser: Any, page: Page, editorial_server: str, shots: Path
+) -> None:
     server = editorial_server
     reason = "FINAL (2024) titrated to 6 mg, above this ceiling"
     # The editor logs in (the session cookie is Secure, HttpOnly, SameSite=Lax; Chromium
@@ -301,8 +353,12 @@ def test_editor_flags_and_approves_then_a_reader_sees_it(browser: Any, page: Pag
     try:
         reader.goto(f"{server}/articles/ldn-chronic-pain")
         assert reader.locator(".banner-pending").count() == 0
-        assert reader.locator(".stepper [aria-current='step']").inner_text().strip() \
+        assert (
+            reader.locator(".stepper [aria-current='step']")
+            .inner_text()
+            .strip()
             .startswith("Approved")
+        )
         notice = reader.locator("#claim-seed-max-dose .board-flag")
         assert notice.is_visible()
         assert notice.inner_text() == f"Contested — flagged by the editorial board: {reason}"

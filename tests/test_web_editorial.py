@@ -17,8 +17,8 @@ from kb.editorial import Editor
 from helpers.web_client import PASSWORD, assert_accessible, csrf, login, rendered_docs, statements
 
 ARTICLE = "ldn-chronic-pain"
-CLAIM = "seed-max-dose"            # in the article; in exactly one computed conflict
-CONFLICT = "cf-a3afa3cc53"         # that conflict (incompatible values)
+CLAIM = "seed-max-dose"  # in the article; in exactly one computed conflict
+CONFLICT = "cf-a3afa3cc53"  # that conflict (incompatible values)
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -37,8 +37,9 @@ def board_version(client: FlaskClient, kind: str, target: str) -> int:
 
 def spec_validator(client: FlaskClient, schema: str) -> Draft202012Validator:
     spec = client.get("/api/openapi.json").get_json()
-    return Draft202012Validator({"$ref": f"#/components/schemas/{schema}",
-                                 "components": spec["components"]})
+    return Draft202012Validator(
+        {"$ref": f"#/components/schemas/{schema}", "components": spec["components"]}
+    )
 
 
 # -- authentication, CSRF, roles ---------------------------------------------------------------
@@ -57,15 +58,19 @@ def test_a_write_without_login_is_refused(editorial_client: FlaskClient) -> None
 
 def test_a_write_without_csrf_token_is_400(editorial_client: FlaskClient) -> None:
     login(editorial_client, "eve")
-    r = editorial_client.post(f"/api/editorial/claims/{CLAIM}/flag",
-                              json={"reason": "r", "base_version": 0})
+    r = editorial_client.post(
+        f"/api/editorial/claims/{CLAIM}/flag", json={"reason": "r", "base_version": 0}
+    )
     assert r.status_code == 400 and "CSRF" in r.get_json()["error"]["message"]
-    r = editorial_client.post(f"/api/editorial/claims/{CLAIM}/flag",
-                              json={"reason": "r", "base_version": 0},
-                              headers={"X-CSRFToken": "forged"})
+    r = editorial_client.post(
+        f"/api/editorial/claims/{CLAIM}/flag",
+        json={"reason": "r", "base_version": 0},
+        headers={"X-CSRFToken": "forged"},
+    )
     assert r.status_code == 400
-    r = editorial_client.post(f"/editorial/claims/{CLAIM}/flag",
-                              data={"reason": "r", "base_version": "0"})
+    r = editorial_client.post(
+        f"/editorial/claims/{CLAIM}/flag", data={"reason": "r", "base_version": "0"}
+    )
     assert r.status_code == 400 and r.mimetype == "text/html" and "CSRF" in r.text
     r = editorial_client.post("/logout")
     assert r.status_code == 400
@@ -77,14 +82,15 @@ def test_a_write_without_csrf_token_is_400(editorial_client: FlaskClient) -> Non
 
 def test_a_reviewer_may_flag_but_not_decide(editorial_client: FlaskClient) -> None:
     token = login(editorial_client, "rita")
-    r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="6 mg in FINAL",
-            base_version=0)
+    r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="6 mg in FINAL", base_version=0)
     assert r.status_code == 201
-    r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved",
-            base_version=0)
+    r = api(
+        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=0
+    )
     assert r.status_code == 403 and "editor role" in r.get_json()["error"]["message"]
-    r = form(editorial_client, token, f"claims/{CLAIM}/set-verdict", verdict="supported",
-             base_version=1)
+    r = form(
+        editorial_client, token, f"claims/{CLAIM}/set-verdict", verdict="supported", base_version=1
+    )
     assert r.status_code == 403 and r.mimetype == "text/html"
     r = api(editorial_client, token, f"conflicts/{CONFLICT}/dismiss", base_version=0)
     assert r.status_code == 403
@@ -97,41 +103,64 @@ def test_a_reviewer_may_flag_but_not_decide(editorial_client: FlaskClient) -> No
 
 def test_a_stale_edit_is_409_with_the_current_state(editorial_client: FlaskClient) -> None:
     token = login(editorial_client, "eve")
-    r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved",
-            reason="checked", base_version=0)
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        reason="checked",
+        base_version=0,
+    )
     assert r.status_code == 201
     body = r.get_json()
     spec_validator(editorial_client, "EditResult").validate(body)
-    assert body["current"] == {"target": f"article:{ARTICLE}", "version": 1,
-                               "review_status": "approved"}
+    assert body["current"] == {
+        "target": f"article:{ARTICLE}",
+        "version": 1,
+        "review_status": "approved",
+    }
     # A second editor's form was based on version 0: refused, with what it looks like now.
-    r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="under_review",
-            base_version=0)
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="under_review",
+        base_version=0,
+    )
     assert r.status_code == 409
     body = r.get_json()
     spec_validator(editorial_client, "StaleEdit").validate(body)
     assert body["current"]["review_status"] == "approved" and body["current"]["version"] == 1
-    r = form(editorial_client, token, f"articles/{ARTICLE}/set-status", status="under_review",
-             base_version=0)
+    r = form(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="under_review",
+        base_version=0,
+    )
     assert r.status_code == 409 and "What it looks like now" in r.text and "approved" in r.text
     # A missing base_version is a bad request, not a blind overwrite.
     r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="under_review")
     assert r.status_code == 400 and "base_version" in r.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("path", "body", "status"), [
-    (f"claims/{CLAIM}/flag", {"base_version": 0}, 400),                       # no reason
-    (f"claims/{CLAIM}/comment", {"base_version": 0, "text": " "}, 400),
-    (f"claims/{CLAIM}/set-verdict", {"base_version": 0, "verdict": "maybe"}, 400),
-    (f"articles/{ARTICLE}/set-status", {"base_version": 0, "status": "submitted"}, 200),
-    (f"articles/{ARTICLE}/set-status", {"base_version": 0, "status": "published"}, 400),
-    (f"claims/{CLAIM}/base_version", {"base_version": 0}, 404),                 # unknown action
-    ("claims/nope/flag", {"base_version": 0, "reason": "r"}, 404),
-    ("conflicts/cf-nope/dismiss", {"base_version": 0}, 404),
-    (f"claims/{CLAIM}/flag", {"base_version": "x", "reason": "r"}, 400),
-])
-def test_bad_edits_are_refused(editorial_client: FlaskClient, path: str,
-                               body: dict[str, Any], status: int) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        (f"claims/{CLAIM}/flag", {"base_version": 0}, 400),  # no reason
+        (f"claims/{CLAIM}/comment", {"base_version": 0, "text": " "}, 400),
+        (f"claims/{CLAIM}/set-verdict", {"base_version": 0, "verdict": "maybe"}, 400),
+        (f"articles/{ARTICLE}/set-status", {"base_version": 0, "status": "submitted"}, 200),
+        (f"articles/{ARTICLE}/set-status", {"base_version": 0, "status": "published"}, 400),
+        (f"claims/{CLAIM}/base_version", {"base_version": 0}, 404),  # unknown action
+        ("claims/nope/flag", {"base_version": 0, "reason": "r"}, 404),
+        ("conflicts/cf-nope/dismiss", {"base_version": 0}, 404),
+        (f"claims/{CLAIM}/flag", {"base_version": "x", "reason": "r"}, 400),
+    ],
+)
+def test_bad_edits_are_refused(
+    editorial_client: FlaskClient, path: str, body: dict[str, Any], status: int
+) -> None:
     token = login(editorial_client, "eve")
     r = api(editorial_client, token, path, **body)
     expected = 201 if status == 200 else status
@@ -140,11 +169,17 @@ def test_bad_edits_are_refused(editorial_client: FlaskClient, path: str,
 
 def test_an_article_moves_one_step_at_a_time(editorial_client: FlaskClient) -> None:
     token = login(editorial_client, "eve")
-    r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="submitted",
-            base_version=0)
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="submitted",
+        base_version=0,
+    )
     assert r.status_code == 201
-    r = api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved",
-            base_version=1)
+    r = api(
+        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=1
+    )
     assert r.status_code == 400 and "one step at a time" in r.get_json()["error"]["message"]
 
 
@@ -153,8 +188,14 @@ def test_an_approved_article_loses_the_pending_banner(editorial_client: FlaskCli
     assert "Pending review." in editorial_client.get(f"/articles/{ARTICLE}").text
     token = login(editorial_client, "eve")
     version = board_version(editorial_client, "articles", ARTICLE)
-    r = form(editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved",
-             reason="checked against the dossier", base_version=version)
+    r = form(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        reason="checked against the dossier",
+        base_version=version,
+    )
     assert r.status_code == 302 and r.headers["Location"] == f"/articles/{ARTICLE}#board"
     editorial_client.post("/logout", data={"csrf_token": token})
     reader = editorial_client.application.test_client()
@@ -174,9 +215,13 @@ def test_a_flagged_claim_is_marked_wherever_it_appears(editorial_client: FlaskCl
     r = form(editorial_client, token, f"claims/{CLAIM}/flag", reason=reason, base_version=0)
     assert r.status_code == 302 and r.headers["Location"] == f"/claims/{CLAIM}#board"
     reader = editorial_client.application.test_client()
-    notice = f"Contested — flagged by the editorial board:</strong> <span class=\"board-flag-reason\">{reason}"
-    pages = {"article": f"/articles/{ARTICLE}", "claim": f"/claims/{CLAIM}",
-             "search": "/search?q=ceiling+dose", "ask": "/ask?q=What+is+the+maximum+dose+of+LDN%3F"}
+    notice = f'Contested — flagged by the editorial board:</strong> <span class="board-flag-reason">{reason}'
+    pages = {
+        "article": f"/articles/{ARTICLE}",
+        "claim": f"/claims/{CLAIM}",
+        "search": "/search?q=ceiling+dose",
+        "ask": "/ask?q=What+is+the+maximum+dose+of+LDN%3F",
+    }
     for where, url in pages.items():
         html = reader.get(url).text
         assert notice in html, where
@@ -185,11 +230,13 @@ def test_a_flagged_claim_is_marked_wherever_it_appears(editorial_client: FlaskCl
     assert [(f["reason"], f["by"]) for f in claim["editorial"]["flags"]] == [(reason, "rita")]
     hits = reader.get("/api/search?q=ceiling+dose").get_json()["results"]
     hit = next(h for h in hits if h["id"] == CLAIM)
-    assert hit["editorial"]["contested_by_board"] and hit["editorial"]["flags"][0]["reason"] \
-        == reason
+    assert (
+        hit["editorial"]["contested_by_board"] and hit["editorial"]["flags"][0]["reason"] == reason
+    )
     answer = reader.get("/api/ask?q=What+is+the+maximum+dose+of+LDN%3F").get_json()
-    shown = [c for s in answer["sections"] for c in s["claims"]] + \
-        (answer["bottom_line"] or {}).get("claims", [])
+    shown = [c for s in answer["sections"] for c in s["claims"]] + (
+        answer["bottom_line"] or {}
+    ).get("claims", [])
     assert any(c["id"] == CLAIM and c["editorial"]["contested_by_board"] for c in shown)
     article = reader.get(f"/api/articles/{ARTICLE}").get_json()
     assert article["counts"]["flagged_by_board"] == 1
@@ -199,8 +246,14 @@ def test_a_flagged_claim_is_marked_wherever_it_appears(editorial_client: FlaskCl
     eve = editorial_client.application.test_client()
     token = login(eve, "eve")
     board = eve.get(f"/api/claims/{CLAIM}").get_json()["board"]
-    r = api(eve, token, f"claims/{CLAIM}/resolve-flag", flag=board["flags"][0]["id"],
-            reason="the 4.5 mg ceiling is the article's own", base_version=board["version"])
+    r = api(
+        eve,
+        token,
+        f"claims/{CLAIM}/resolve-flag",
+        flag=board["flags"][0]["id"],
+        reason="the 4.5 mg ceiling is the article's own",
+        base_version=board["version"],
+    )
     assert r.status_code == 201
     assert "flagged by the editorial board" not in reader.get(f"/articles/{ARTICLE}").text
     assert not reader.get(f"/api/claims/{CLAIM}").get_json()["claim"]["editorial"]["flags"]
@@ -212,25 +265,38 @@ def test_a_script_tag_in_a_comment_is_shown_as_text(editorial_client: FlaskClien
     assert r.status_code == 302
     r = form(editorial_client, token, f"claims/{CLAIM}/flag", reason=EVIL, base_version=1)
     assert r.status_code == 302
-    for url in (f"/claims/{CLAIM}", f"/claims/{CLAIM}/history",
-                f"/articles/{ARTICLE}/history", f"/articles/{ARTICLE}", "/editorial",
-                "/search?q=ceiling+dose"):
+    for url in (
+        f"/claims/{CLAIM}",
+        f"/claims/{CLAIM}/history",
+        f"/articles/{ARTICLE}/history",
+        f"/articles/{ARTICLE}",
+        "/editorial",
+        "/search?q=ceiling+dose",
+    ):
         html = editorial_client.get(url).text
         assert "<script" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;alert(" in html, url
-    assert editorial_client.get(f"/api/claims/{CLAIM}").get_json()["board"]["comments"][0][
-        "text"] == EVIL
+    assert (
+        editorial_client.get(f"/api/claims/{CLAIM}").get_json()["board"]["comments"][0]["text"]
+        == EVIL
+    )
 
 
 def test_a_dismissed_conflict_is_no_longer_highlighted_but_stays_in_history(
-        editorial_client: FlaskClient) -> None:
+    editorial_client: FlaskClient,
+) -> None:
     before = editorial_client.get(f"/api/articles/{ARTICLE}").get_json()
     assert CONFLICT in {c["id"] for c in before["conflicts"]}
     assert 'id="claim-seed-max-dose"' in editorial_client.get(f"/articles/{ARTICLE}").text
     token = login(editorial_client, "eve")
-    r = form(editorial_client, token, f"conflicts/{CONFLICT}/dismiss",
-             reason="a maximum is not a dose level", base_version=0,
-             next=f"/claims/{CLAIM}")
+    r = form(
+        editorial_client,
+        token,
+        f"conflicts/{CONFLICT}/dismiss",
+        reason="a maximum is not a dose level",
+        base_version=0,
+        next=f"/claims/{CLAIM}",
+    )
     assert r.status_code == 302 and r.headers["Location"] == f"/claims/{CLAIM}"
     reader = editorial_client.application.test_client()
     doc = reader.get(f"/api/articles/{ARTICLE}").get_json()
@@ -242,14 +308,16 @@ def test_a_dismissed_conflict_is_no_longer_highlighted_but_stays_in_history(
     item = re.search(r'<li class="statement[^"]*" id="claim-seed-max-dose">', html)
     assert item and "contested" not in item.group(0)
     assert f'id="conflict-{CONFLICT}"' not in html
-    assert CONFLICT not in {c["id"] for g in reader.get("/api/conflicts").get_json()["groups"]
-                            for c in g["conflicts"]}
+    assert CONFLICT not in {
+        c["id"] for g in reader.get("/api/conflicts").get_json()["groups"] for c in g["conflicts"]
+    }
     assert reader.get(f"/api/claims/{CLAIM}").get_json()["contradicted_by"] == []
     # ... but the decision stays in the history of the claim and of the article.
     for url in (f"/api/claims/{CLAIM}/history", f"/api/articles/{ARTICLE}/history"):
         events = reader.get(url).get_json()["events"]
         assert [(e["action"], e["target"], e["actor"], e["reason"]) for e in events] == [
-            ("dismiss_conflict", f"conflict:{CONFLICT}", "eve", "a maximum is not a dose level")]
+            ("dismiss_conflict", f"conflict:{CONFLICT}", "eve", "a maximum is not a dose level")
+        ]
         assert events[0]["change"] == "conflict: active → dismissed"
     assert "a maximum is not a dose level" in reader.get(f"/claims/{CLAIM}/history").text
     board = reader.get(f"/api/claims/{CLAIM}").get_json()["board"]
@@ -260,17 +328,27 @@ def test_a_dismissed_conflict_is_no_longer_highlighted_but_stays_in_history(
     assert CONFLICT in reader.get(f"/api/claims/{CLAIM}").get_json()["claim"]["conflicts"]
 
 
-def test_a_hand_added_conflict_is_highlighted(editorial_app: Flask,
-                                              editorial_client: FlaskClient) -> None:
+def test_a_hand_added_conflict_is_highlighted(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
     kb = editorial_app.extensions["kb"]
     calm = [c for c in kb.article(ARTICLE).claim_ids() if not kb.conflicts_by_claim.get(c)]
     a, b = calm[0], calm[1]
     token = login(editorial_client, "eve")
     editorial_client.get(f"/claims/{a}")
-    r = editorial_client.post("/editorial/conflicts", data={
-        "csrf_token": token, "type": "opposite_direction", "explanation": "These disagree.",
-        "label_a": "First", "claims_a": a, "label_b": "Second", "claims_b": f" {b}, ",
-        "reason": "read both sources"})
+    r = editorial_client.post(
+        "/editorial/conflicts",
+        data={
+            "csrf_token": token,
+            "type": "opposite_direction",
+            "explanation": "These disagree.",
+            "label_a": "First",
+            "claims_a": a,
+            "label_b": "Second",
+            "claims_b": f" {b}, ",
+            "reason": "read both sources",
+        },
+    )
     assert r.status_code == 302 and r.headers["Location"] == f"/claims/{a}#contra-title"
     reader = editorial_app.test_client()
     doc = reader.get(f"/api/articles/{ARTICLE}").get_json()
@@ -283,25 +361,44 @@ def test_a_hand_added_conflict_is_highlighted(editorial_app: Flask,
     html = reader.get(f"/articles/{ARTICLE}").text
     assert re.search(rf'<li class="statement contested[^"]*" id="claim-{a}">', html)
     assert "added by the editorial board" in html
-    assert added[0]["id"] in {c["id"] for g in reader.get("/api/conflicts").get_json()["groups"]
-                              for c in g["conflicts"]}
+    assert added[0]["id"] in {
+        c["id"] for g in reader.get("/api/conflicts").get_json()["groups"] for c in g["conflicts"]
+    }
     assert reader.get(f"/api/claims/{b}").get_json()["contradicted_by"][0]["id"] == added[0]["id"]
     # The same conflict twice is a stale edit; a bad one is a 400.
-    r = api(editorial_client, token, "conflicts", type="opposite_direction", explanation="x",
-            sides=[{"claims": [b]}, {"claims": [a]}])
+    r = api(
+        editorial_client,
+        token,
+        "conflicts",
+        type="opposite_direction",
+        explanation="x",
+        sides=[{"claims": [b]}, {"claims": [a]}],
+    )
     assert r.status_code == 409
-    r = api(editorial_client, token, "conflicts", type="nope", explanation="x",
-            sides=[{"claims": [a]}, {"claims": [b]}])
+    r = api(
+        editorial_client,
+        token,
+        "conflicts",
+        type="nope",
+        explanation="x",
+        sides=[{"claims": [a]}, {"claims": [b]}],
+    )
     assert r.status_code == 400
     rita = editorial_app.test_client()
-    r = api(rita, login(rita, "rita"), "conflicts", type="opposite_direction",
-            explanation="x", sides=[{"claims": [a]}, {"claims": [calm[2]]}])
+    r = api(
+        rita,
+        login(rita, "rita"),
+        "conflicts",
+        type="opposite_direction",
+        explanation="x",
+        sides=[{"claims": [a]}, {"claims": [calm[2]]}],
+    )
     assert r.status_code == 403
 
 
 def test_edits_by_another_process_are_seen_on_the_next_request(
-        editorial_app: Flask, editorial_client: FlaskClient, data_dir: Path,
-        instance_dir: Path) -> None:
+    editorial_app: Flask, editorial_client: FlaskClient, data_dir: Path, instance_dir: Path
+) -> None:
     from kb import KnowledgeBase
 
     other = Editor.open(KnowledgeBase.load(data_dir), instance_dir)
@@ -314,19 +411,23 @@ def test_edits_by_another_process_are_seen_on_the_next_request(
 def test_login_throttling_gives_429(editorial_client: FlaskClient) -> None:
     token = csrf(editorial_client)
     for _ in range(5):
-        r = editorial_client.post("/login", data={"csrf_token": token, "name": "eve",
-                                                  "password": "wrong password"})
+        r = editorial_client.post(
+            "/login", data={"csrf_token": token, "name": "eve", "password": "wrong password"}
+        )
         assert r.status_code == 401 and "do not match" in r.text
-    r = editorial_client.post("/login", data={"csrf_token": token, "name": "eve",
-                                              "password": PASSWORD})
+    r = editorial_client.post(
+        "/login", data={"csrf_token": token, "name": "eve", "password": PASSWORD}
+    )
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert "too many failed logins" in r.text
-    r = editorial_client.post("/api/login", json={"name": "eve", "password": PASSWORD},
-                              headers={"X-CSRFToken": token})
+    r = editorial_client.post(
+        "/api/login", json={"name": "eve", "password": PASSWORD}, headers={"X-CSRFToken": token}
+    )
     assert r.status_code == 429 and r.get_json()["error"]["status"] == 429
     # Another account from the same address is not locked out by eve's failures.
-    r = editorial_client.post("/api/login", json={"name": "rita", "password": PASSWORD},
-                              headers={"X-CSRFToken": token})
+    r = editorial_client.post(
+        "/api/login", json={"name": "rita", "password": PASSWORD}, headers={"X-CSRFToken": token}
+    )
     assert r.status_code == 200
 
 
@@ -334,14 +435,19 @@ def test_login_logout_and_session_cookie_flags(editorial_client: FlaskClient) ->
     r = editorial_client.get("/login?next=/claims/seed-max-dose")
     assert r.status_code == 200 and 'name="csrf_token"' in r.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
-    r = editorial_client.post("/login", data={"csrf_token": token, "name": "eve",
-                                              "password": PASSWORD,
-                                              "next": "/claims/seed-max-dose"})
+    r = editorial_client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "name": "eve",
+            "password": PASSWORD,
+            "next": "/claims/seed-max-dose",
+        },
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/claims/seed-max-dose"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
-    assert editorial_client.get("/api/csrf").get_json()["user"] == {"name": "eve",
-                                                                    "role": "editor"}
+    assert editorial_client.get("/api/csrf").get_json()["user"] == {"name": "eve", "role": "editor"}
     html = editorial_client.get("/claims/seed-max-dose").text
     assert "Log out" in html and "Set the verdict" in html and "Flag as contested" in html
     token = csrf(editorial_client)
@@ -351,17 +457,21 @@ def test_login_logout_and_session_cookie_flags(editorial_client: FlaskClient) ->
     assert "Flag as contested" not in editorial_client.get("/claims/seed-max-dose").text
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/",
-                                    "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_login_never_redirects_off_site(editorial_client: FlaskClient, target: str) -> None:
     token = csrf(editorial_client)
-    r = editorial_client.post("/login", data={"csrf_token": token, "name": "eve",
-                                              "password": PASSWORD, "next": target})
+    r = editorial_client.post(
+        "/login", data={"csrf_token": token, "name": "eve", "password": PASSWORD, "next": target}
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
-def test_a_removed_account_is_logged_out(editorial_app: Flask,
-                                         editorial_client: FlaskClient) -> None:
+def test_a_removed_account_is_logged_out(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
     token = login(editorial_client, "rita")
     editorial_app.extensions["accounts"].remove("rita")
     r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
@@ -369,18 +479,21 @@ def test_a_removed_account_is_logged_out(editorial_app: Flask,
 
 
 # -- pages and their twins ---------------------------------------------------------------------
-@pytest.mark.parametrize(("page", "twin"), [
-    (f"/claims/{CLAIM}/history", f"/api/claims/{CLAIM}/history"),
-    (f"/articles/{ARTICLE}/history", f"/api/articles/{ARTICLE}/history"),
-    ("/editorial", "/api/editorial"),
-    (f"/claims/{CLAIM}", f"/api/claims/{CLAIM}"),
-    (f"/articles/{ARTICLE}", f"/api/articles/{ARTICLE}"),
-])
+@pytest.mark.parametrize(
+    ("page", "twin"),
+    [
+        (f"/claims/{CLAIM}/history", f"/api/claims/{CLAIM}/history"),
+        (f"/articles/{ARTICLE}/history", f"/api/articles/{ARTICLE}/history"),
+        ("/editorial", "/api/editorial"),
+        (f"/claims/{CLAIM}", f"/api/claims/{CLAIM}"),
+        (f"/articles/{ARTICLE}", f"/api/articles/{ARTICLE}"),
+    ],
+)
 def test_editorial_pages_agree_with_their_twins_and_are_accessible(
-        editorial_app: Flask, editorial_client: FlaskClient, page: str, twin: str) -> None:
+    editorial_app: Flask, editorial_client: FlaskClient, page: str, twin: str
+) -> None:
     token = login(editorial_client, "eve")
-    api(editorial_client, token, f"claims/{CLAIM}/flag", reason="check the ceiling",
-        base_version=0)
+    api(editorial_client, token, f"claims/{CLAIM}/flag", reason="check the ceiling", base_version=0)
     api(editorial_client, token, f"claims/{CLAIM}/comment", text="a comment", base_version=1)
     api(editorial_client, token, f"conflicts/{CONFLICT}/dismiss", reason="r", base_version=0)
     data = editorial_client.get(twin).get_json()
@@ -391,17 +504,26 @@ def test_editorial_pages_agree_with_their_twins_and_are_accessible(
     assert_accessible(r.text)
 
 
-@pytest.mark.parametrize(("path", "schema"), [
-    (f"/api/claims/{CLAIM}/history", "History"), (f"/api/articles/{ARTICLE}/history", "History"),
-    ("/api/editorial", "Dashboard"), (f"/api/claims/{CLAIM}", "ClaimPage"),
-    (f"/api/articles/{ARTICLE}", "Article"), ("/api/csrf", "Csrf")])
-def test_editorial_responses_match_openapi(editorial_client: FlaskClient, path: str,
-                                           schema: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [
+        (f"/api/claims/{CLAIM}/history", "History"),
+        (f"/api/articles/{ARTICLE}/history", "History"),
+        ("/api/editorial", "Dashboard"),
+        (f"/api/claims/{CLAIM}", "ClaimPage"),
+        (f"/api/articles/{ARTICLE}", "Article"),
+        ("/api/csrf", "Csrf"),
+    ],
+)
+def test_editorial_responses_match_openapi(
+    editorial_client: FlaskClient, path: str, schema: str
+) -> None:
     token = login(editorial_client, "eve")
     api(editorial_client, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
     api(editorial_client, token, f"conflicts/{CONFLICT}/dismiss", reason="r", base_version=0)
-    api(editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved",
-        base_version=0)
+    api(
+        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=0
+    )
     spec_validator(editorial_client, schema).validate(editorial_client.get(path).get_json())
 
 
@@ -413,8 +535,9 @@ def test_login_page_is_accessible(editorial_client: FlaskClient) -> None:
     assert 'autocomplete="current-password"' in html
 
 
-def test_a_busy_journal_is_503_with_retry_after(editorial_client: FlaskClient,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_busy_journal_is_503_with_retry_after(
+    editorial_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kb import dashboard
     from kb.editorial import EditorialBusy
 

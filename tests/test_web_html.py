@@ -13,12 +13,26 @@ from web import create_app
 from web.headers import CSP
 
 ARTICLE = "/articles/ldn-chronic-pain"
-PAGES = ["/", ARTICLE, f"{ARTICLE}?audience=patient", "/claims/seed-max-dose",
-         "/references/mckenziebrown2023", "/search", "/search?q=CRPS+response", "/ask",
-         "/ask?q=Does+LDN+work+for+fibromyalgia%3F", "/ask?q=metformin+dose",
-         "/contested", "/contested?type=opposite_direction", "/matrix",
-         "/matrix?article=ldn-chronic-pain", "/matrix?condition=fibromyalgia", "/integrity",
-         "/policy", "/glossary"]
+PAGES = [
+    "/",
+    ARTICLE,
+    f"{ARTICLE}?audience=patient",
+    "/claims/seed-max-dose",
+    "/references/mckenziebrown2023",
+    "/search",
+    "/search?q=CRPS+response",
+    "/ask",
+    "/ask?q=Does+LDN+work+for+fibromyalgia%3F",
+    "/ask?q=metformin+dose",
+    "/contested",
+    "/contested?type=opposite_direction",
+    "/matrix",
+    "/matrix?article=ldn-chronic-pain",
+    "/matrix?condition=fibromyalgia",
+    "/integrity",
+    "/policy",
+    "/glossary",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -62,9 +76,16 @@ def test_article_page_shows_what_the_seed_page_shows_and_more(real_client: Flask
     assert "Low-Dose Naltrexone Dosing for Chronic Pain" in html
     assert "Bottom line" in html
     # Sections in the article's order.
-    order = [html.index(h) for h in ("Dosing Algorithm", "Patient Selection Criteria",
-                                     "Mechanism and Positioning", "Safety Profile",
-                                     "Critical Caveats")]
+    order = [
+        html.index(h)
+        for h in (
+            "Dosing Algorithm",
+            "Patient Selection Criteria",
+            "Mechanism and Positioning",
+            "Safety Profile",
+            "Critical Caveats",
+        )
+    ]
     assert order == sorted(order)
     # Citation numbers link to the numbered reference list.
     assert 'href="#ref-1"' in html and 'id="ref-1"' in html and 'id="ref-7"' in html
@@ -83,8 +104,7 @@ def test_article_page_shows_what_the_seed_page_shows_and_more(real_client: Flask
     assert "Disclaimer" in html and 'href="/policy"' in html
 
 
-def test_patient_view_uses_plain_text_and_glossary(real_client: FlaskClient,
-                                                   real_kb) -> None:  # noqa: ANN001
+def test_patient_view_uses_plain_text_and_glossary(real_client: FlaskClient, real_kb) -> None:
     clinician = real_client.get(ARTICLE).text
     patient = real_client.get(f"{ARTICLE}?audience=patient").text
     claim = real_kb.claims["seed-start-dose"]
@@ -99,8 +119,9 @@ def test_approved_article_has_no_pending_banner(data_dir: Path, index_dir: Path)
     articles = json.loads(path.read_text("utf-8"))
     articles[0]["review_status"] = "approved"
     path.write_text(json.dumps(articles), "utf-8")
-    app = create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
-                      "KB_INDEX_DIR": str(index_dir)})
+    app = create_app(
+        {"TESTING": True, "KB_DATA_DIR": str(data_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
     html = app.test_client().get(ARTICLE).text
     assert "Pending review." not in html
     assert html.count('class="step step-done"') == 2
@@ -147,7 +168,9 @@ def test_search_facet_links_filter(real_client: FlaskClient) -> None:
     html = real_client.get("/search?q=LDN&kind=dose").text
     assert "remove" in html
     data = real_client.get("/api/search?q=LDN&kind=dose").get_json()
-    assert all(hit.get("kind") == "dose" for hit in data["results"] if hit.get("type") != "reference")
+    assert all(
+        hit.get("kind") == "dose" for hit in data["results"] if hit.get("type") != "reference"
+    )
 
 
 def test_ask_page_refuses_plainly(real_client: FlaskClient) -> None:
@@ -169,12 +192,21 @@ def test_matrix_page(real_client: FlaskClient) -> None:
     assert 'class="cell cell-primary"' in html and 'class="cell cell-cites"' in html
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/claims/nope", 404), ("/references/nope", 404), ("/articles/nope", 404), ("/nope", 404),
-    (f"{ARTICLE}?audience=robot", 400), ("/search?q=LDN&page=zero", 400),
-    ("/search?q=LDN&page=0", 400), ("/contested?type=nope", 400),
-    ("/matrix?article=nope", 400), ("/matrix?article=ldn-chronic-pain&condition=crps", 400),
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/claims/nope", 404),
+        ("/references/nope", 404),
+        ("/articles/nope", 404),
+        ("/nope", 404),
+        (f"{ARTICLE}?audience=robot", 400),
+        ("/search?q=LDN&page=zero", 400),
+        ("/search?q=LDN&page=0", 400),
+        ("/contested?type=nope", 400),
+        ("/matrix?article=nope", 400),
+        ("/matrix?article=ldn-chronic-pain&condition=crps", 400),
+    ],
+)
 def test_errors_render_an_error_page(real_client: FlaskClient, url: str, status: int) -> None:
     r = real_client.get(url)
     assert r.status_code == status
@@ -190,10 +222,16 @@ def test_claim_text_is_escaped(data_dir: Path, index_dir: Path) -> None:
             rec["text"] = evil + " The maximum dose is 4.5 mg."
             rec["plain_text"] = evil
     path.write_text(json.dumps(claims), "utf-8")
-    client = create_app({"TESTING": True, "KB_DATA_DIR": str(data_dir),
-                         "KB_INDEX_DIR": str(index_dir)}).test_client()
-    for url in (ARTICLE, f"{ARTICLE}?audience=patient", "/claims/seed-max-dose",
-                "/search?q=alert+maximum+dose", "/matrix?article=ldn-chronic-pain"):
+    client = create_app(
+        {"TESTING": True, "KB_DATA_DIR": str(data_dir), "KB_INDEX_DIR": str(index_dir)}
+    ).test_client()
+    for url in (
+        ARTICLE,
+        f"{ARTICLE}?audience=patient",
+        "/claims/seed-max-dose",
+        "/search?q=alert+maximum+dose",
+        "/matrix?article=ldn-chronic-pain",
+    ):
         html = client.get(url).text
         assert "<script>" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url

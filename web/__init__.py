@@ -96,8 +96,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def instance_dir(data_dir: str | os.PathLike[str], configured: str | os.PathLike[str] | None
-                 ) -> Path:
+def instance_dir(
+    data_dir: str | os.PathLike[str], configured: str | os.PathLike[str] | None
+) -> Path:
     """The instance folder: ``configured``, else ``<data_dir>/../instance`` (beside the data,
     never inside it; the search index defaults to its ``index`` folder)."""
     if configured:
@@ -105,8 +106,9 @@ def instance_dir(data_dir: str | os.PathLike[str], configured: str | os.PathLike
     return Path(data_dir).absolute().parent / "instance"
 
 
-def load_kb(data_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None
-            ) -> KnowledgeBase:
+def load_kb(
+    data_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None
+) -> KnowledgeBase:
     """Load the knowledge base of ``data_dir`` with its search index in ``index_dir``."""
     return KnowledgeBase.load(data_dir, index_dir=index_dir)
 

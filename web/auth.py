@@ -17,10 +17,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, current_app, flash, jsonify, redirect,
-                   render_template, request, session, url_for)
-from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user, login_user, \
-    logout_user
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import (
+    AnonymousUserMixin,
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_user,
+    logout_user,
+)
 from flask_wtf.csrf import generate_csrf
 
 from kb.accounts import Accounts, User, UserNotFound
@@ -79,7 +96,9 @@ def require_role(role: str) -> Callable[[F], F]:
             if not has_role(role):
                 raise Forbidden(f"this needs the {role} role; you are a {current_user.role}")
             return view(*args, **kwargs)
+
         return wrapped  # type: ignore[return-value]
+
     return decorate
 
 
@@ -88,11 +107,19 @@ def local_path(target: str | None, default: str = "/") -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") \
-            or parts.path.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not parts.path.startswith("/")
+        or parts.path.startswith("//")
+        or "\\" in target
+    ):
         return default
-    return parts.path + (f"?{parts.query}" if parts.query else "") + \
-        (f"#{parts.fragment}" if parts.fragment else "")
+    return (
+        parts.path
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def _unauthorized() -> Any:
@@ -126,7 +153,9 @@ def _attempt(name: str, password: str) -> tuple[SessionUser | None, int]:
 
 def _too_many(wait: int) -> str:
     minutes = max(1, round(wait / 60))
-    return f"too many failed logins; try again in about {minutes} minute{'s' if minutes > 1 else ''}"
+    return (
+        f"too many failed logins; try again in about {minutes} minute{'s' if minutes > 1 else ''}"
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -140,10 +169,15 @@ def login() -> Any:
     if user is not None:
         flash(f"Logged in as {user.name} ({user.role}).", "info")
         return redirect(next_url)
-    status, error = (429, _too_many(wait)) if wait else (401, "That name and password do not "
-                                                         "match an editorial account.")
-    response = Response(render_template("login.html", doc=None, next=next_url, error=error,
-                                        name=name), status=status)
+    status, error = (
+        (429, _too_many(wait))
+        if wait
+        else (401, "That name and password do not match an editorial account.")
+    )
+    response = Response(
+        render_template("login.html", doc=None, next=next_url, error=error, name=name),
+        status=status,
+    )
     if wait:
         response.headers["Retry-After"] = str(wait)
     return response
@@ -170,7 +204,7 @@ def api_login() -> Any:
     """Log in with JSON ``{"name", "password"}``; the session cookie carries the login."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return respond(400, "send JSON {\"name\": ..., \"password\": ...}")
+        return respond(400, 'send JSON {"name": ..., "password": ...}')
     name, password = str(body.get("name") or "").strip(), str(body.get("password") or "")
     user, wait = _attempt(name, password)
     if user is not None:
@@ -220,7 +254,8 @@ def register(app: Flask, instance_dir: Path) -> None:
     """Install Flask-Login, the accounts of ``instance_dir`` and the login throttle."""
     app.extensions["accounts"] = Accounts(instance_dir)
     app.extensions["login_throttle"] = LoginThrottle(
-        max_failures=app.config["LOGIN_MAX_FAILURES"], window=app.config["LOGIN_WINDOW"])
+        max_failures=app.config["LOGIN_MAX_FAILURES"], window=app.config["LOGIN_WINDOW"]
+    )
     manager = LoginManager()
     manager.anonymous_user = Reader
     manager.init_app(app)

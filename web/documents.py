@@ -19,8 +19,9 @@ def home() -> dict[str, Any]:
 
 
 def article(article_id: str) -> dict[str, Any]:
-    return pages.article(current_kb(), article_id,
-                         audience=params.choice("audience", pages.AUDIENCES, "clinician"))
+    return pages.article(
+        current_kb(), article_id, audience=params.choice("audience", pages.AUDIENCES, "clinician")
+    )
 
 
 def claim(claim_id: str) -> dict[str, Any]:
@@ -34,9 +35,14 @@ def reference(ref_id: str) -> dict[str, Any]:
 def search() -> dict[str, Any]:
     size = current_app.config["SEARCH_PAGE_SIZE"]
     result = current_kb().search(
-        params.text("q", required=True) or "", kind=params.text("kind"),
-        condition=params.text("condition"), grade=params.text("grade"),
-        design=params.text("design"), limit=size, page=params.integer("page", 1))
+        params.text("q", required=True) or "",
+        kind=params.text("kind"),
+        condition=params.text("condition"),
+        grade=params.text("grade"),
+        design=params.text("design"),
+        limit=size,
+        page=params.integer("page", 1),
+    )
     return {**result, "labels": pages.facet_labels(current_kb())}
 
 
@@ -45,14 +51,19 @@ def ask() -> dict[str, Any]:
 
 
 def conflicts() -> dict[str, Any]:
-    return contested.contested(current_kb(), type=params.text("type"),
-                               condition=params.text("condition"))
+    return contested.contested(
+        current_kb(), type=params.text("type"), condition=params.text("condition")
+    )
 
 
 def evidence_matrix() -> dict[str, Any]:
     kb = current_kb()
-    data = matrix.matrix(kb, article=params.text("article"), condition=params.text("condition"),
-                         limit=params.integer("limit", matrix.DEFAULT_LIMIT, maximum=5000))
+    data = matrix.matrix(
+        kb,
+        article=params.text("article"),
+        condition=params.text("condition"),
+        limit=params.integer("limit", matrix.DEFAULT_LIMIT, maximum=5000),
+    )
     return {**data, "scopes": matrix.scopes(kb)}
 
 

@@ -45,33 +45,66 @@ def _citations(kb: KnowledgeBase, style: str) -> str:
 
 
 DOWNLOADS: tuple[Download, ...] = (
-    Download("references.json", "application/vnd.citationstyles.csl+json",
-             "References (CSL-JSON)",
-             "Every reference as its stored CSL-JSON item (project fields under custom); "
-             "for Zotero, citeproc and pandoc.", "kb export references --format csl-json",
-             lambda kb, _: export.export_references(kb, "csl-json")),
-    Download("references.bib", "application/x-bibtex; charset=utf-8", "References (BibTeX)",
-             "One entry per reference, keyed by its id; UTF-8, for biber or bibtex8.",
-             "kb export references --format bibtex",
-             lambda kb, _: export.export_references(kb, "bibtex")),
-    Download("references.ris", "application/x-research-info-systems; charset=utf-8",
-             "References (RIS)", "For EndNote, Zotero, Mendeley and reference managers.",
-             "kb export references --format ris",
-             lambda kb, _: export.export_references(kb, "ris")),
-    Download("citations.txt", "text/plain; charset=utf-8", "Formatted citations",
-             "One \"[id] citation\" per line: Harvard (citeproc-py) by default, Vancouver "
-             "with ?style=vancouver.", "kb export citations --style harvard", _citations),
-    Download("claims.csv", "text/csv; charset=utf-8", "Claims (CSV)",
-             "One row per claim with its kind, conditions, value, direction, citations, "
-             "computed grade and conflicts.", "kb export claims --format csv",
-             lambda kb, _: export.claims_csv(kb)),
-    Download("graph.graphml", "application/graphml+xml; charset=utf-8", "Graph (GraphML)",
-             "Claims, references, articles and conditions with their links; for Gephi, "
-             "Cytoscape or networkx.", "kb export graph --format graphml",
-             lambda kb, _: export.export_graph(kb, "graphml")),
-    Download("graph.json", "application/json", "Graph (node-link JSON)",
-             "The same graph as networkx node-link JSON.", "kb export graph --format node-link",
-             lambda kb, _: export.export_graph(kb, "node-link")),
+    Download(
+        "references.json",
+        "application/vnd.citationstyles.csl+json",
+        "References (CSL-JSON)",
+        "Every reference as its stored CSL-JSON item (project fields under custom); "
+        "for Zotero, citeproc and pandoc.",
+        "kb export references --format csl-json",
+        lambda kb, _: export.export_references(kb, "csl-json"),
+    ),
+    Download(
+        "references.bib",
+        "application/x-bibtex; charset=utf-8",
+        "References (BibTeX)",
+        "One entry per reference, keyed by its id; UTF-8, for biber or bibtex8.",
+        "kb export references --format bibtex",
+        lambda kb, _: export.export_references(kb, "bibtex"),
+    ),
+    Download(
+        "references.ris",
+        "application/x-research-info-systems; charset=utf-8",
+        "References (RIS)",
+        "For EndNote, Zotero, Mendeley and reference managers.",
+        "kb export references --format ris",
+        lambda kb, _: export.export_references(kb, "ris"),
+    ),
+    Download(
+        "citations.txt",
+        "text/plain; charset=utf-8",
+        "Formatted citations",
+        'One "[id] citation" per line: Harvard (citeproc-py) by default, Vancouver '
+        "with ?style=vancouver.",
+        "kb export citations --style harvard",
+        _citations,
+    ),
+    Download(
+        "claims.csv",
+        "text/csv; charset=utf-8",
+        "Claims (CSV)",
+        "One row per claim with its kind, conditions, value, direction, citations, "
+        "computed grade and conflicts.",
+        "kb export claims --format csv",
+        lambda kb, _: export.claims_csv(kb),
+    ),
+    Download(
+        "graph.graphml",
+        "application/graphml+xml; charset=utf-8",
+        "Graph (GraphML)",
+        "Claims, references, articles and conditions with their links; for Gephi, "
+        "Cytoscape or networkx.",
+        "kb export graph --format graphml",
+        lambda kb, _: export.export_graph(kb, "graphml"),
+    ),
+    Download(
+        "graph.json",
+        "application/json",
+        "Graph (node-link JSON)",
+        "The same graph as networkx node-link JSON.",
+        "kb export graph --format node-link",
+        lambda kb, _: export.export_graph(kb, "node-link"),
+    ),
 )
 BY_NAME = {d.name: d for d in DOWNLOADS}
 NAMES = tuple(BY_NAME)
@@ -81,10 +114,17 @@ def listing() -> dict[str, Any]:
     """The /downloads page's dict: every file with its link, media type and CLI equivalent."""
     kb = current_kb()
     return {
-        "downloads": [{"name": d.name, "url": url_for("pages.download", name=d.name),
-                       "label": d.label, "description": d.description,
-                       "media_type": d.media_type, "command": d.command}
-                      for d in DOWNLOADS],
+        "downloads": [
+            {
+                "name": d.name,
+                "url": url_for("pages.download", name=d.name),
+                "label": d.label,
+                "description": d.description,
+                "media_type": d.media_type,
+                "command": d.command,
+            }
+            for d in DOWNLOADS
+        ],
         "citation_styles": list(export.CITATION_STYLES),
         "counts": {"references": len(kb.references), "claims": len(kb.claims)},
     }

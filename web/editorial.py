@@ -24,11 +24,18 @@ from .auth import local_path, require_role
 pages_bp = Blueprint("editorial", __name__, url_prefix="/editorial")
 api_bp = Blueprint("editorial_api", __name__, url_prefix="/api/editorial")
 
-DONE = {"flag": "Flag recorded.", "comment": "Comment recorded.",
-        "propose-verdict": "Verdict proposal recorded.", "set-verdict": "Verdict set.",
-        "resolve-flag": "Flag resolved.", "dismiss-flag": "Flag dismissed.",
-        "set-status": "Review status changed.", "dismiss": "Conflict dismissed.",
-        "resolve": "Conflict marked resolved.", "restore": "Conflict restored."}
+DONE = {
+    "flag": "Flag recorded.",
+    "comment": "Comment recorded.",
+    "propose-verdict": "Verdict proposal recorded.",
+    "set-verdict": "Verdict set.",
+    "resolve-flag": "Flag resolved.",
+    "dismiss-flag": "Flag dismissed.",
+    "set-status": "Review status changed.",
+    "dismiss": "Conflict dismissed.",
+    "resolve": "Conflict marked resolved.",
+    "restore": "Conflict restored.",
+}
 
 
 def editor() -> Editor:
@@ -44,8 +51,9 @@ def refresh() -> None:
 
 
 def _submit(kind: str, target_id: str, action: str, fields: dict[str, Any]) -> dict[str, Any]:
-    return dashboard.submit(editor(), current_user.name, current_user.role, kind, target_id,
-                            action, fields)
+    return dashboard.submit(
+        editor(), current_user.name, current_user.role, kind, target_id, action, fields
+    )
 
 
 def _json_body() -> dict[str, Any]:
@@ -83,9 +91,15 @@ def add_conflict() -> tuple[Response, int]:
     """Add a conflict by hand: ``{type, explanation, sides: [{label, claims}], topic?}``."""
     body = _json_body()
     result = dashboard.add_conflict(
-        editor(), current_user.name, current_user.role, type=str(body.get("type") or ""),
-        explanation=str(body.get("explanation") or ""), sides=body.get("sides") or [],
-        topic=str(body.get("topic") or ""), reason=str(body.get("reason") or ""))
+        editor(),
+        current_user.name,
+        current_user.role,
+        type=str(body.get("type") or ""),
+        explanation=str(body.get("explanation") or ""),
+        sides=body.get("sides") or [],
+        topic=str(body.get("topic") or ""),
+        reason=str(body.get("reason") or ""),
+    )
     return jsonify(result), 201
 
 
@@ -105,16 +119,21 @@ def _form(kind: str, target_id: str, action: str, default: str) -> Response:
 @require_role("reviewer")
 def claim_form(claim_id: str, action: str) -> Response:
     """A claim-page form."""
-    return _form("claims", claim_id, action,
-                 url_for("pages.claim", claim_id=claim_id, _anchor="board"))
+    return _form(
+        "claims", claim_id, action, url_for("pages.claim", claim_id=claim_id, _anchor="board")
+    )
 
 
 @pages_bp.post("/articles/<article_id>/<action>")
 @require_role("reviewer")
 def article_form(article_id: str, action: str) -> Response:
     """An article-page form."""
-    return _form("articles", article_id, action,
-                 url_for("pages.article", article_id=article_id, _anchor="board"))
+    return _form(
+        "articles",
+        article_id,
+        action,
+        url_for("pages.article", article_id=article_id, _anchor="board"),
+    )
 
 
 @pages_bp.post("/conflicts/<conflict_id>/<action>")
@@ -129,12 +148,20 @@ def conflict_form(conflict_id: str, action: str) -> Response:
 def add_conflict_form() -> Response:
     """The add-a-conflict form: two sides of comma-separated claim ids."""
     form = request.form
-    sides = [{"label": form.get(f"label_{s}", ""), "claims": form.get(f"claims_{s}", "")}
-             for s in ("a", "b")]
+    sides = [
+        {"label": form.get(f"label_{s}", ""), "claims": form.get(f"claims_{s}", "")}
+        for s in ("a", "b")
+    ]
     result = dashboard.add_conflict(
-        editor(), current_user.name, current_user.role, type=form.get("type", ""),
-        explanation=form.get("explanation", ""), sides=sides, topic=form.get("topic", ""),
-        reason=form.get("reason", ""))
+        editor(),
+        current_user.name,
+        current_user.role,
+        type=form.get("type", ""),
+        explanation=form.get("explanation", ""),
+        sides=sides,
+        topic=form.get("topic", ""),
+        reason=form.get("reason", ""),
+    )
     flash("Conflict added.", "info")
     first = result["event"]["after"]["sides"][0]["claims"][0]
     return _back(url_for("pages.claim", claim_id=first, _anchor="contra-title"))

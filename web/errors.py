@@ -33,12 +33,28 @@ class ImportBusy(KBError):
 
 
 STATUS: tuple[tuple[type[KBError], int], ...] = (
-    (NotFound, 404), (InvalidQuery, 400), (InvalidData, 400), (Forbidden, 403),
-    (StaleEdit, 409), (UserExists, 409), (ImportBusy, 409), (EditorialBusy, 503),
-    (IndexBusy, 503))
-TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
-          405: "Method not allowed", 409: "Changed meanwhile", 413: "Too large",
-          429: "Too many attempts", 500: "Something went wrong", 503: "Busy, try again"}
+    (NotFound, 404),
+    (InvalidQuery, 400),
+    (InvalidData, 400),
+    (Forbidden, 403),
+    (StaleEdit, 409),
+    (UserExists, 409),
+    (ImportBusy, 409),
+    (EditorialBusy, 503),
+    (IndexBusy, 503),
+)
+TITLES = {
+    400: "Bad request",
+    401: "Log in first",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Changed meanwhile",
+    413: "Too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Busy, try again",
+}
 UPLOAD_ENDPOINTS = ("imports.upload", "imports_api.upload")
 
 
@@ -54,8 +70,9 @@ def is_api() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def respond(status: int, message: str, *, current: dict[str, Any] | None = None
-            ) -> tuple[Response | str, int]:
+def respond(
+    status: int, message: str, *, current: dict[str, Any] | None = None
+) -> tuple[Response | str, int]:
     """The error as JSON under /api/, else as the error page (``current``: the target's state
     after a stale edit, shown so the user can see what changed)."""
     if is_api():
@@ -63,8 +80,13 @@ def respond(status: int, message: str, *, current: dict[str, Any] | None = None
         if current is not None:
             body["current"] = current
         return jsonify(body), status
-    return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
-                           message=message, current=current), status
+    return render_template(
+        "error.html",
+        status=status,
+        title=TITLES.get(status, "Error"),
+        message=message,
+        current=current,
+    ), status
 
 
 def register(app: Flask) -> None:
@@ -80,17 +102,22 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
-        return respond(400, f"{exc.description} Reload the page (or fetch /api/csrf) and "
-                            "send the form again.")
+        return respond(
+            400, f"{exc.description} Reload the page (or fetch /api/csrf) and send the form again."
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> tuple[Response | str, int]:
         if request.endpoint in UPLOAD_ENDPOINTS:
-            return respond(400, f"the upload is larger than {MAX_BYTES:,} bytes; an answer "
-                                f"document may be at most {MAX_BYTES:,} bytes (1 MB). Nothing "
-                                "was imported.")
-        return respond(413, f"the request body is larger than "
-                            f"{app.config['MAX_CONTENT_LENGTH']:,} bytes")
+            return respond(
+                400,
+                f"the upload is larger than {MAX_BYTES:,} bytes; an answer "
+                f"document may be at most {MAX_BYTES:,} bytes (1 MB). Nothing "
+                "was imported.",
+            )
+        return respond(
+            413, f"the request body is larger than {app.config['MAX_CONTENT_LENGTH']:,} bytes"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

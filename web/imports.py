@@ -33,8 +33,10 @@ api_bp = Blueprint("imports_api", __name__, url_prefix="/api")
 IMPORT_LOCK = threading.Lock()  # one import at a time in this process
 FIELD = "file"
 TRUE, FALSE = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
-RELOAD_FAILED = ("The import was saved, but the site could not load the knowledge base again "
-                 "({error}); it will show the new article after a restart.")
+RELOAD_FAILED = (
+    "The import was saved, but the site could not load the knowledge base again "
+    "({error}); it will show the new article after a restart."
+)
 
 
 def _file_name(raw: str) -> str:
@@ -67,15 +69,15 @@ def run_import() -> dict[str, Any]:
     try:
         served = current_kb()
         fresh = load_kb(served.data_dir, served.index_dir)
-        report = importer.import_bytes(fresh, data, name=name, today=date.today(),
-                                       dry_run=dry_run)
+        report = importer.import_bytes(fresh, data, name=name, today=date.today(), dry_run=dry_run)
         result = report.to_dict()
         if report.written:
-            current_app.logger.info("%s imported %s as article %s", current_user.name, name,
-                                    report.article_id)
+            current_app.logger.info(
+                "%s imported %s as article %s", current_user.name, name, report.article_id
+            )
             try:
                 reload_kb(current_app._get_current_object())  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001 - written already: report, do not fail
+            except Exception as exc:
                 current_app.logger.exception("reloading after an import failed")
                 result["warnings"].append(RELOAD_FAILED.format(error=exc))
     finally:

@@ -65,8 +65,11 @@ def contested() -> str:
 def matrix() -> str:
     """The evidence matrix (a chooser when no article or condition is given)."""
     chosen = params.text("article") or params.text("condition")
-    return render("matrix.html", documents.evidence_matrix() if chosen else None,
-                  scopes=documents.matrix_scopes())
+    return render(
+        "matrix.html",
+        documents.evidence_matrix() if chosen else None,
+        scopes=documents.matrix_scopes(),
+    )
 
 
 @bp.get("/integrity")

@@ -19,9 +19,14 @@ MAX_KEYS = 10_000  # addresses and names remembered at most; the oldest are forg
 class LoginThrottle:
     """Counts failed logins; :meth:`retry_after` says how long a name+address must wait."""
 
-    def __init__(self, *, max_failures: int = 5, window: float = 900.0,
-                 max_per_address: int = 50,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        max_failures: int = 5,
+        window: float = 900.0,
+        max_per_address: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.max_per_address = max_per_address
@@ -44,8 +49,10 @@ class LoginThrottle:
         now = self.clock()
         waits = []
         with self._lock:
-            for key, limit in (((name.casefold(), address), self.max_failures),
-                               (("", address), self.max_per_address)):
+            for key, limit in (
+                ((name.casefold(), address), self.max_failures),
+                (("", address), self.max_per_address),
+            ):
                 times = self._recent(key, now)
                 if len(times) >= limit:
                     waits.append(times[len(times) - limit] + self.window - now)

@@ -32,22 +32,35 @@ class KBGroup(click.Group):
 
 
 @click.group(cls=KBGroup)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KB_DATA_DIR", default="data", show_default=True,
-              help="Folder with references.json, claims.json, articles.json, conditions.json "
-                   "(env KB_DATA_DIR).")
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KB_INDEX_DIR", default=None,
-              help="Folder of the search index (env KB_INDEX_DIR; default "
-                   "INSTANCE_DIR/index).")
-@click.option("--instance-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KB_INSTANCE_DIR", default=None,
-              help="Folder of the editorial journal, accounts and session key (env "
-                   "KB_INSTANCE_DIR; default DATA_DIR/../instance).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KB_DATA_DIR",
+    default="data",
+    show_default=True,
+    help="Folder with references.json, claims.json, articles.json, conditions.json "
+    "(env KB_DATA_DIR).",
+)
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KB_INDEX_DIR",
+    default=None,
+    help="Folder of the search index (env KB_INDEX_DIR; default INSTANCE_DIR/index).",
+)
+@click.option(
+    "--instance-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KB_INSTANCE_DIR",
+    default=None,
+    help="Folder of the editorial journal, accounts and session key (env "
+    "KB_INSTANCE_DIR; default DATA_DIR/../instance).",
+)
 @click.version_option(package_name="ldn-kb")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path, index_dir: Path | None,
-        instance_dir: Path | None) -> None:
+def cli(
+    ctx: click.Context, data_dir: Path, index_dir: Path | None, instance_dir: Path | None
+) -> None:
     """Evidence-aware clinical knowledge base: claims, references, grades and conflicts."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir

@@ -26,8 +26,9 @@ def _print_answer(data: dict[str, Any]) -> None:
         click.echo(f"  {data['message']}")
         return
     bottom = data["bottom_line"]
-    origin = f"article {bottom['article_id']}" if bottom["source"] == "article" \
-        else "evidence summary"
+    origin = (
+        f"article {bottom['article_id']}" if bottom["source"] == "article" else "evidence summary"
+    )
     click.echo(f"\nBottom line ({origin}):")
     if bottom["claims"]:
         for c in bottom["claims"]:

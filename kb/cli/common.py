@@ -16,8 +16,12 @@ T = TypeVar("T")
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
-output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                             help="File to write (default: standard output).")
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
 
 
 def emit_json(data: Any) -> None:

@@ -21,14 +21,21 @@ from .common import emit, get_kb, json_option, output_option
 def validate(ctx: click.Context, as_json: bool) -> None:
     """Check every data file against its schema and every id against the others."""
     kb = get_kb(ctx)
-    result = {"valid": True, "data_dir": str(kb.data_dir), "claims": len(kb.claims),
-              "references": len(kb.references), "articles": len(kb.articles)}
+    result = {
+        "valid": True,
+        "data_dir": str(kb.data_dir),
+        "claims": len(kb.claims),
+        "references": len(kb.references),
+        "articles": len(kb.articles),
+    }
     emit(result, as_json, _print_validate)
 
 
 def _print_validate(data: dict[str, Any]) -> None:
-    click.echo(f"OK: {data['data_dir']} — {data['claims']} claims, {data['references']} "
-               f"references, {data['articles']} articles are valid.")
+    click.echo(
+        f"OK: {data['data_dir']} — {data['claims']} claims, {data['references']} "
+        f"references, {data['articles']} articles are valid."
+    )
 
 
 @click.command()
@@ -75,8 +82,10 @@ def _print_trace(data: dict[str, Any]) -> None:
             click.echo(f"  cites {num}— not in the article's own reference list")
             res = step["proposed_resolution"]
             if res:
-                click.echo(f"    proposed resolution ({res['confidence']}, {res['status']}): "
-                           f"{res['ref']['label']}")
+                click.echo(
+                    f"    proposed resolution ({res['confidence']}, {res['status']}): "
+                    f"{res['ref']['label']}"
+                )
     if not data["steps"]:
         click.echo("  cites nothing")
     primary = data["primary"]
@@ -98,8 +107,10 @@ def dependents(ctx: click.Context, ref_id: str, as_json: bool) -> None:
 
 
 def _print_dependents(data: dict[str, Any]) -> None:
-    click.echo(f"{data['reference']['label']}: {len(data['claims'])} claims, "
-               f"{len(data['articles'])} articles depend on it")
+    click.echo(
+        f"{data['reference']['label']}: {len(data['claims'])} claims, "
+        f"{len(data['articles'])} articles depend on it"
+    )
     for item in data["claims"]:
         click.echo(f"  claim {item['id']} ({'; '.join(item['how'])})")
     for item in data["articles"]:
@@ -114,8 +125,11 @@ def contested(ctx: click.Context, ctype: str | None, as_json: bool) -> None:
     """Every active conflict (computed or added by an editor, less those the editorial board
     set aside): its type, scope, sides and a one-line explanation."""
     kb = get_kb(ctx)
-    items = [shapes.conflict_json(kb, cid) for cid, c in kb.active_conflicts().items()
-             if ctype is None or c.type == ctype]
+    items = [
+        shapes.conflict_json(kb, cid)
+        for cid, c in kb.active_conflicts().items()
+        if ctype is None or c.type == ctype
+    ]
     emit(items, as_json, _print_contested)
 
 
@@ -143,7 +157,9 @@ def _print_integrity(data: dict[str, Any]) -> None:
     for key, items in data.items():
         click.echo(f"{key.replace('_', ' ')}: {len(items)}")
         for item in items:
-            click.echo(f"  {json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else item}")
+            click.echo(
+                f"  {json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else item}"
+            )
 
 
 @click.group()
@@ -162,11 +178,14 @@ def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     g = get_kb(ctx).graph
     if output is not None:
         graph_mod.export(g, output, fmt)
-        click.echo(f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges "
-                   f"to {output}", err=True)
+        click.echo(
+            f"wrote {g.number_of_nodes()} nodes and {g.number_of_edges()} edges to {output}",
+            err=True,
+        )
     elif fmt == "node-link":
         click.echo(graph_mod.dumps_node_link(g))
     else:
         import networkx as nx
+
         for line in nx.generate_graphml(g):
             click.echo(line)

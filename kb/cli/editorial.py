@@ -23,11 +23,18 @@ def _accounts(ctx: click.Context) -> Any:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["reviewer", "editor", "admin"]), required=True,
-              help="reviewer: comment, flag, propose verdicts; editor: also decide; "
-                   "admin: also manage accounts.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts).")
+@click.option(
+    "--role",
+    type=click.Choice(["reviewer", "editor", "admin"]),
+    required=True,
+    help="reviewer: comment, flag, propose verdicts; editor: also decide; "
+    "admin: also manage accounts.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts).",
+)
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create the account NAME; the password is asked twice (hidden) and stored hashed."""
@@ -74,8 +81,10 @@ def compact(ctx: click.Context) -> None:
     editor = get_editor(ctx)
     folded = editor.compact()
     noun = "event" if folded == 1 else "events"
-    click.echo(f"Folded {folded} {noun} into {editor.kb.data_dir}; "
-               f"{len(editor.state.events)} in all; the journal is empty.")
+    click.echo(
+        f"Folded {folded} {noun} into {editor.kb.data_dir}; "
+        f"{len(editor.state.events)} in all; the journal is empty."
+    )
 
 
 @click.command()

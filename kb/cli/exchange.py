@@ -41,18 +41,26 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> 
 def _print_import_report(data: dict[str, Any]) -> None:
     counts = data["counts"]
     if data["unchanged"]:
-        head = f"Unchanged: {data['file']} is already article {data['article_id']}; nothing written."
+        head = (
+            f"Unchanged: {data['file']} is already article {data['article_id']}; nothing written."
+        )
     elif data["dry_run"]:
-        head = f"Dry run: {data['file']} would become article {data['article_id']}; nothing written."
+        head = (
+            f"Dry run: {data['file']} would become article {data['article_id']}; nothing written."
+        )
     else:
         head = f"Imported {data['file']} as article {data['article_id']} (submitted)."
     click.echo(head)
-    click.echo(f"  {data['title']} — last updated {data['last_updated']} "
-               f"({'from the document' if data['last_updated_from'] == 'document' else 'today'})")
-    click.echo(f"  {counts['claims']} claims, {counts['references_new']} new references, "
-               f"{counts['references_matched']} matched, {counts['unresolved_citations']} "
-               f"unresolved citation numbers, {counts['not_understood']} lines not understood, "
-               f"{counts['skipped_furniture']} lines of page furniture skipped")
+    click.echo(
+        f"  {data['title']} — last updated {data['last_updated']} "
+        f"({'from the document' if data['last_updated_from'] == 'document' else 'today'})"
+    )
+    click.echo(
+        f"  {counts['claims']} claims, {counts['references_new']} new references, "
+        f"{counts['references_matched']} matched, {counts['unresolved_citations']} "
+        f"unresolved citation numbers, {counts['not_understood']} lines not understood, "
+        f"{counts['skipped_furniture']} lines of page furniture skipped"
+    )
     for c in data["claims"]:
         value = f" {c['value_text']}" if c["value_text"] else ""
         click.echo(f"    {c['id']} [{c['kind']} / {c['outcome']}{value}] {c['text']}")
@@ -65,8 +73,10 @@ def _print_import_report(data: dict[str, Any]) -> None:
         for r in data["references_matched"]:
             click.echo(f"    [{r['number']}] {r['ref']} (by {r['matched_by']})")
     for u in data["unresolved_citations"]:
-        click.echo(f"  unresolved: [{u['number']}] cited at line(s) "
-                   f"{', '.join(str(n) for n in u['lines'])} is not in the document's list")
+        click.echo(
+            f"  unresolved: [{u['number']}] cited at line(s) "
+            f"{', '.join(str(n) for n in u['lines'])} is not in the document's list"
+        )
     if data["not_understood"]:
         click.echo("  not understood:")
         for item in data["not_understood"]:
@@ -95,8 +105,7 @@ def _deliver(text: str, output: Path | None, what: str) -> None:
 
 
 @export_group.command("references")
-@click.option("--format", "fmt", type=click.Choice(["csl-json", "bibtex", "ris"]),
-              required=True)
+@click.option("--format", "fmt", type=click.Choice(["csl-json", "bibtex", "ris"]), required=True)
 @output_option
 @click.pass_context
 def export_references_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
@@ -104,13 +113,19 @@ def export_references_cmd(ctx: click.Context, fmt: str, output: Path | None) -> 
     from .. import export as export_mod
 
     kb = get_kb(ctx)
-    _deliver(export_mod.export_references(kb, fmt), output,
-             f"{len(kb.references)} references ({fmt})")
+    _deliver(
+        export_mod.export_references(kb, fmt), output, f"{len(kb.references)} references ({fmt})"
+    )
 
 
 @export_group.command("citations")
-@click.option("--style", type=click.Choice(["harvard", "vancouver"]), default="harvard",
-              show_default=True, help="harvard: citeproc-py with its bundled CSL style.")
+@click.option(
+    "--style",
+    type=click.Choice(["harvard", "vancouver"]),
+    default="harvard",
+    show_default=True,
+    help="harvard: citeproc-py with its bundled CSL style.",
+)
 @output_option
 @click.pass_context
 def export_citations_cmd(ctx: click.Context, style: str, output: Path | None) -> None:
@@ -118,8 +133,11 @@ def export_citations_cmd(ctx: click.Context, style: str, output: Path | None) ->
     from .. import export as export_mod
 
     kb = get_kb(ctx)
-    _deliver(export_mod.citations_text(kb, style=style), output,
-             f"{len(kb.references)} citations ({style})")
+    _deliver(
+        export_mod.citations_text(kb, style=style),
+        output,
+        f"{len(kb.references)} citations ({style})",
+    )
 
 
 @export_group.command("claims")
@@ -144,5 +162,8 @@ def export_graph_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
 
     kb = get_kb(ctx)
     g = kb.graph
-    _deliver(export_mod.export_graph(kb, fmt), output,
-             f"{g.number_of_nodes()} nodes and {g.number_of_edges()} edges ({fmt})")
+    _deliver(
+        export_mod.export_graph(kb, fmt),
+        output,
+        f"{g.number_of_nodes()} nodes and {g.number_of_edges()} edges ({fmt})",
+    )

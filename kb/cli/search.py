@@ -12,34 +12,58 @@ from .common import board_flag, emit, get_kb, json_option
 @click.command()
 @click.argument("query")
 @click.option("--kind", multiple=True, help="Only claims of this kind (repeatable).")
-@click.option("--condition", multiple=True,
-              help="Only this condition or the conditions below it (id, label or synonym).")
+@click.option(
+    "--condition",
+    multiple=True,
+    help="Only this condition or the conditions below it (id, label or synonym).",
+)
 @click.option("--grade", multiple=True, help="Only this evidence grade (High … Very low).")
-@click.option("--design", multiple=True,
-              help="Only this study design of the evidence (e.g. rct, systematic-review).")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100),
-              help="Results per page.")
+@click.option(
+    "--design",
+    multiple=True,
+    help="Only this study design of the evidence (e.g. rct, systematic-review).",
+)
+@click.option(
+    "--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page."
+)
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, None))
 @json_option
 @click.pass_context
-def search(ctx: click.Context, query: str, kind: tuple[str, ...], condition: tuple[str, ...],
-           grade: tuple[str, ...], design: tuple[str, ...], limit: int, page: int,
-           as_json: bool) -> None:
+def search(
+    ctx: click.Context,
+    query: str,
+    kind: tuple[str, ...],
+    condition: tuple[str, ...],
+    grade: tuple[str, ...],
+    design: tuple[str, ...],
+    limit: int,
+    page: int,
+    as_json: bool,
+) -> None:
     """Search claims and references for QUERY, strongest evidence first.
 
     QUERY understands clinical synonyms (CRPS, LDN, FM …), "quoted phrases", NOT/-word,
     word* and word~, and filters typed in it: kind: condition: grade: design:.
     """
-    data = get_kb(ctx).search(query, kind=list(kind), condition=list(condition),
-                              grade=list(grade), design=list(design), limit=limit, page=page)
+    data = get_kb(ctx).search(
+        query,
+        kind=list(kind),
+        condition=list(condition),
+        grade=list(grade),
+        design=list(design),
+        limit=limit,
+        page=page,
+    )
     emit(data, as_json, _print_results)
 
 
 def _print_results(data: dict[str, Any]) -> None:
     first = (data["page"] - 1) * data["limit"] + 1
     shown = len(data["results"])
-    click.echo(f"{data['total']} results for {data['query']!r}"
-               + (f" (showing {first}–{first + shown - 1})" if shown else ""))
+    click.echo(
+        f"{data['total']} results for {data['query']!r}"
+        + (f" (showing {first}–{first + shown - 1})" if shown else "")
+    )
     if data["suggestion"]:
         click.echo(f"Did you mean: {data['suggestion']}")
     for note in data["warnings"]:
@@ -50,8 +74,10 @@ def _print_results(data: dict[str, Any]) -> None:
             click.echo(f"   {_plain_highlight(hit['highlight'])}")
         else:
             sources = ", ".join(c["label"] for c in hit["citations"]) or "uncited"
-            click.echo(f"\n{i}. [{hit['evidence']['grade']}] {hit['id']} "
-                       f"({hit['kind'].replace('_', ' ')}; {sources}){board_flag(hit)}")
+            click.echo(
+                f"\n{i}. [{hit['evidence']['grade']}] {hit['id']} "
+                f"({hit['kind'].replace('_', ' ')}; {sources}){board_flag(hit)}"
+            )
             click.echo(f"   {_plain_highlight(hit['highlight'])}")
     facets = {k: v for k, v in data["facets"].items() if v}
     if facets:
@@ -82,6 +108,8 @@ def _print_index(data: dict[str, Any]) -> None:
     if data["note"]:
         click.echo(f"Note: {data['note']}")
     what = "rebuilt" if data["rebuilt"] else "updated"
-    click.echo(f"Search index {what} in {data['index_dir']}: {data['documents']} documents "
-               f"({data['added']} added, {data['updated']} rewritten, {data['deleted']} "
-               f"removed, {data['unchanged']} unchanged) in {data['seconds']:.1f} s.")
+    click.echo(
+        f"Search index {what} in {data['index_dir']}: {data['documents']} documents "
+        f"({data['added']} added, {data['updated']} rewritten, {data['deleted']} "
+        f"removed, {data['unchanged']} unchanged) in {data['seconds']:.1f} s."
+    )

@@ -8,18 +8,30 @@ from .common import get_kb, instance_dir
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (loopback by default).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="Worker threads of the WSGI server.")
-@click.option("--secure-cookies/--no-secure-cookies", default=True, show_default=True,
-              help="Send the session cookie over HTTPS only. Browsers accept such cookies "
-                   "from http://127.0.0.1 and http://localhost too; turn it off only to log in "
-                   "over plain HTTP on another address (never on a public network).")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker threads of the WSGI server.",
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=True,
+    show_default=True,
+    help="Send the session cookie over HTTPS only. Browsers accept such cookies "
+    "from http://127.0.0.1 and http://localhost too; turn it off only to log in "
+    "over plain HTTP on another address (never on a public network).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int,
-          secure_cookies: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies: bool) -> None:
     """Serve the web site and JSON API on waitress (a production WSGI server).
 
     The knowledge base is loaded once, the editorial journal replayed and the search index
@@ -31,9 +43,16 @@ def serve(ctx: click.Context, host: str, port: int, threads: int,
 
     kb = get_kb(ctx)
     click.echo(f"Loading {kb.data_dir} and warming the search index ...", err=True)
-    app = create_app({"KB": kb, "KB_INSTANCE_DIR": str(instance_dir(ctx)),
-                      "SESSION_COOKIE_SECURE": secure_cookies})
-    click.echo(f"Serving on http://{host}:{port}/ with {threads} threads (Ctrl-C to stop).",
-               err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="kb",
-                   clear_untrusted_proxy_headers=True)
+    app = create_app(
+        {
+            "KB": kb,
+            "KB_INSTANCE_DIR": str(instance_dir(ctx)),
+            "SESSION_COOKIE_SECURE": secure_cookies,
+        }
+    )
+    click.echo(
+        f"Serving on http://{host}:{port}/ with {threads} threads (Ctrl-C to stop).", err=True
+    )
+    waitress.serve(
+        app, host=host, port=port, threads=threads, ident="kb", clear_untrusted_proxy_headers=True
+    )

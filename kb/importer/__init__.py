@@ -23,14 +23,48 @@ importing the same document again finds its article and changes nothing.
 
 from __future__ import annotations
 
-from .build import (PRIMARY_NOTE, ImportReport, article_id_for, import_bytes, import_document,
-                    import_file, normalise_doi, normalise_title)
-from .document import (CITATION_TAIL, MAX_BYTES, Document, RefEntry, Section, Statement,
-                       decode_document, parse_document, split_citations)
+from .build import (
+    PRIMARY_NOTE,
+    ImportReport,
+    article_id_for,
+    import_bytes,
+    import_document,
+    import_file,
+    normalise_doi,
+    normalise_title,
+)
+from .document import (
+    CITATION_TAIL,
+    MAX_BYTES,
+    Document,
+    RefEntry,
+    Section,
+    Statement,
+    decode_document,
+    parse_document,
+    split_citations,
+)
 from .values import extract_values
 from .vocabularies import rules
 
-__all__ = ["import_document", "import_bytes", "import_file", "ImportReport", "decode_document",
-           "parse_document", "split_citations", "Document", "Statement", "Section", "RefEntry",
-           "extract_values", "rules", "article_id_for", "normalise_title", "normalise_doi",
-           "MAX_BYTES", "CITATION_TAIL", "PRIMARY_NOTE"]
+__all__ = [
+    "CITATION_TAIL",
+    "MAX_BYTES",
+    "PRIMARY_NOTE",
+    "Document",
+    "ImportReport",
+    "RefEntry",
+    "Section",
+    "Statement",
+    "article_id_for",
+    "decode_document",
+    "extract_values",
+    "import_bytes",
+    "import_document",
+    "import_file",
+    "normalise_doi",
+    "normalise_title",
+    "parse_document",
+    "rules",
+    "split_citations",
+]

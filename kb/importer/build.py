@@ -52,13 +52,15 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON: every field but the resulting knowledge base, plus counts."""
         data = {k: v for k, v in self.__dict__.items() if k != "knowledge_base"}
-        data["counts"] = {"claims": len(self.claims),
-                          "references_new": len(self.references_new),
-                          "references_matched": len(self.references_matched),
-                          "unresolved_citations": len(self.unresolved_citations),
-                          "not_understood": len(self.not_understood),
-                          "skipped_furniture": len(self.skipped_furniture),
-                          "conflicts": len(self.conflicts)}
+        data["counts"] = {
+            "claims": len(self.claims),
+            "references_new": len(self.references_new),
+            "references_matched": len(self.references_matched),
+            "unresolved_citations": len(self.unresolved_citations),
+            "not_understood": len(self.not_understood),
+            "skipped_furniture": len(self.skipped_furniture),
+            "conflicts": len(self.conflicts),
+        }
         return json.loads(json.dumps(data))  # a deep, JSON-clean copy
 
 
@@ -96,8 +98,9 @@ def _new_ref_id(entry: RefEntry, taken: set[str]) -> str:
     return rid
 
 
-def _resolve_references(kb: KnowledgeBase, doc: Document, report: ImportReport
-                        ) -> tuple[dict[int, str], list[dict[str, Any]]]:
+def _resolve_references(
+    kb: KnowledgeBase, doc: Document, report: ImportReport
+) -> tuple[dict[int, str], list[dict[str, Any]]]:
     """Each list entry → an existing reference (DOI, or title and year) or a new CSL item."""
     by_doi: dict[str, str] = {}
     by_title: dict[tuple[str, int], str] = {}
@@ -119,19 +122,36 @@ def _resolve_references(kb: KnowledgeBase, doc: Document, report: ImportReport
             rid, how = by_title[key], "title and year"
         if rid is not None:
             numbers[e.number] = rid
-            report.references_matched.append({"number": e.number, "line": e.line, "ref": rid,
-                                              "title": e.title, "year": e.year,
-                                              "matched_by": how})
+            report.references_matched.append(
+                {
+                    "number": e.number,
+                    "line": e.line,
+                    "ref": rid,
+                    "title": e.title,
+                    "year": e.year,
+                    "matched_by": how,
+                }
+            )
             continue
         spec = kinds.get((e.kind or "").casefold(), rules()["reference_kind_default"])
         rid = _new_ref_id(e, taken)
         taken.add(rid)
         csl: dict[str, Any] = {
-            "id": rid, "type": spec["type"], "title": e.title, "container-title": e.source,
+            "id": rid,
+            "type": spec["type"],
+            "title": e.title,
+            "container-title": e.source,
             "issued": {"date-parts": [[e.year]]},
-            "custom": {"role": spec["role"], "design": "not stated", "n": "not stated",
-                       "verification": "imported", "provenance": [], "traced_to": [],
-                       "condition_ids": [], "conditions": []},
+            "custom": {
+                "role": spec["role"],
+                "design": "not stated",
+                "n": "not stated",
+                "verification": "imported",
+                "provenance": [],
+                "traced_to": [],
+                "condition_ids": [],
+                "conditions": [],
+            },
         }
         if e.kind:
             csl["custom"]["kind_as_stated"] = e.kind
@@ -142,14 +162,23 @@ def _resolve_references(kb: KnowledgeBase, doc: Document, report: ImportReport
         by_title[key] = rid
         if e.doi:
             by_doi[normalise_doi(e.doi)] = rid
-        report.references_new.append({"number": e.number, "line": e.line, "ref": rid,
-                                      "title": e.title, "year": e.year, "type": spec["type"],
-                                      "role": spec["role"]})
+        report.references_new.append(
+            {
+                "number": e.number,
+                "line": e.line,
+                "ref": rid,
+                "title": e.title,
+                "year": e.year,
+                "type": spec["type"],
+                "role": spec["role"],
+            }
+        )
     return numbers, new
 
 
-def _build(kb: KnowledgeBase, doc: Document, report: ImportReport
-           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+def _build(
+    kb: KnowledgeBase, doc: Document, report: ImportReport
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """The new references, claims and article of ``doc`` (not yet validated)."""
     numbers, new_refs = _resolve_references(kb, doc, report)
     cls = _Classifier(kb, doc)
@@ -161,8 +190,9 @@ def _build(kb: KnowledgeBase, doc: Document, report: ImportReport
         values = extract_values(st.core)
         ko = cls.kind_outcome(st, values)
         if ko is None:
-            report.not_understood.append({"line": st.line, "text": st.text,
-                                          "reason": "no rule gives the kind of statement"})
+            report.not_understood.append(
+                {"line": st.line, "text": st.text, "reason": "no rule gives the kind of statement"}
+            )
             continue
         kind, outcome = ko
         cid = f"imp-{aid}-{len(claims) + 1}"
@@ -175,39 +205,66 @@ def _build(kb: KnowledgeBase, doc: Document, report: ImportReport
                 item["claims"].append(cid)
         value = _headline(values, outcome, st.core)
         rec = {
-            "id": cid, "origin": "import", "kind": kind, "text": st.text,
-            "intervention": cls.intervention(st, kind), "conditions": cls.conditions_of(st),
-            "outcome": outcome, "value": value,
+            "id": cid,
+            "origin": "import",
+            "kind": kind,
+            "text": st.text,
+            "intervention": cls.intervention(st, kind),
+            "conditions": cls.conditions_of(st),
+            "outcome": outcome,
+            "value": value,
             "reported_numbers": {"as_stated": [v.record["as_stated"] for v in values]}
-            if values else {},
-            "direction": cls.direction(st, kind, outcome), "citations": citations,
-            "reported_in": "secondary", "seen_at": None,
+            if values
+            else {},
+            "direction": cls.direction(st, kind, outcome),
+            "citations": citations,
+            "reported_in": "secondary",
+            "seen_at": None,
             "recommendation": cls.recommendation(st, kind),
-            "primary": {"ref": None, "verdict": "not_assessed", "note": PRIMARY_NOTE,
-                        "basis": "import"},
+            "primary": {
+                "ref": None,
+                "verdict": "not_assessed",
+                "note": PRIMARY_NOTE,
+                "basis": "import",
+            },
         }
         claims.append(rec)
         ids[id(st)] = cid
-        report.claims.append({"id": cid, "line": st.line, "kind": kind, "outcome": outcome,
-                              "intervention": rec["intervention"],
-                              "conditions": rec["conditions"], "value_text": format_value(value),
-                              "direction": rec["direction"],
-                              "citations": [c["number"] for c in citations], "text": st.text})
+        report.claims.append(
+            {
+                "id": cid,
+                "line": st.line,
+                "kind": kind,
+                "outcome": outcome,
+                "intervention": rec["intervention"],
+                "conditions": rec["conditions"],
+                "value_text": format_value(value),
+                "direction": rec["direction"],
+                "citations": [c["number"] for c in citations],
+                "text": st.text,
+            }
+        )
     if not claims:
         raise InvalidDocument(doc.name, "no statement could be classified; nothing to import")
     report.unresolved_citations = [unresolved[n] for n in sorted(unresolved)]
     report.not_understood.sort(key=lambda item: item["line"])
 
     def section(sec: Section) -> dict[str, Any]:
-        out: dict[str, Any] = {"heading": sec.heading,
-                               "claims": [ids[id(s)] for s in sec.statements if id(s) in ids]}
+        out: dict[str, Any] = {
+            "heading": sec.heading,
+            "claims": [ids[id(s)] for s in sec.statements if id(s) in ids],
+        }
         if sec.subsections:
             out["subsections"] = [section(s) for s in sec.subsections]
         return out
 
     article = {
-        "id": aid, "title": doc.title, "question": doc.question or doc.title,
-        "source_ref": None, "review_status": "submitted", "last_updated": report.last_updated,
+        "id": aid,
+        "title": doc.title,
+        "question": doc.question or doc.title,
+        "source_ref": None,
+        "review_status": "submitted",
+        "last_updated": report.last_updated,
         "bottom_line": [ids[id(s)] for s in doc.bottom_line if id(s) in ids],
         "sections": [section(s) for s in doc.sections],
         "reference_list": [{"number": n, "ref": r} for n, r in sorted(numbers.items())],
@@ -216,8 +273,12 @@ def _build(kb: KnowledgeBase, doc: Document, report: ImportReport
     return new_refs, claims, article
 
 
-def _assemble(kb: KnowledgeBase, refs: list[dict[str, Any]], claims: list[dict[str, Any]],
-              article: dict[str, Any]) -> KnowledgeBase:
+def _assemble(
+    kb: KnowledgeBase,
+    refs: list[dict[str, Any]],
+    claims: list[dict[str, Any]],
+    article: dict[str, Any],
+) -> KnowledgeBase:
     """The whole resulting knowledge base, validated in memory as loading would validate it."""
     new_ids = {c["id"] for c in claims}
     # Claims left by an interrupted earlier import of this document are replaced, not doubled.
@@ -227,10 +288,13 @@ def _assemble(kb: KnowledgeBase, refs: list[dict[str, Any]], claims: list[dict[s
     validate_records(REFERENCES_FILE, "csl-data.json", ref_recs)
     validate_records(CLAIMS_FILE, "claims.schema.json", claim_recs)
     validate_records(ARTICLES_FILE, "articles.schema.json", art_recs)
-    new_kb = KnowledgeBase(data_dir=kb.data_dir, conditions=kb.conditions,
-                           references={str(r["id"]): Reference(r) for r in ref_recs},
-                           claims={c["id"]: Claim(c) for c in claim_recs},
-                           articles={a["id"]: Article(a) for a in art_recs})
+    new_kb = KnowledgeBase(
+        data_dir=kb.data_dir,
+        conditions=kb.conditions,
+        references={str(r["id"]): Reference(r) for r in ref_recs},
+        claims={c["id"]: Claim(c) for c in claim_recs},
+        articles={a["id"]: Article(a) for a in art_recs},
+    )
     new_kb._check_references()  # the loader's referential-integrity pass
     if getattr(kb, "index_dir", None) is not None:
         new_kb.index_dir = kb.index_dir  # type: ignore[attr-defined]
@@ -242,15 +306,22 @@ def _conflicts_of(kb: KnowledgeBase, claim_ids: set[str]) -> list[dict[str, Any]
     for conflict in kb.conflicts.values():
         mine = [c for c in conflict.claim_ids() if c in claim_ids]
         if mine:
-            out.append({"id": conflict.id, "type": conflict.type,
-                        "explanation": conflict.explanation, "claims": mine,
-                        "with": [c for c in conflict.claim_ids() if c not in claim_ids]})
+            out.append(
+                {
+                    "id": conflict.id,
+                    "type": conflict.type,
+                    "explanation": conflict.explanation,
+                    "claims": mine,
+                    "with": [c for c in conflict.claim_ids() if c not in claim_ids],
+                }
+            )
     return out
 
 
 # -- entry points ------------------------------------------------------------------------------
-def import_document(kb: KnowledgeBase, text: str, *, name: str, today: date,
-                    dry_run: bool = False) -> ImportReport:
+def import_document(
+    kb: KnowledgeBase, text: str, *, name: str, today: date, dry_run: bool = False
+) -> ImportReport:
     """Import the answer document ``text`` into ``kb``'s data directory.
 
     ``today`` is the article's last-updated date when the document states none. With
@@ -262,11 +333,17 @@ def import_document(kb: KnowledgeBase, text: str, *, name: str, today: date,
     doc = parse_document(text, name=name)
     aid = article_id_for(doc)
     report = ImportReport(
-        file=name, article_id=aid, title=doc.title, question=doc.question or doc.title,
+        file=name,
+        article_id=aid,
+        title=doc.title,
+        question=doc.question or doc.title,
         last_updated=doc.last_updated or today.isoformat(),
-        last_updated_from="document" if doc.last_updated else "caller", dry_run=dry_run,
-        not_understood=list(doc.not_understood), skipped_furniture=list(doc.furniture),
-        warnings=list(doc.warnings))
+        last_updated_from="document" if doc.last_updated else "caller",
+        dry_run=dry_run,
+        not_understood=list(doc.not_understood),
+        skipped_furniture=list(doc.furniture),
+        warnings=list(doc.warnings),
+    )
     if aid in kb.articles:  # the same document again: report what it holds, change nothing
         report.unchanged = True
         report.knowledge_base = kb
@@ -282,23 +359,27 @@ def import_document(kb: KnowledgeBase, text: str, *, name: str, today: date,
         # Only the three changed files, each atomically, in dependency order: a crash between
         # writes leaves unused references or article-less claims, never dangling ids.
         for fname, records in (
-                (REFERENCES_FILE, [r.csl for r in new_kb.references.values()]),
-                (CLAIMS_FILE, [c.record for c in new_kb.claims.values()]),
-                (ARTICLES_FILE, [a.record for a in new_kb.articles.values()])):
+            (REFERENCES_FILE, [r.csl for r in new_kb.references.values()]),
+            (CLAIMS_FILE, [c.record for c in new_kb.claims.values()]),
+            (ARTICLES_FILE, [a.record for a in new_kb.articles.values()]),
+        ):
             write_json_atomic(kb.data_dir / fname, records)
         report.written = True
     return report
 
 
-def import_bytes(kb: KnowledgeBase, data: bytes, *, name: str, today: date,
-                 dry_run: bool = False) -> ImportReport:
+def import_bytes(
+    kb: KnowledgeBase, data: bytes, *, name: str, today: date, dry_run: bool = False
+) -> ImportReport:
     """:func:`import_document` for raw bytes (an upload): checked and decoded first."""
-    return import_document(kb, decode_document(data, name=name), name=name, today=today,
-                           dry_run=dry_run)
+    return import_document(
+        kb, decode_document(data, name=name), name=name, today=today, dry_run=dry_run
+    )
 
 
-def import_file(kb: KnowledgeBase, path: str | Path, *, today: date,
-                dry_run: bool = False) -> ImportReport:
+def import_file(
+    kb: KnowledgeBase, path: str | Path, *, today: date, dry_run: bool = False
+) -> ImportReport:
     """:func:`import_document` for a file; a file over 1 MB is refused before it is read."""
     path = Path(path)
     try:
@@ -306,8 +387,11 @@ def import_file(kb: KnowledgeBase, path: str | Path, *, today: date,
         if path.is_dir():
             raise InvalidDocument(path.name, "is a folder, not a document")
         if size > MAX_BYTES:
-            raise InvalidDocument(path.name, f"the file is {size:,} bytes; an answer document "
-                                             f"may be at most {MAX_BYTES:,} bytes (1 MB)")
+            raise InvalidDocument(
+                path.name,
+                f"the file is {size:,} bytes; an answer document "
+                f"may be at most {MAX_BYTES:,} bytes (1 MB)",
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise InvalidDocument(path.name, "file not found") from None

@@ -25,9 +25,12 @@ class _Classifier:
         names += [(_phrase(n), n) for n in held]
         self.interventions = names
         ignored = {p.casefold() for p in rules()["condition_phrases_ignored"]}
-        self.conditions = [(_phrase(p), c.id) for c in kb.conditions.conditions.values()
-                           for p in (c.label, c.id.replace("-", " "), *c.synonyms)
-                           if p.casefold() not in ignored]
+        self.conditions = [
+            (_phrase(p), c.id)
+            for c in kb.conditions.conditions.values()
+            for p in (c.label, c.id.replace("-", " "), *c.synonyms)
+            if p.casefold() not in ignored
+        ]
         top = f"{doc.title} {doc.question or ''}"
         found = self.mentions(top)
         self.main = found[0][1] if found else rules()["default_intervention"]
@@ -62,10 +65,14 @@ class _Classifier:
 
     def kind_outcome(self, st: Statement, values: list[_Value]) -> tuple[str, str] | None:
         classes = {v.unit_class for v in values}
-        has = {"dose": "dose" in classes, "percentage": "percentage" in classes,
-               "time": "time" in classes,
-               "dose_range": any(v.unit_class == "dose" and v.record["type"] == "range"
-                                 for v in values)}
+        has = {
+            "dose": "dose" in classes,
+            "percentage": "percentage" in classes,
+            "time": "time" in classes,
+            "dose_range": any(
+                v.unit_class == "dose" and v.record["type"] == "range" for v in values
+            ),
+        }
         texts = [st.core, *st.context]
         for text in texts:
             for pat, rule in _compiled()["statement_rules"]:

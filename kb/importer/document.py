@@ -36,29 +36,41 @@ def decode_document(data: bytes, *, name: str) -> str:
     Line endings are normalised to ``\\n`` and the text to Unicode NFC.
     """
     if len(data) > MAX_BYTES:
-        raise InvalidDocument(name, f"the file is {len(data):,} bytes; an answer document may "
-                                    f"be at most {MAX_BYTES:,} bytes (1 MB)")
+        raise InvalidDocument(
+            name,
+            f"the file is {len(data):,} bytes; an answer document may "
+            f"be at most {MAX_BYTES:,} bytes (1 MB)",
+        )
     if not data.strip():
         raise InvalidDocument(name, "the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidDocument(name, "the file is UTF-16 text; save it as UTF-8")
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise InvalidDocument(name, f"binary file (NUL byte at offset {nul}), not a text "
-                                    f"document", line=data[:nul].count(b"\n") + 1)
+        raise InvalidDocument(
+            name,
+            f"binary file (NUL byte at offset {nul}), not a text document",
+            line=data[:nul].count(b"\n") + 1,
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidDocument(
-            name, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); the "
-                  f"file may be Latin-1 or Windows-1252 — save it as UTF-8",
-            line=data[:exc.start].count(b"\n") + 1) from None
+            name,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); the "
+            f"file may be Latin-1 or Windows-1252 — save it as UTF-8",
+            line=data[: exc.start].count(b"\n") + 1,
+        ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for pattern, what in ((_CONTROL, "binary content (control characters), not a text "
-                                     "document"),
-                          (_MOJIBAKE, "wrongly encoded text: UTF-8 that was read as "
-                                      "Latin-1/Windows-1252 and saved again (e.g. 'â€¢' for "
-                                      "'•'); import the original UTF-8 file")):
+    for pattern, what in (
+        (_CONTROL, "binary content (control characters), not a text document"),
+        (
+            _MOJIBAKE,
+            "wrongly encoded text: UTF-8 that was read as "
+            "Latin-1/Windows-1252 and saved again (e.g. 'â€¢' for "
+            "'•'); import the original UTF-8 file",
+        ),
+    ):
         bad = pattern.search(text)
         if bad:
             raise InvalidDocument(name, what, line=text.count("\n", 0, bad.start()) + 1)
@@ -79,10 +91,10 @@ class Statement:
     """One statement of the document, the future claim."""
 
     line: int
-    text: str               # the claim's text (a sub-bullet is prefixed by its lead-in)
-    core: str               # the line's own words, without bullet and citation numbers
+    text: str  # the claim's text (a sub-bullet is prefixed by its lead-in)
+    core: str  # the line's own words, without bullet and citation numbers
     citations: list[int]
-    context: list[str]      # the lead-in statement, then headings innermost first
+    context: list[str]  # the lead-in statement, then headings innermost first
 
 
 @dataclass
@@ -130,6 +142,7 @@ class Document:
             for sec in sections:
                 yield from sec.statements
                 yield from walk(sec.subsections)
+
         yield from walk(self.sections)
 
 
@@ -144,16 +157,20 @@ def split_citations(text: str) -> tuple[str, list[int]]:
     tail = text[offset:]
     m = _CIT_BRACKETS.search(tail)
     if m and m.start() + offset > 0:
-        return text[:m.start() + offset].rstrip(), [int(x) for x in re.findall(r"\d+", m["run"])]
+        return text[: m.start() + offset].rstrip(), [int(x) for x in re.findall(r"\d+", m["run"])]
     m = _CIT_RUN.search(tail)
     if not m:
         return text, []
     nums = list(re.finditer(r"\d+", m["run"]))
     cut = m.start() + offset
     before = text[:cut].rsplit(None, 2)
-    if (before and before[-1].lower() in rules()["citation_number_nouns"] and not (
-            len(before) > 1
-            and before[-2].lower() in rules()["citation_number_nouns_unless_after"])):
+    if (
+        before
+        and before[-1].lower() in rules()["citation_number_nouns"]
+        and not (
+            len(before) > 1 and before[-2].lower() in rules()["citation_number_nouns_unless_after"]
+        )
+    ):
         cut = m.start("run") + offset + nums[0].end()
         nums = nums[1:]
     numbers = [int(n.group()) for n in nums]
@@ -176,7 +193,8 @@ def _furniture(text: str) -> str | None:
     f = rules()["furniture"]
     low = text.casefold()
     if any(low == x.casefold() for x in f["lines"]) or any(
-            low.startswith(x.casefold()) for x in f["prefixes"]):
+        low.startswith(x.casefold()) for x in f["prefixes"]
+    ):
         return "line"
     if any(low == x.casefold() for x in f["with_paragraph"]):
         return "paragraph"
@@ -226,48 +244,78 @@ def parse_document(text: str, *, name: str = "document") -> Document:
             furniture.append({"line": number, "text": stripped})
             parsed = _parse_date(m["date"])
             if parsed is None:
-                not_understood.append({"line": number, "text": stripped,
-                                       "reason": "date not understood"})
+                not_understood.append(
+                    {"line": number, "text": stripped, "reason": "date not understood"}
+                )
             elif last_updated is None:
                 last_updated = parsed
             continue
         line = raw.expandtabs(4).rstrip()
         bullet = _BULLET.match(stripped)
-        items.append(_Line(number, stripped[bullet.end():] if bullet else stripped,
-                           len(line) - len(line.lstrip()), bullet is not None))
+        items.append(
+            _Line(
+                number,
+                stripped[bullet.end() :] if bullet else stripped,
+                len(line) - len(line.lstrip()),
+                bullet is not None,
+            )
+        )
 
     pos, question = 0, None
     if items and not items[0].bullet and items[0].text.endswith("?"):
         question, pos = items[0].text, 1
     else:
-        warnings.append("No question line (a first line ending in '?'); the title is used as "
-                        "the question.")
+        warnings.append(
+            "No question line (a first line ending in '?'); the title is used as the question."
+        )
     if pos >= len(items):
         raise InvalidDocument(name, "no title: the document holds nothing but page furniture")
     title_item = items[pos]
     if title_item.bullet or _is_references_heading(title_item.text):
         raise InvalidDocument(name, "expected the title line here", line=title_item.number)
-    ref_at = next((i for i in range(pos + 1, len(items))
-                   if not items[i].bullet and _is_references_heading(items[i].text)), None)
-    body = items[pos + 1:ref_at] if ref_at is not None else items[pos + 1:]
+    ref_at = next(
+        (
+            i
+            for i in range(pos + 1, len(items))
+            if not items[i].bullet and _is_references_heading(items[i].text)
+        ),
+        None,
+    )
+    body = items[pos + 1 : ref_at] if ref_at is not None else items[pos + 1 :]
     if ref_at is None:
         warnings.append("No References list: every citation number stays unresolved.")
     bottom, sections = _parse_body(body)
-    references = _parse_references(items[ref_at + 1:] if ref_at is not None else [],
-                                   not_understood)
+    references = _parse_references(
+        items[ref_at + 1 :] if ref_at is not None else [], not_understood
+    )
     if not bottom:
         warnings.append("No bottom-line paragraph after the title.")
-    doc = Document(name, _digest(text), question, title_item.text, last_updated, bottom,
-                   sections, references, not_understood, furniture, warnings)
+    doc = Document(
+        name,
+        _digest(text),
+        question,
+        title_item.text,
+        last_updated,
+        bottom,
+        sections,
+        references,
+        not_understood,
+        furniture,
+        warnings,
+    )
     if next(doc.statements(), None) is None:
-        raise InvalidDocument(name, "no statements found: this does not look like an answer "
-                                    "document (a question, a title, a bottom line, sections)")
+        raise InvalidDocument(
+            name,
+            "no statements found: this does not look like an answer "
+            "document (a question, a title, a bottom line, sections)",
+        )
     return doc
 
 
 def _is_references_heading(text: str) -> bool:
     return text.rstrip(":").strip().casefold() in {
-        h.casefold() for h in rules()["references_headings"]}
+        h.casefold() for h in rules()["references_headings"]
+    }
 
 
 def _sentences(core: str, fallback: list[int]) -> list[tuple[str, list[int]]]:
@@ -306,8 +354,12 @@ def _parse_body(body: list[_Line]) -> tuple[list[Statement], list[Section]]:
         while leads and leads[-1][0] >= indent:
             leads.pop()
         lead = leads[-1][1] if leads and leads[-1][1].endswith(":") else None
-        headings = [] if current is None else [current.heading] + (
-            [top.heading] if top is not None and top is not current else [])
+        headings = (
+            []
+            if current is None
+            else [current.heading]
+            + ([top.heading] if top is not None and top is not current else [])
+        )
         context = ([lead] if lead else []) + headings
         parts = [(core, cits)] if item.bullet else _sentences(core, cits)
         for text, numbers in parts:
@@ -320,8 +372,7 @@ def _parse_body(body: list[_Line]) -> tuple[list[Statement], list[Section]]:
     return bottom, sections
 
 
-def _parse_references(lines: list[_Line], not_understood: list[dict[str, Any]]
-                      ) -> list[RefEntry]:
+def _parse_references(lines: list[_Line], not_understood: list[dict[str, Any]]) -> list[RefEntry]:
     kinds = {k.casefold() for k in rules()["reference_kinds"]}
     entries: list[RefEntry] = []
     pending: list[_Line] = []
@@ -343,12 +394,13 @@ def _parse_references(lines: list[_Line], not_understood: list[dict[str, Any]]
             continue
         title_item, rest = pending[-1], pending[:-1]
         kind = None
-        if rest and (rest[-1].text.casefold() in kinds or (
-                len(rest[-1].text.split()) <= 3 and not rest[-1].text.endswith("."))):
+        if rest and (
+            rest[-1].text.casefold() in kinds
+            or (len(rest[-1].text.split()) <= 3 and not rest[-1].text.endswith("."))
+        ):
             kind = rest.pop().text
         for extra in rest:
-            unknown(extra, "reference line not understood (expected kind, title, "
-                           "'Source, Year')")
+            unknown(extra, "reference line not understood (expected kind, title, 'Source, Year')")
         pending = []
         nm = _NUMBERED.match(title_item.text)
         title = nm["text"] if nm else title_item.text
@@ -357,8 +409,9 @@ def _parse_references(lines: list[_Line], not_understood: list[dict[str, Any]]
             unknown(title_item, f"reference number {number} appears twice")
             continue
         title = title[:-1] if title.endswith(".") else title
-        entries.append(RefEntry(number, title_item.number, title, m["source"].strip(),
-                                int(m["year"]), kind))
+        entries.append(
+            RefEntry(number, title_item.number, title, m["source"].strip(), int(m["year"]), kind)
+        )
     for item in pending:
         unknown(item, "reference line not understood (expected kind, title, 'Source, Year')")
     return entries

@@ -58,8 +58,7 @@ def extract_values(text: str) -> list[_Value]:
             unit = "µg"
         rec: dict[str, Any]
         if m["hi"] is not None:
-            rec = {"type": "range", "low": _number(m["lo"]), "high": _number(m["hi"]),
-                   "unit": unit}
+            rec = {"type": "range", "low": _number(m["lo"]), "high": _number(m["hi"]), "unit": unit}
         elif unit == "%":
             rec = {"type": "percentage", "value": _number(m["lo"]), "unit": "%"}
         elif unit in rules()["units"]["count"] and unit != "points":
@@ -90,13 +89,22 @@ def _headline(values: list[_Value], outcome: str, text: str) -> dict[str, Any] |
         if "interval" not in pick.record:  # "… 0.5 mg at 2-week intervals"
             iv = _compiled()["interval"].search(text)
             if iv:
-                pick = _Value(pick.start, pick.end, {**pick.record, "interval": _interval(
-                    iv["ivn"] or iv["ivn2"], iv["ivu"] or iv["ivu2"])})
+                pick = _Value(
+                    pick.start,
+                    pick.end,
+                    {
+                        **pick.record,
+                        "interval": _interval(iv["ivn"] or iv["ivn2"], iv["ivu"] or iv["ivu2"]),
+                    },
+                )
     elif outcome == "maximum-dose" and doses:
         cue = re.search(r"maxim|\bmax\b|ceiling|up to|exceed|target", text, re.I)
         after = [v for v in doses if cue and v.start >= cue.start()]
-        pick = after[0] if after else max(doses, key=lambda v: v.record.get(
-            "high", v.record.get("value", 0)))
+        pick = (
+            after[0]
+            if after
+            else max(doses, key=lambda v: v.record.get("high", v.record.get("value", 0)))
+        )
     elif outcome == "dose-range":
         pick = next((v for v in doses if v.record["type"] == "range"), None)
     elif outcome in ("starting-dose", "typical-dose", "effective-dose") and doses:
@@ -105,8 +113,12 @@ def _headline(values: list[_Value], outcome: str, text: str) -> dict[str, Any] |
         pick = next((v for v in values if v.unit_class == "percentage"), None)
     elif outcome in ("time-to-response", "treatment-duration", "stopping-rule"):
         pick = next((v for v in values if v.unit_class == "time"), None)
-    if pick is not None and pick.unit_class == "dose" and not (
-            {"per", "interval"} & pick.record.keys()) and outcome != "titration-schedule":
+    if (
+        pick is not None
+        and pick.unit_class == "dose"
+        and not ({"per", "interval"} & pick.record.keys())
+        and outcome != "titration-schedule"
+    ):
         # "Begin at 1.5 mg taken at bedtime": the schedule word need not follow the unit.
         for name, pattern in rules()["per"].items():
             if re.search(pattern.replace("\\s*", "", 1), text, re.I):

@@ -23,8 +23,12 @@ def rules() -> dict[str, Any]:
 def _compiled() -> dict[str, Any]:
     r = rules()
     units = r["units"]
-    unit_alt = "|".join(re.escape(u) for u in sorted(
-        ["%", *units["dose"], *units["time"], *units["count"]], key=len, reverse=True))
+    unit_alt = "|".join(
+        re.escape(u)
+        for u in sorted(
+            ["%", *units["dose"], *units["time"], *units["count"]], key=len, reverse=True
+        )
+    )
     words = "|".join(sorted(r["number_words"], key=len, reverse=True))
     quals = "|".join(f"(?P<q{i}>{pat})" for i, pat in enumerate(r["qualifiers"].values()))
     num = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
@@ -32,19 +36,27 @@ def _compiled() -> dict[str, Any]:
     value = re.compile(
         rf"(?:(?<![\w])(?:{quals})\s*)?(?<![\w.])(?P<lo>{num})(?:\s*(?:-|–|—|to)\s*(?P<hi>{num}))?"
         rf"\s*(?P<unit>{unit_alt})(?![\w])(?:{per})?"
-        rf"(?:\s*every\s+(?P<ivn>\d+|{words})?\s*(?P<ivu>day|week|month)s?\b)?", re.I)
-    interval = re.compile(rf"every\s+(?P<ivn>\d+|{words})?\s*(?P<ivu>day|week|month)s?\b"
-                          rf"|(?P<ivn2>\d+)-(?P<ivu2>day|week|month)\s+intervals?", re.I)
+        rf"(?:\s*every\s+(?P<ivn>\d+|{words})?\s*(?P<ivu>day|week|month)s?\b)?",
+        re.I,
+    )
+    interval = re.compile(
+        rf"every\s+(?P<ivn>\d+|{words})?\s*(?P<ivu>day|week|month)s?\b"
+        rf"|(?P<ivn2>\d+)-(?P<ivu2>day|week|month)\s+intervals?",
+        re.I,
+    )
     return {
-        "value": value, "interval": interval,
-        "qualifiers": list(r["qualifiers"]), "per": list(r["per"]),
+        "value": value,
+        "interval": interval,
+        "qualifiers": list(r["qualifiers"]),
+        "per": list(r["per"]),
         "statement_rules": [(re.compile(x["pattern"], re.I), x) for x in r["statement_rules"]],
         "direction_rules": [(re.compile(x["pattern"], re.I), x) for x in r["direction_rules"]],
         "lines": [(re.compile(p, re.I), line) for line, p in r["recommendation_lines"].items()],
         "comparison": re.compile(r["comparison_cues"], re.I),
         "last_updated": re.compile(r["furniture"]["last_updated"], re.I),
-        "kind_cues": [(_phrase(w), kind) for kind, ws in _vocab("ask_cues.json")["kinds"].items()
-                      for w in ws],
+        "kind_cues": [
+            (_phrase(w), kind) for kind, ws in _vocab("ask_cues.json")["kinds"].items() for w in ws
+        ],
     }
 
 

@@ -18,15 +18,43 @@ Everything public is re-exported here (``from kb.search import SearchIndex``).
 
 from ..errors import IndexBusy
 from .document import build_vocabulary, documents, evidence_weight
-from .index import (LOCK_TIMEOUT, PARALLEL_MIN, SCHEMA_VERSION, STATE_FILE, SYNC_LOCK,
-                    SearchIndex, SyncReport, default_index_dir, fingerprint)
+from .index import (
+    LOCK_TIMEOUT,
+    PARALLEL_MIN,
+    SCHEMA_VERSION,
+    STATE_FILE,
+    SYNC_LOCK,
+    SearchIndex,
+    SyncReport,
+    default_index_dir,
+    fingerprint,
+)
 from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_RESULTS
 from .ranking import BM25_B, BM25_K1, MAX_EXPANSIONS, TIME_LIMIT
 from .ranking import _read_postings as _read_postings  # checked against Whoosh by the tests
 from .results import FACETS, reference_json
 
-__all__ = ["SearchIndex", "SyncReport", "IndexBusy", "default_index_dir", "reference_json",
-           "build_vocabulary", "documents", "fingerprint", "evidence_weight",
-           "SCHEMA_VERSION", "STATE_FILE", "SYNC_LOCK", "DEFAULT_LIMIT", "MAX_LIMIT",
-           "MAX_RESULTS", "MAX_EXPANSIONS", "TIME_LIMIT", "LOCK_TIMEOUT", "PARALLEL_MIN",
-           "BM25_B", "BM25_K1", "FACETS"]
+__all__ = [
+    "BM25_B",
+    "BM25_K1",
+    "DEFAULT_LIMIT",
+    "FACETS",
+    "LOCK_TIMEOUT",
+    "MAX_EXPANSIONS",
+    "MAX_LIMIT",
+    "MAX_RESULTS",
+    "PARALLEL_MIN",
+    "SCHEMA_VERSION",
+    "STATE_FILE",
+    "SYNC_LOCK",
+    "TIME_LIMIT",
+    "IndexBusy",
+    "SearchIndex",
+    "SyncReport",
+    "build_vocabulary",
+    "default_index_dir",
+    "documents",
+    "evidence_weight",
+    "fingerprint",
+    "reference_json",
+]

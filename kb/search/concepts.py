@@ -138,14 +138,25 @@ class Vocabulary:
             for ltype, values in c.links.items():
                 for v in values:
                     self._links.setdefault((ltype, v), []).append(c.token)
-        blob = json.dumps([[c.id, sorted(c.terms), {k: sorted(v) for k, v in
-                            sorted(c.links.items())}] for c in concepts], sort_keys=True)
+        blob = json.dumps(
+            [
+                [c.id, sorted(c.terms), {k: sorted(v) for k, v in sorted(c.links.items())}]
+                for c in concepts
+            ],
+            sort_keys=True,
+        )
         self.signature = hashlib.sha1(blob.encode()).hexdigest()
 
     # -- building --------------------------------------------------------------------------
     @classmethod
-    def build(cls, conditions: ConditionTree, *, kinds: Iterable[str] = (),
-              interventions: Iterable[str] = (), designs: Iterable[str] = ()) -> Vocabulary:
+    def build(
+        cls,
+        conditions: ConditionTree,
+        *,
+        kinds: Iterable[str] = (),
+        interventions: Iterable[str] = (),
+        designs: Iterable[str] = (),
+    ) -> Vocabulary:
         """``synonyms.json`` plus one concept per condition, kind, intervention and design.
 
         Concepts that share a term (compared after stemming) are merged; the merged concept
@@ -157,8 +168,11 @@ class Vocabulary:
             links = {t: set(rec.get(t, ())) for t in LINK_TYPES if rec.get(t)}
             pool.append(Concept(rec["id"], list(rec["terms"]), links))
         for cond in conditions.conditions.values():
-            pool.append(Concept(f"condition:{cond.id}", [cond.label, *cond.synonyms],
-                                {"conditions": {cond.id}}))
+            pool.append(
+                Concept(
+                    f"condition:{cond.id}", [cond.label, *cond.synonyms], {"conditions": {cond.id}}
+                )
+            )
         for kind in kinds:
             pool.append(Concept(f"kind:{kind}", [kind.replace("_", " ")], {"kinds": {kind}}))
         for iv in sorted(set(interventions)):
@@ -177,7 +191,7 @@ class Vocabulary:
         while i < n:
             if stem_seq[i] in first:
                 for k in range(min(longest, n - i), 0, -1):
-                    token = by_stems.get(tuple(stem_seq[i:i + k]))
+                    token = by_stems.get(tuple(stem_seq[i : i + k]))
                     if token is not None:
                         yield i, k, token
                         i += k
@@ -226,7 +240,7 @@ class Vocabulary:
                 spans.append((seq[start].start, seq[start + length - 1].end))
         merged: list[list[int]] = []
         for s, e in sorted(spans):
-            if merged and (s <= merged[-1][1] or not text[merged[-1][1]:s].strip()):
+            if merged and (s <= merged[-1][1] or not text[merged[-1][1] : s].strip()):
                 merged[-1][1] = max(merged[-1][1], e)
             else:
                 merged.append([s, e])
@@ -239,7 +253,7 @@ class Vocabulary:
 
     def terms_of(self, token: str) -> list[str]:
         """The terms of the concept behind ``token`` (for highlighting and explanations)."""
-        c = self.concepts.get(token[len(CONCEPT_PREFIX):])
+        c = self.concepts.get(token[len(CONCEPT_PREFIX) :])
         return list(c.terms) if c else []
 
 

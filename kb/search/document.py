@@ -55,28 +55,38 @@ def _body(parts: Iterable[tuple[float, str]]) -> str:
 
 def _spellable(*texts: str | None) -> list[str]:
     """Distinct words of four letters or more, lower-cased: the "did you mean" vocabulary."""
-    return list(dict.fromkeys(w for t in texts if t for w in WORD.findall(t.lower())
-                              if len(w) >= 4 and w.isalpha()))
+    return list(
+        dict.fromkeys(
+            w for t in texts if t for w in WORD.findall(t.lower()) if len(w) >= 4 and w.isalpha()
+        )
+    )
 
 
 def _facet_bytes(*values: str) -> bytes:
     return _FACET.join(values).encode("utf-8")
 
 
-def _claim_doc(kb: KnowledgeBase, vocab: Vocabulary, cid: str, labels: dict[str, str],
-               analyze_meta: Any) -> _Doc:
+def _claim_doc(
+    kb: KnowledgeBase, vocab: Vocabulary, cid: str, labels: dict[str, str], analyze_meta: Any
+) -> _Doc:
     claim = kb.claims[cid]
     grade = kb.grades[cid]
     source = evidence_mod.evidence_source(kb, claim)
     design = source.design if source else ""
-    start = evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0] \
-        if source else 1
+    start = (
+        evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0]
+        if source
+        else 1
+    )
     direct = list(claim.conditions)
     above = sorted(kb.conditions.with_ancestors(direct) - set(direct))
     linked = vocab.linked
     numbers = [claim.value_text or "", (claim.value or {}).get("as_stated", "")]
-    numbers += [v for v in claim.record.get("reported_numbers", {}).values()
-                if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    numbers += [
+        v
+        for v in claim.record.get("reported_numbers", {}).values()
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    ]
     main_meta = [t for c in direct for t in linked("conditions", c)]
     main_meta += linked("kinds", claim.kind) + linked("interventions", claim.intervention)
     side_meta = [t for c in above for t in linked("conditions", c)]
@@ -84,18 +94,25 @@ def _claim_doc(kb: KnowledgeBase, vocab: Vocabulary, cid: str, labels: dict[str,
     side_text = " ".join(labels[r] for r in claim.cited_refs)
     text_words = WORD.findall(claim.text.lower())
     plain_words = WORD.findall(claim.plain_text.lower()) if claim.plain_text else []
-    body = _body([
-        (1.0, vocab.analyze(claim.text, text_words)),
-        (0.5, vocab.analyze("", plain_words)),
-        (0.5, analyze_meta(" ".join(str(n) for n in numbers))),
-        (0.5, " ".join(main_meta)),
-        (0.25, " ".join(side_meta) + " " + analyze_meta(side_text)),
-    ])
-    facets = _facet_bytes("claim", claim.kind, grade.grade, design, claim.direction,
-                          " ".join(sorted(kb.conditions.with_ancestors(direct))),
-                          f"{evidence_weight(start, grade.level):g}")
-    spell = list(dict.fromkeys(w for w in text_words + plain_words
-                               if len(w) >= 4 and w.isalpha()))
+    body = _body(
+        [
+            (1.0, vocab.analyze(claim.text, text_words)),
+            (0.5, vocab.analyze("", plain_words)),
+            (0.5, analyze_meta(" ".join(str(n) for n in numbers))),
+            (0.5, " ".join(main_meta)),
+            (0.25, " ".join(side_meta) + " " + analyze_meta(side_text)),
+        ]
+    )
+    facets = _facet_bytes(
+        "claim",
+        claim.kind,
+        grade.grade,
+        design,
+        claim.direction,
+        " ".join(sorted(kb.conditions.with_ancestors(direct))),
+        f"{evidence_weight(start, grade.level):g}",
+    )
+    spell = list(dict.fromkeys(w for w in text_words + plain_words if len(w) >= 4 and w.isalpha()))
     return _Doc(f"claim:{cid}", body, facets, spell)
 
 
@@ -103,40 +120,62 @@ def _ref_label(kb: KnowledgeBase, rid: str) -> str:
     csl = kb.references[rid].csl
     names = [a.get("family") or a.get("literal") or "" for a in (csl.get("author") or [])[:3]]
     year = kb.references[rid].year
-    return " ".join([*names, str(year or ""), csl.get("container-title") or
-                     csl.get("publisher") or ""])
+    return " ".join(
+        [*names, str(year or ""), csl.get("container-title") or csl.get("publisher") or ""]
+    )
 
 
 def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
     ref = kb.references[rid]
     csl = ref.csl
     start = evidence_mod.DESIGNS.get(ref.design, evidence_mod.DESIGNS["secondary-summary"])[0]
-    conds = sorted(kb.conditions.with_ancestors(c for c in ref.condition_ids
-                                                if c in kb.conditions))
-    authors = " ".join(" ".join(filter(None, (a.get("given"), a.get("family"), a.get("literal"))))
-                       for a in csl.get("author") or [])
-    literal = [f"doi:{ref.doi.lower()}" if ref.doi else "", ref.pmid or "",
-               (ref.pmcid or "").lower()]
+    conds = sorted(kb.conditions.with_ancestors(c for c in ref.condition_ids if c in kb.conditions))
+    authors = " ".join(
+        " ".join(filter(None, (a.get("given"), a.get("family"), a.get("literal"))))
+        for a in csl.get("author") or []
+    )
+    literal = [
+        f"doi:{ref.doi.lower()}" if ref.doi else "",
+        ref.pmid or "",
+        (ref.pmcid or "").lower(),
+    ]
     meta = [t for c in conds for t in vocab.linked("conditions", c)]
     meta += vocab.linked("designs", ref.design)
-    body = _body([
-        (1.0, vocab.analyze(ref.title)),
-        (1.0, " ".join(x for x in literal if x.isprintable() and " " not in x)),
-        (0.5, vocab.analyze(" ".join([authors, csl.get("container-title") or "",
-                                      ref.publisher or "", str(ref.year or "")]))),
-        (0.25, " ".join(meta)),
-    ])
-    facets = _facet_bytes("reference", "", "", ref.design, "", " ".join(conds),
-                          f"{evidence_weight(start, start):g}")
+    body = _body(
+        [
+            (1.0, vocab.analyze(ref.title)),
+            (1.0, " ".join(x for x in literal if x.isprintable() and " " not in x)),
+            (
+                0.5,
+                vocab.analyze(
+                    " ".join(
+                        [
+                            authors,
+                            csl.get("container-title") or "",
+                            ref.publisher or "",
+                            str(ref.year or ""),
+                        ]
+                    )
+                ),
+            ),
+            (0.25, " ".join(meta)),
+        ]
+    )
+    facets = _facet_bytes(
+        "reference", "", "", ref.design, "", " ".join(conds), f"{evidence_weight(start, start):g}"
+    )
     return _Doc(f"reference:{rid}", body, facets, _spellable(ref.title))
 
 
 def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     """The concepts for ``kb``: synonyms.json plus its conditions, kinds, interventions and
     designs."""
-    return Vocabulary.build(kb.conditions, kinds=KINDS,
-                            interventions={c.intervention for c in kb.claims.values()},
-                            designs=evidence_mod.DESIGNS)
+    return Vocabulary.build(
+        kb.conditions,
+        kinds=KINDS,
+        interventions={c.intervention for c in kb.claims.values()},
+        designs=evidence_mod.DESIGNS,
+    )
 
 
 def documents(kb: KnowledgeBase, vocab: Vocabulary) -> Iterator[_Doc]:

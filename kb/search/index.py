@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 STATE_FILE = "kb-search.json"
 SYNC_LOCK = "KB_SYNC"
-LOCK_TIMEOUT = 30.0         # seconds to wait for another process's index update
-PARALLEL_MIN = 20_000       # build with two processes from this many documents
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's index update
+PARALLEL_MIN = 20_000  # build with two processes from this many documents
 
 _SECTION_GAP = 16  # positions between parts, so a phrase never spans two
 _ONE_MAX = 1024
@@ -96,9 +96,15 @@ class _BodyFormat(formats.Positions):
                     weights[tok] += weight
             pos += _SECTION_GAP
         one, encode = _ONE_POSITION, self.encode
-        return [(tok.encode("utf-8"), len(plist), weights[tok],
-                 one[plist[0]] if len(plist) == 1 and plist[0] < _ONE_MAX else encode(plist))
-                for tok, plist in poses.items()]
+        return [
+            (
+                tok.encode("utf-8"),
+                len(plist),
+                weights[tok],
+                one[plist[0]] if len(plist) == 1 and plist[0] < _ONE_MAX else encode(plist),
+            )
+            for tok, plist in poses.items()
+        ]
 
     def encode(self, poslist: Sequence[int]) -> bytes:
         return struct.pack(f"<{len(poslist)}I", *poslist)
@@ -178,10 +184,16 @@ class SyncReport:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "updated": self.updated, "deleted": self.deleted,
-                "unchanged": self.unchanged, "rebuilt": self.rebuilt,
-                "documents": self.documents, "seconds": round(self.seconds, 3),
-                "note": self.note}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "rebuilt": self.rebuilt,
+            "documents": self.documents,
+            "seconds": round(self.seconds, 3),
+            "note": self.note,
+        }
 
 
 def default_index_dir(data_dir: str | os.PathLike[str]) -> Path:
@@ -196,8 +208,13 @@ class SearchIndex:
     processes may open the same directory.
     """
 
-    def __init__(self, index_dir: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT,
-                 time_limit: float = TIME_LIMIT) -> None:
+    def __init__(
+        self,
+        index_dir: str | os.PathLike[str],
+        *,
+        lock_timeout: float = LOCK_TIMEOUT,
+        time_limit: float = TIME_LIMIT,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.lock_timeout = lock_timeout
         self.time_limit = time_limit
@@ -256,10 +273,13 @@ class SearchIndex:
                 lock = self._acquire()
                 if lock is None:
                     if not index.exists_in(self.index_dir):
-                        raise IndexBusy(f"the search index in {self.index_dir} is being built "
-                                        "by another process; try again shortly")
-                    report.note = ("another process is updating the search index; "
-                                   "results may be out of date")
+                        raise IndexBusy(
+                            f"the search index in {self.index_dir} is being built "
+                            "by another process; try again shortly"
+                        )
+                    report.note = (
+                        "another process is updating the search index; results may be out of date"
+                    )
                     self._stale = True
                 else:
                     try:
@@ -280,8 +300,12 @@ class SearchIndex:
             state = load_json(self.index_dir / STATE_FILE)
         except KBError:
             return False
-        return (isinstance(state, dict) and state.get("fingerprint") == fp
-                and state.get("version") == SCHEMA_VERSION and index.exists_in(self.index_dir))
+        return (
+            isinstance(state, dict)
+            and state.get("fingerprint") == fp
+            and state.get("version") == SCHEMA_VERSION
+            and index.exists_in(self.index_dir)
+        )
 
     def _acquire(self, timeout: float | None = None) -> FileLock | None:
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -293,8 +317,9 @@ class SearchIndex:
             time.sleep(0.05)
         return lock
 
-    def _update(self, kb: KnowledgeBase, vocab: Vocabulary, fp: str, *,
-                rebuild: bool) -> SyncReport:
+    def _update(
+        self, kb: KnowledgeBase, vocab: Vocabulary, fp: str, *, rebuild: bool
+    ) -> SyncReport:
         # Millions of small, acyclic objects: the cyclic collector would rescan them over and
         # over (superlinear), so it is paused for the update.
         gc_was_enabled = gc.isenabled()
@@ -305,8 +330,9 @@ class SearchIndex:
             if gc_was_enabled:
                 gc.enable()
 
-    def _update_unpaused(self, kb: KnowledgeBase, vocab: Vocabulary, fp: str, *,
-                         rebuild: bool) -> SyncReport:
+    def _update_unpaused(
+        self, kb: KnowledgeBase, vocab: Vocabulary, fp: str, *, rebuild: bool
+    ) -> SyncReport:
         report = SyncReport()
         total = len(kb.claims) + len(kb.references)
         ix = self._open_index()
@@ -334,15 +360,26 @@ class SearchIndex:
                     for key in gone:
                         writer.delete_by_term("key", key)
                     for d in changed + added:
-                        writer.update_document(key=d.key, hash=d.hash, body=d.body,
-                                               spell=" ".join(d.spell), facets=d.facets)
+                        writer.update_document(
+                            key=d.key,
+                            hash=d.hash,
+                            body=d.body,
+                            spell=" ".join(d.spell),
+                            facets=d.facets,
+                        )
                 except BaseException:
                     writer.cancel()
                     raise
                 writer.commit()
-        write_json_atomic(self.index_dir / STATE_FILE,
-                          {"version": SCHEMA_VERSION, "fingerprint": fp,
-                           "documents": total, "vocabulary": vocab.signature})
+        write_json_atomic(
+            self.index_dir / STATE_FILE,
+            {
+                "version": SCHEMA_VERSION,
+                "fingerprint": fp,
+                "documents": total,
+                "vocabulary": vocab.signature,
+            },
+        )
         return report
 
     def _write_all(self, ix: Any, docs: Iterable[_Doc], count: int, *, clear: bool) -> None:
@@ -358,8 +395,9 @@ class SearchIndex:
                 # A word needs one posting to be suggestible; later documents skip it.
                 new = [w for w in d.spell if w not in seen]
                 seen.update(new)
-                writer.add_document(key=d.key, hash=d.hash, body=d.body, spell=" ".join(new),
-                                    facets=d.facets)
+                writer.add_document(
+                    key=d.key, hash=d.hash, body=d.body, spell=" ".join(new), facets=d.facets
+                )
         except BaseException:
             writer.cancel()
             raise
@@ -368,12 +406,18 @@ class SearchIndex:
     def _writer(self, ix: Any, *, procs: int, limitmb: int = 128) -> Any:
         try:
             if procs > 1:
-                return ix.writer(procs=procs, multisegment=True, limitmb=limitmb,
-                                 timeout=self.lock_timeout, codec=_Codec())
+                return ix.writer(
+                    procs=procs,
+                    multisegment=True,
+                    limitmb=limitmb,
+                    timeout=self.lock_timeout,
+                    codec=_Codec(),
+                )
             return ix.writer(limitmb=limitmb, timeout=self.lock_timeout, codec=_Codec())
         except LockError:
-            raise IndexBusy(f"the search index in {self.index_dir} is locked by another "
-                            "writer") from None
+            raise IndexBusy(
+                f"the search index in {self.index_dir} is locked by another writer"
+            ) from None
 
     def _open_index(self) -> Any | None:
         if not index.exists_in(self.index_dir):
@@ -408,9 +452,18 @@ class SearchIndex:
                 self._state = None
 
     # -- searching --------------------------------------------------------------------------
-    def search(self, kb: KnowledgeBase, text: str, *, kind: Any = None, condition: Any = None,
-               grade: Any = None, design: Any = None, limit: int = DEFAULT_LIMIT,
-               page: int = 1) -> dict[str, Any]:
+    def search(
+        self,
+        kb: KnowledgeBase,
+        text: str,
+        *,
+        kind: Any = None,
+        condition: Any = None,
+        grade: Any = None,
+        design: Any = None,
+        limit: int = DEFAULT_LIMIT,
+        page: int = 1,
+    ) -> dict[str, Any]:
         """Search ``kb``: see :meth:`KnowledgeBase.search`."""
         limit, page = _bounds(limit, page)
         with self._lock:
@@ -422,16 +475,28 @@ class SearchIndex:
             # were computed for, keyed by the query, the filters, the searcher generation and
             # the editorial state (flags show in results; verdicts move grades).
             results = kb.__dict__.setdefault("_search_results", _ResultCache())
-            key = (text, _frozen(kind), _frozen(condition), _frozen(grade), _frozen(design),
-                   limit, page, self._generation,
-                   len(editorial.events) if editorial is not None else 0)
+            key = (
+                text,
+                _frozen(kind),
+                _frozen(condition),
+                _frozen(grade),
+                _frozen(design),
+                limit,
+                page,
+                self._generation,
+                len(editorial.events) if editorial is not None else 0,
+            )
             hit = results.get(key) if self._state is not None else None
             if hit is not None:
                 return hit
             assert self._vocab is not None
             parsed = parse(text, self._vocab)
-            for name, value in (("kind", kind), ("condition", condition), ("grade", grade),
-                                ("design", design)):
+            for name, value in (
+                ("kind", kind),
+                ("condition", condition),
+                ("grade", grade),
+                ("design", design),
+            ):
                 parsed.filters.setdefault(name, []).extend(_as_list(value))
             keep = _filter(kb, self._vocab, parsed.filters)
             drop = _filter(kb, self._vocab, parsed.exclude_filters, exclude=True)
@@ -446,8 +511,16 @@ class SearchIndex:
             warnings = list(parsed.notes) + run.warnings
             if self._stale or self.last_sync.note:
                 warnings.append(self.last_sync.note or "results may be out of date")
-            result = page_json(kb, run, hits[(page - 1) * limit:page * limit], total,
-                               per_value, page=page, limit=limit, warnings=warnings)
+            result = page_json(
+                kb,
+                run,
+                hits[(page - 1) * limit : page * limit],
+                total,
+                per_value,
+                page=page,
+                limit=limit,
+                warnings=warnings,
+            )
             if not run.warnings and not self._stale and self._generation == key[7]:
                 results.put(key, result)
             return result

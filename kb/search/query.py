@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-MAX_RESULTS = 1000          # page × limit: deeper pages are refused
+MAX_RESULTS = 1000  # page × limit: deeper pages are refused
 MAX_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
@@ -76,7 +76,7 @@ class Node:
     """``and`` / ``or`` over children (leaves or nodes)."""
 
     op: str
-    children: tuple[Union[Node, Leaf], ...]
+    children: tuple[Node | Leaf, ...]
 
 
 Tree = Union[Node, Leaf]
@@ -234,7 +234,7 @@ class _Parser:
         i = 0
         for start, length, token in self.vocab.tag(stems_):
             leaves.extend(Leaf("word", (w.stem,), w.surface) for w in seq[i:start])
-            typed_span = " ".join(w.surface for w in seq[start:start + length])
+            typed_span = " ".join(w.surface for w in seq[start : start + length])
             leaves.append(Leaf("concept", (token,), typed_span))
             i = start + length
         leaves.extend(Leaf("word", (w.stem,), w.surface) for w in seq[i:])
@@ -297,8 +297,9 @@ class _Parser:
         if not _WILD.search(pattern):
             return self.run([pattern])
         if len(literal) < MIN_PREFIX:
-            self.q.notes.append(f"ignored {tok!r}: a wildcard needs at least {MIN_PREFIX} "
-                                "letters before it")
+            self.q.notes.append(
+                f"ignored {tok!r}: a wildcard needs at least {MIN_PREFIX} letters before it"
+            )
             return None
         return Leaf("prefix", (pattern,), tok)
 
@@ -353,8 +354,9 @@ def _norm(value: str) -> str:
     return " ".join(value.lower().replace("_", " ").replace("-", " ").split())
 
 
-def resolve_filters(filters: dict[str, list[str]], conditions: ConditionTree,
-                    design_filters: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+def resolve_filters(
+    filters: dict[str, list[str]], conditions: ConditionTree, design_filters: dict[str, list[str]]
+) -> dict[str, frozenset[str]]:
     """Typed filter values as the ids the index holds, per filter.
 
     Forgiving about case, spaces, hyphens and underscores: ``kind:adverse-effect``,
@@ -375,17 +377,24 @@ def resolve_filters(filters: dict[str, list[str]], conditions: ConditionTree,
             elif name == "grade":
                 hit, choices = {g for g in GRADE_ORDER if g.lower() == v}, GRADE_ORDER
             elif name == "condition":
-                hit = {c.id for c in conditions.conditions.values()
-                       if v in {_norm(c.id), _norm(c.label), *map(_norm, c.synonyms)}}
+                hit = {
+                    c.id
+                    for c in conditions.conditions.values()
+                    if v in {_norm(c.id), _norm(c.label), *map(_norm, c.synonyms)}
+                }
                 choices = tuple(conditions.conditions)
             elif name == "design":
                 hit = {d for d, info in DESIGNS.items() if v in (_norm(d), _norm(info[2]))}
-                hit |= {d for alias, ds in design_filters.items() if _norm(alias) == v
-                        for d in ds}
+                hit |= {d for alias, ds in design_filters.items() if _norm(alias) == v for d in ds}
                 choices = tuple(DESIGNS)
             elif name == "type":
-                hit = {"claim"} if v in ("claim", "claims") else \
-                    {"reference"} if v in ("reference", "references", "ref", "refs") else set()
+                hit = (
+                    {"claim"}
+                    if v in ("claim", "claims")
+                    else {"reference"}
+                    if v in ("reference", "references", "ref", "refs")
+                    else set()
+                )
                 choices = ("claim", "reference")
             else:
                 hit, choices = {d for d in DIRECTIONS if _norm(d) == v}, DIRECTIONS
@@ -411,20 +420,24 @@ def _bounds(limit: Any, page: Any) -> tuple[int, int]:
     try:
         limit, page = int(limit), int(page)
     except (TypeError, ValueError):
-        raise InvalidQuery("could not understand the query: limit and page must be "
-                           "whole numbers") from None
+        raise InvalidQuery(
+            "could not understand the query: limit and page must be whole numbers"
+        ) from None
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidQuery(f"could not understand the query: limit must be 1 to {MAX_LIMIT}")
     if page < 1:
         raise InvalidQuery("could not understand the query: page must be 1 or more")
     if page * limit > MAX_RESULTS:
-        raise InvalidQuery(f"could not understand the query: only the first {MAX_RESULTS} "
-                           "results can be paged through; add words or filters")
+        raise InvalidQuery(
+            f"could not understand the query: only the first {MAX_RESULTS} "
+            "results can be paged through; add words or filters"
+        )
     return limit, page
 
 
-def _filter(kb: KnowledgeBase, vocab: Vocabulary, filters: dict[str, list[str]], *,
-            exclude: bool = False) -> tuple[Any, Any] | None:
+def _filter(
+    kb: KnowledgeBase, vocab: Vocabulary, filters: dict[str, list[str]], *, exclude: bool = False
+) -> tuple[Any, Any] | None:
     """(cache key, predicate over facets), or None when nothing filters. Values of one
     filter are alternatives; different filters must all hold (with ``exclude``: any
     excludes)."""

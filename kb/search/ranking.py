@@ -60,8 +60,8 @@ if TYPE_CHECKING:
     from .concepts import Vocabulary
     from .query import ParsedQuery, Tree
 
-MAX_EXPANSIONS = 50         # index terms one wildcard or fuzzy term may expand to
-TIME_LIMIT = 2.0            # seconds of scoring and counting per search
+MAX_EXPANSIONS = 50  # index terms one wildcard or fuzzy term may expand to
+TIME_LIMIT = 2.0  # seconds of scoring and counting per search
 BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 
 
@@ -69,25 +69,29 @@ class _Segment:
     """One index segment with its per-document arrays: facets, evidence weight and the BM25
     length norm (read once per searcher; everything a search touches per posting)."""
 
-    def __init__(self, reader: Any, offset: int, facet: dict[bytes, _Facet], avgfl: float
-                 ) -> None:
+    def __init__(self, reader: Any, offset: int, facet: dict[bytes, _Facet], avgfl: float) -> None:
         self.reader, self.offset = reader, offset
         n = reader.doc_count_all()
-        self.values: list[bytes] = list(reader.column_reader("facets")) \
-            if reader.has_column("facets") else [b""] * n
+        self.values: list[bytes] = (
+            list(reader.column_reader("facets")) if reader.has_column("facets") else [b""] * n
+        )
         for raw in set(self.values):
             if raw not in facet:
                 facet[raw] = _Facet.parse(raw)
         self.weights = [facet[raw].weight for raw in self.values]
-        self.deleted = frozenset(d for d in range(n) if reader.is_deleted(d)) \
-            if reader.has_deletions() else frozenset()
+        self.deleted = (
+            frozenset(d for d in range(n) if reader.is_deleted(d))
+            if reader.has_deletions()
+            else frozenset()
+        )
         length = reader.doc_field_length
         k1, b = BM25_K1, BM25_B
         self.norm = [k1 * ((1 - b) + b * (length(d, "body", 0) or 0) / avgfl) for d in range(n)]
         self.allowed: dict[Any, set[int]] = {}
 
-    def postings(self, token: str, values: bool = False
-                 ) -> tuple[Sequence[int], Sequence[float], Sequence[bytes]]:
+    def postings(
+        self, token: str, values: bool = False
+    ) -> tuple[Sequence[int], Sequence[float], Sequence[bytes]]:
         """(docnums, weights, encoded positions if ``values``) of ``token`` here."""
         try:
             m = self.reader.postings("body", token)
@@ -155,8 +159,10 @@ class _Searcher:
     def open(cls, searcher: Any) -> _Searcher:
         facet: dict[bytes, _Facet] = {}
         avgfl = searcher.avg_field_length("body") or 1.0
-        segments = [_Segment(sub.reader(), offset, facet, avgfl)
-                    for sub, offset in searcher.leaf_searchers()]
+        segments = [
+            _Segment(sub.reader(), offset, facet, avgfl)
+            for sub, offset in searcher.leaf_searchers()
+        ]
         return cls(searcher, segments, facet)
 
     def stored_key(self, docnum: int) -> str:
@@ -177,17 +183,19 @@ class _Run:
     stops and returns what it has, with a warning.
     """
 
-    def __init__(self, state: _Searcher, vocab: Vocabulary, parsed: ParsedQuery,
-                 deadline: float) -> None:
+    def __init__(
+        self, state: _Searcher, vocab: Vocabulary, parsed: ParsedQuery, deadline: float
+    ) -> None:
         self.state, self.vocab, self.parsed, self.deadline = state, vocab, parsed, deadline
         self.searcher = state.searcher
         self.reader = state.searcher.reader()
-        self.marks: set[str] = set()   # stems and concept tokens to highlight
+        self.marks: set[str] = set()  # stems and concept tokens to highlight
         self.warnings: list[str] = []
         self.expansions: dict[Leaf, list[str]] = {}
 
-    def execute(self, keep: Any, drop: Any, top: int
-                ) -> tuple[list[tuple[float, int]], int, Counter[bytes]]:
+    def execute(
+        self, keep: Any, drop: Any, top: int
+    ) -> tuple[list[tuple[float, int]], int, Counter[bytes]]:
         """(top hits as (score, global docnum), total, matched count per facet value)."""
         state = self.state
         best: list[tuple[float, int]] = []
@@ -201,7 +209,7 @@ class _Run:
                     restrict |= self.evaluate(seg, tree).keys()
                 restrict |= seg.deleted
                 if self.parsed.tree is None:  # filters only: list by evidence weight
-                    pool = (range(len(seg.values)) if allow is None else allow)
+                    pool = range(len(seg.values)) if allow is None else allow
                     scores = {d: 1.0 for d in pool if d not in restrict}
                 else:
                     scores = self.evaluate(seg, self.parsed.tree)
@@ -217,8 +225,10 @@ class _Run:
                 # ties: the lower docnum (earlier in the data) first, whatever the dict order
                 best = heapq.nlargest(top, best + [(final[d], -(d + offset)) for d in ranked])
         except _Timeout:
-            self.warnings.append("the search took too long and was cut short; results are "
-                                 "incomplete — try more specific words")
+            self.warnings.append(
+                "the search took too long and was cut short; results are "
+                "incomplete — try more specific words"
+            )
         for tree in [self.parsed.tree] if self.parsed.tree is not None else []:
             self.collect_marks(tree)
         return [(score, -neg) for score, neg in best], total, per_value
@@ -305,13 +315,18 @@ class _Run:
                 if fnmatch.fnmatchcase(term, pattern):
                     out.append(term)
                     if len(out) >= MAX_EXPANSIONS:
-                        self.warnings.append(f"{leaf.typed!r} matches many words; only the "
-                                             f"first {MAX_EXPANSIONS} were searched")
+                        self.warnings.append(
+                            f"{leaf.typed!r} matches many words; only the "
+                            f"first {MAX_EXPANSIONS} were searched"
+                        )
                         break
         else:
             found = self.reader.terms_within("body", leaf.value[0], leaf.distance, prefix=1)
-            ranked = sorted((_distance(t, leaf.value[0]), t) for t in found
-                            if not t.startswith((CONCEPT_PREFIX, "doi:")))
+            ranked = sorted(
+                (_distance(t, leaf.value[0]), t)
+                for t in found
+                if not t.startswith((CONCEPT_PREFIX, "doi:"))
+            )
             out = [t for _, t in ranked[:MAX_EXPANSIONS]]
         self.expansions[leaf] = out
         return out

@@ -27,9 +27,17 @@ if TYPE_CHECKING:
 FACETS = ("kind", "condition", "grade", "design")
 
 
-def page_json(kb: KnowledgeBase, run: _Run, hits: list[tuple[float, int]], total: int,
-              per_value: Counter[bytes], *, page: int, limit: int, warnings: list[str]
-              ) -> dict[str, Any]:
+def page_json(
+    kb: KnowledgeBase,
+    run: _Run,
+    hits: list[tuple[float, int]],
+    total: int,
+    per_value: Counter[bytes],
+    *,
+    page: int,
+    limit: int,
+    warnings: list[str],
+) -> dict[str, Any]:
     """The answer to one search, given the hits of the page shown as (score, docnum)."""
     results = [_hit(kb, run, docnum, score) for score, docnum in hits]
     return {
@@ -49,11 +57,18 @@ def _hit(kb: KnowledgeBase, run: _Run, docnum: int, score: float) -> dict[str, A
     kind, _, ident = key.partition(":")
     if kind == "claim" and ident in kb.claims:
         claim = kb.claims[ident]
-        return {"type": "claim", **shapes.claim_json(kb, ident), "score": round(score, 4),
-                "highlight": run.vocab.highlight(claim.text, run.marks)}
+        return {
+            "type": "claim",
+            **shapes.claim_json(kb, ident),
+            "score": round(score, 4),
+            "highlight": run.vocab.highlight(claim.text, run.marks),
+        }
     if kind == "reference" and ident in kb.references:
-        return {**reference_json(kb, ident), "score": round(score, 4),
-                "highlight": run.vocab.highlight(kb.references[ident].title, run.marks)}
+        return {
+            **reference_json(kb, ident),
+            "score": round(score, 4),
+            "highlight": run.vocab.highlight(kb.references[ident].title, run.marks),
+        }
     return None  # the index is ahead of this (older) copy of the data
 
 
@@ -61,11 +76,21 @@ def reference_json(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
     """A reference as a search result shows it (``type`` is ``"reference"``)."""
     ref = kb.reference(ref_id)
     desc = evidence_mod.DESIGNS.get(ref.design)
-    return {"type": "reference", "id": ref.id, "label": ref.label, "title": ref.title,
-            "citation": ref.citation(), "year": ref.year, "doi": ref.doi, "pmid": ref.pmid,
-            "url": ref.public_url, "design": ref.design,
-            "design_label": desc[2] if desc else ref.design, "role": ref.role,
-            "conditions": ref.condition_ids}
+    return {
+        "type": "reference",
+        "id": ref.id,
+        "label": ref.label,
+        "title": ref.title,
+        "citation": ref.citation(),
+        "year": ref.year,
+        "doi": ref.doi,
+        "pmid": ref.pmid,
+        "url": ref.public_url,
+        "design": ref.design,
+        "design_label": desc[2] if desc else ref.design,
+        "role": ref.role,
+        "conditions": ref.condition_ids,
+    }
 
 
 def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | None:
@@ -73,8 +98,13 @@ def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | Non
     replacements: dict[str, str] = {}
     for w in parsed.words:
         surface = w.surface.lower()
-        if (len(surface) < 4 or not surface.isalpha() or surface in replacements
-                or vocab.concept_of([w.stem]) or reader.doc_frequency("body", w.stem)):
+        if (
+            len(surface) < 4
+            or not surface.isalpha()
+            or surface in replacements
+            or vocab.concept_of([w.stem])
+            or reader.doc_frequency("body", w.stem)
+        ):
             continue
         best: tuple[int, int, str] | None = None
         for cand in reader.terms_within("spell", surface, 2, prefix=1):
@@ -92,8 +122,9 @@ def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | Non
     return text
 
 
-def _facet_counts(facet: dict[bytes, _Facet], per_value: Counter[bytes]
-                  ) -> dict[str, dict[str, int]]:
+def _facet_counts(
+    facet: dict[bytes, _Facet], per_value: Counter[bytes]
+) -> dict[str, dict[str, int]]:
     """Counts per kind, condition (with the conditions above), grade and design."""
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for raw, n in per_value.items():
@@ -106,5 +137,6 @@ def _facet_counts(facet: dict[bytes, _Facet], per_value: Counter[bytes]
             counts["design"][f.design] += n
         for c in f.conditions:
             counts["condition"][c] += n
-    return {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
-            for name, c in counts.items()}
+    return {
+        name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counts.items()
+    }

@@ -15,8 +15,12 @@ from kb.editorial import Editor
 
 
 def main() -> None:
-    data_dir, instance_dir, threads, writes = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-        int(sys.argv[4])
+    data_dir, instance_dir, threads, writes = (
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     tag = sys.argv[5] if len(sys.argv) > 5 else "w"
     kb = KnowledgeBase.load(data_dir)
     editor = Editor.open(kb, instance_dir)
@@ -27,11 +31,17 @@ def main() -> None:
         for i in range(writes):
             target = f"claim:{claims[(t * writes + i) % len(claims)]}"
             if i % 2:
-                event = editor.record(f"{tag}{t}", "reviewer", "flag", target,
-                                      reason=f"{tag} thread {t} write {i}")
+                event = editor.record(
+                    f"{tag}{t}", "reviewer", "flag", target, reason=f"{tag} thread {t} write {i}"
+                )
             else:
-                event = editor.record(f"{tag}{t}", "reviewer", "comment", target,
-                                      after={"text": f"{tag} thread {t} write {i}"})
+                event = editor.record(
+                    f"{tag}{t}",
+                    "reviewer",
+                    "comment",
+                    target,
+                    after={"text": f"{tag} thread {t} write {i}"},
+                )
             with out:
                 sys.stdout.write(event["id"] + "\n")
                 sys.stdout.flush()

@@ -35,8 +35,11 @@ def csrf(client: FlaskClient) -> str:
 
 def login(client: FlaskClient, name: str) -> str:
     """Log in over the API; returns the CSRF token of the new session."""
-    r = client.post("/api/login", json={"name": name, "password": PASSWORD},
-                    headers={"X-CSRFToken": csrf(client)})
+    r = client.post(
+        "/api/login",
+        json={"name": name, "password": PASSWORD},
+        headers={"X-CSRFToken": csrf(client)},
+    )
     assert r.status_code == 200, r.get_json()
     return r.get_json()["csrf_token"]
 
