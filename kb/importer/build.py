@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from ..knowledgebase import ARTICLES_FILE, CLAIMS_FILE, REFERENCES_FILE, Knowled
 from ..references import Reference
 from ..schema import validate_records
 from ..storage import write_json_atomic
+from ..text import ascii_words, fold
 from .classify import _Classifier
 from .document import MAX_BYTES, Document, RefEntry, Section, decode_document, parse_document
 from .values import _headline, extract_values
@@ -65,21 +65,15 @@ class ImportReport:
 
 
 # -- building records --------------------------------------------------------------------------
-def _ascii_words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", folded)
-
-
 def article_id_for(doc: Document) -> str:
     """The article id: a slug of the title plus a digest of the content (same file, same id)."""
-    slug = "-".join(_ascii_words(doc.title)[:6])[:48].strip("-") or "document"
+    slug = "-".join(ascii_words(doc.title)[:6])[:48].strip("-") or "document"
     return f"{slug}-{doc.digest[:8]}"
 
 
 def normalise_title(title: str) -> str:
     """Case, punctuation (dashes of every kind), whitespace and a trailing period removed."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+    return fold(title)
 
 
 def normalise_doi(doi: str) -> str:
@@ -89,8 +83,8 @@ def normalise_doi(doi: str) -> str:
 
 def _new_ref_id(entry: RefEntry, taken: set[str]) -> str:
     stop = set(_vocab("ask_cues.json")["stopwords"])
-    source = next((w for w in _ascii_words(entry.source) if w not in stop), "source")
-    words = [w for w in _ascii_words(entry.title) if w not in stop][:3] or ["untitled"]
+    source = next((w for w in ascii_words(entry.source) if w not in stop), "source")
+    words = [w for w in ascii_words(entry.title) if w not in stop][:3] or ["untitled"]
     base = f"{source}{entry.year}_{'-'.join(words)}"
     rid, n = base, 2
     while rid in taken:

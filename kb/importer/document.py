@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidDocument
+from ..text import canonical
 from .vocabularies import _compiled, rules
 
 MAX_BYTES = 1_000_000  # "huge": an answer page is a few kilobytes
@@ -74,7 +74,7 @@ def decode_document(data: bytes, *, name: str) -> str:
         bad = pattern.search(text)
         if bad:
             raise InvalidDocument(name, what, line=text.count("\n", 0, bad.start()) + 1)
-    return unicodedata.normalize("NFC", text)
+    return canonical(text)
 
 
 # -- parsing (pure: no knowledge base needed) --------------------------------------------------

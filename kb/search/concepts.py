@@ -30,29 +30,15 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from whoosh.analysis import STOP_WORDS
-from whoosh.lang.porter import stem as _porter
+
+from ..text import WORD, stem
 
 if TYPE_CHECKING:
     from ..conditions import ConditionTree
 
 CONCEPT_PREFIX = "§"  # never produced by the word pattern, so it cannot clash with a word
-# Numbers split from a unit written against them ("4.5mg" is "4.5" "mg"); "1.5" stays whole.
-WORD = re.compile(r"\d+(?:\.\d+)*|[^\W\d]\w*(?:\.\w+)*")
 STOPS = frozenset(STOP_WORDS)
 LINK_TYPES = ("conditions", "kinds", "interventions", "designs")
-
-_stem_cache: dict[str, str] = {}
-
-
-def stem(word: str) -> str:
-    """The Porter stem of a lower-case word (numbers are left alone); memoised."""
-    s = _stem_cache.get(word)
-    if s is None:
-        s = word if word[0].isdigit() else _porter(word)
-        if len(_stem_cache) < 200_000:  # bound memory on pathological input
-            _stem_cache[word] = s
-    return s
-
 
 def keep(word: str) -> bool:
     """A lower-case word worth indexing: not a stop word, not a lone letter."""
@@ -67,12 +53,10 @@ def stems(text: str) -> list[str]:
 def stems_of(raw: list[str]) -> list[str]:
     """The stems of lower-case words (as :data:`WORD` finds them), stop words dropped."""
     out = []
-    cache = _stem_cache
-    for w in raw:  # inlined keep() and stem(): this runs once per word indexed
+    for w in raw:  # inlined keep(): this runs once per word indexed
         if w in STOPS or (len(w) == 1 and not w.isdigit()):
             continue
-        s = cache.get(w)
-        out.append(s if s is not None else stem(w))
+        out.append(stem(w))
     return out
 
 

@@ -24,12 +24,12 @@ Filters, typed or given as parameters, become the ids the index holds
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import InvalidQuery
+from ..text import normalise
 from .concepts import WORD, Word, keep, words
 
 if TYPE_CHECKING:
@@ -111,12 +111,6 @@ class ParsedQuery:
             else:
                 stack.extend(node.children)
         return out
-
-
-def clean(text: str) -> str:
-    """Normalise (NFKC) and replace control and formatting characters with spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text).strip()
 
 
 class _Parser:
@@ -328,7 +322,7 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
         raise _fail("it must be text")
     if len(text) > MAX_CHARS * 4:  # do not even normalise absurd input
         raise _fail(f"it is {len(text)} characters long; the limit is {MAX_CHARS}")
-    text = clean(text)
+    text = normalise(text)
     if not text:
         raise _fail("it is empty; type a word to search for")
     if len(text) > MAX_CHARS:
