@@ -74,10 +74,11 @@ def _stem(word: str) -> str:
 
 
 def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
-    # Built once per KnowledgeBase and kept on it: every later question reuses it.
-    cached = kb.__dict__.get("_ask_vocabulary")
-    if cached is not None:
-        return cached
+    # Built once per generation of the knowledge base: every later question reuses it.
+    return kb.cache("ask.vocabulary", _build_vocabulary)
+
+
+def _build_vocabulary(kb: KnowledgeBase) -> _Vocabulary:
     data = cues()
     held = {c.intervention for c in kb.claims.values()}
     interventions = [
@@ -121,7 +122,6 @@ def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
         dict(by_condition),
         dict(by_kind),
     )
-    kb.__dict__["_ask_vocabulary"] = vocab
     return vocab
 
 

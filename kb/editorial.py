@@ -350,10 +350,10 @@ class Editor:
             "restore_conflict",
             "add_conflict",
         ):
-            self.kb.__dict__.pop("grades", None)  # inconsistency counts the active conflicts
+            self.kb.invalidate("grades")  # inconsistency counts the active conflicts
         kind, _, tid = event["target"].partition(":")
         if event["action"] == "set_status" and tid in self.kb.articles:
-            self.kb.articles[tid].record["review_status"] = event["after"]["status"]
+            self.kb.amend_article(tid, review_status=event["after"]["status"])
         elif event["action"] == "set_verdict" and tid in self.kb.claims:
             record = self.kb.claims[tid].record
             primary = dict(record.get("primary") or {"ref": None, "basis": "editorial board"})
@@ -361,8 +361,7 @@ class Editor:
                 verdict=event["after"]["verdict"],
                 note=event["after"].get("note") or primary.get("note", ""),
             )
-            record["primary"] = primary
-            self.kb.__dict__.pop("grades", None)  # verdicts move grades
+            self.kb.amend_claim(tid, primary=primary)  # verdicts move grades
 
     # -- reading ---------------------------------------------------------------------------
     def version(self, target: str) -> int:

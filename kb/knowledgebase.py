@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import conflicts as conflicts_mod
 from . import evidence as evidence_mod
@@ -25,6 +26,15 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .editorial import EditorialState
+
+_GENERATIONS = itertools.count(1)
+
+
+@cache
+def _derived_views() -> tuple[str, ...]:
+    """The names of KnowledgeBase's cached derived views (its ``cached_property`` members)."""
+    return tuple(n for n, v in vars(KnowledgeBase).items() if isinstance(v, cached_property))
+
 
 REFERENCES_FILE = "references.json"
 CLAIMS_FILE = "claims.json"
@@ -56,10 +66,14 @@ def _read_records(
 class KnowledgeBase:
     """Claims, references, articles and conditions of one data directory.
 
-    Build it with :meth:`load`; derived views (graph, conflicts, evidence grades) are computed
-    once, on first use, and cached. ``editorial`` is the replayed editorial state
-    (:class:`kb.editorial.EditorialState`, set by :meth:`kb.editorial.Editor.open`), or None
-    when no editorial journal is open: then readers see the computed conflicts unchanged.
+    Build it with :meth:`load`; derived views (graph, conflicts, evidence grades: every
+    ``cached_property`` below) are computed once, on first use, and cached. Other modules keep
+    what they derive from it with :meth:`cache`, never as attributes of their own. Records are
+    never changed in place: :meth:`amend_claim` and :meth:`amend_article` replace one and call
+    :meth:`invalidate`, which drops every derived view and moves :attr:`generation` on.
+    ``editorial`` is the replayed editorial state (:class:`kb.editorial.EditorialState`, set
+    by :meth:`kb.editorial.Editor.open`), or None when no editorial journal is open: then
+    readers see the computed conflicts unchanged.
     """
 
     data_dir: Path
@@ -67,9 +81,51 @@ class KnowledgeBase:
     references: dict[str, Reference]
     claims: dict[str, Claim]
     articles: dict[str, Article]
-    _claims_by_ref: dict[str, list[str]] = field(default_factory=dict, repr=False)
     index_dir: Path | None = None  # where the search index lives (see kb.search)
     editorial: EditorialState | None = field(default=None, repr=False)
+    # Unique across every KnowledgeBase of the process, new after each invalidate(): anything
+    # derived from a knowledge base is fresh while the generation it was built at is current.
+    generation: int = field(default_factory=lambda: next(_GENERATIONS), init=False)
+    _caches: dict[str, tuple[int, Any]] = field(default_factory=dict, init=False, repr=False)
+    _search_index: Any = field(default=None, init=False, repr=False)
+
+    # -- derived state ---------------------------------------------------------------------
+    def invalidate(self, *views: str) -> None:
+        """Forget the derived ``views`` named (every one when none is: after the records
+        changed) and every :meth:`cache`, and move :attr:`generation` on."""
+        unknown = set(views) - set(_derived_views())
+        if unknown:
+            raise ValueError(f"not derived views of KnowledgeBase: {sorted(unknown)}")
+        for name in views or _derived_views():
+            self.__dict__.pop(name, None)
+        self._caches.clear()
+        self.generation = next(_GENERATIONS)
+
+    def cache(self, name: str, factory: Callable[[KnowledgeBase], T]) -> T:
+        """The value kept under ``name`` for the current generation, built by ``factory(kb)``
+        when missing or stale. How other modules keep state derived from this knowledge base
+        (ask's vocabulary, search's result pages); ``name`` is namespaced by its owner."""
+        generation = self.generation
+        held = self._caches.get(name)
+        if held is not None and held[0] == generation:
+            return cast(T, held[1])
+        value = factory(self)
+        self._caches[name] = (generation, value)
+        return value
+
+    def amend_claim(self, claim_id: str, **changes: Any) -> Claim:
+        """Replace claim ``claim_id`` by a copy whose record has ``changes`` (top-level keys)."""
+        claim = Claim({**self.claim(claim_id).record, **changes})
+        self.claims[claim_id] = claim
+        self.invalidate()
+        return claim
+
+    def amend_article(self, article_id: str, **changes: Any) -> Article:
+        """Replace article ``article_id`` by a copy whose record has ``changes``."""
+        article = Article({**self.article(article_id).record, **changes})
+        self.articles[article_id] = article
+        self.invalidate()
+        return article
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -112,93 +168,18 @@ class KnowledgeBase:
         articles = _read_records(data_dir, ARTICLES_FILE, "articles.schema.json", Article)
 
         kb = cls(data_dir, conditions, references, claims, articles)
-        kb._check_references()
+        kb.check_references()
         return kb
 
-    def _check_references(self) -> None:
-        """Referential integrity: every id a record names must exist."""
-        refs, conds = self.references, self.conditions
-        for ref in refs.values():
-            for cid in ref.condition_ids:
-                if cid not in conds:
-                    raise InvalidData(
-                        REFERENCES_FILE,
-                        f"unknown condition {cid!r}",
-                        record=ref.id,
-                        field="custom.condition_ids",
-                    )
-            for target in ref.traced_to:
-                if target not in refs:
-                    raise InvalidData(
-                        REFERENCES_FILE,
-                        f"unknown reference {target!r}",
-                        record=ref.id,
-                        field="custom.traced_to",
-                    )
-        by_ref: dict[str, list[str]] = {}
-        for claim in self.claims.values():
-            for cid in claim.conditions:
-                if cid not in conds:
-                    raise InvalidData(
-                        CLAIMS_FILE,
-                        f"unknown condition {cid!r}",
-                        record=claim.id,
-                        field="conditions",
-                    )
-            for i, cit in enumerate(claim.citations):
-                rid = cit.get("ref")
-                if rid is not None and rid not in refs:
-                    raise InvalidData(
-                        CLAIMS_FILE,
-                        f"unknown reference {rid!r}",
-                        record=claim.id,
-                        field=f"citations.{i}.ref",
-                    )
-                if rid is not None:
-                    by_ref.setdefault(rid, []).append(claim.id)
-            primary = claim.primary
-            if primary and primary.get("ref") is not None and primary["ref"] not in refs:
-                raise InvalidData(
-                    CLAIMS_FILE,
-                    f"unknown reference {primary['ref']!r}",
-                    record=claim.id,
-                    field="primary.ref",
-                )
-        self._claims_by_ref = by_ref
-        for art in self.articles.values():
-            if art.source_ref is not None and art.source_ref not in refs:
-                raise InvalidData(
-                    ARTICLES_FILE,
-                    f"unknown reference {art.source_ref!r}",
-                    record=art.id,
-                    field="source_ref",
-                )
-            for i, cid in enumerate(art.bottom_line):
-                if cid not in self.claims:
-                    raise InvalidData(
-                        ARTICLES_FILE,
-                        f"unknown claim {cid!r}",
-                        record=art.id,
-                        field=f"bottom_line.{i}",
-                    )
-            for path, sec in art.walk_sections():
-                for cid in sec.get("claims", []):
-                    if cid not in self.claims:
-                        raise InvalidData(
-                            ARTICLES_FILE,
-                            f"unknown claim {cid!r} in section {' / '.join(path)!r}",
-                            record=art.id,
-                            field="sections",
-                        )
-            for key in ("reference_list", "citation_resolutions"):
-                for i, item in enumerate(art.record[key]):
-                    if item["ref"] not in refs:
-                        raise InvalidData(
-                            ARTICLES_FILE,
-                            f"unknown reference {item['ref']!r}",
-                            record=art.id,
-                            field=f"{key}.{i}.ref",
-                        )
+    def check_references(self) -> None:
+        """Referential integrity: every id a record names must exist.
+
+        Raises :class:`InvalidData` naming the file, record and field of the first dangling id.
+        The loader runs it; so does the importer on the knowledge base it is about to write.
+        """
+        _check_reference_links(self)
+        _check_claim_links(self)
+        _check_article_links(self)
 
     # -- saving ----------------------------------------------------------------------------
     def save(self, data_dir: str | os.PathLike[str] | None = None) -> None:
@@ -232,6 +213,15 @@ class KnowledgeBase:
         """Ids of claims that cite ``ref_id`` directly."""
         self.reference(ref_id)
         return list(self._claims_by_ref.get(ref_id, []))
+
+    @cached_property
+    def _claims_by_ref(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for claim in self.claims.values():
+            for cit in claim.citations:
+                if cit.get("ref") is not None:
+                    out.setdefault(cit["ref"], []).append(claim.id)
+        return out
 
     def articles_containing(self, claim_id: str) -> list[str]:
         return [a.id for a in self.articles.values() if claim_id in self._article_claims[a.id]]
@@ -278,16 +268,20 @@ class KnowledgeBase:
         # Another thread may be applying an event: counting the decisions and hand-added
         # conflicts too makes a view built half-way through an event go stale once it lands.
         key = (
-            id(state),
             len(state.events),
             len(state.conflict_decisions),
             len(state.manual_conflicts),
         )
-        views = self.__dict__.get("_editorial_views_cache")
-        if views is None or views.key != key:
-            views = _EditorialViews.build(self, state, key)
-            self.__dict__["_editorial_views_cache"] = views
-        return views
+        views = self._caches.get("kb.editorial_views")
+        if (
+            views is None
+            or views[0] != self.generation
+            or views[1].state is not state
+            or views[1].key != key
+        ):
+            views = (self.generation, _EditorialViews.build(self, state, key))
+            self._caches["kb.editorial_views"] = views
+        return cast(_EditorialViews, views[1])
 
     def manual_conflicts(self) -> dict[str, conflicts_mod.Conflict]:
         """Conflicts an editor added by hand (``add_conflict`` events), by id, with
@@ -353,11 +347,15 @@ class KnowledgeBase:
         from .search import SearchIndex, default_index_dir
 
         index_dir = self.index_dir or default_index_dir(self.data_dir)
-        current = self.__dict__.get("_search_index")
+        current = self._search_index
         if current is None or current.index_dir != Path(index_dir):
-            current = SearchIndex(index_dir)
-            self.__dict__["_search_index"] = current
+            current = self._search_index = SearchIndex(index_dir)
         return current
+
+    @search_index.setter
+    def search_index(self, index: Any) -> None:
+        """Use ``index`` (a :class:`kb.search.SearchIndex`, e.g. with another lock timeout)."""
+        self._search_index = index
 
     def search(
         self,
@@ -399,10 +397,98 @@ class KnowledgeBase:
         return self.search_index.sync(self, rebuild=rebuild).to_dict()
 
 
+# -- referential integrity, one function per data file -----------------------------------------
+def _check_reference_links(kb: KnowledgeBase) -> None:
+    refs, conds = kb.references, kb.conditions
+    for ref in refs.values():
+        for cid in ref.condition_ids:
+            if cid not in conds:
+                raise InvalidData(
+                    REFERENCES_FILE,
+                    f"unknown condition {cid!r}",
+                    record=ref.id,
+                    field="custom.condition_ids",
+                )
+        for target in ref.traced_to:
+            if target not in refs:
+                raise InvalidData(
+                    REFERENCES_FILE,
+                    f"unknown reference {target!r}",
+                    record=ref.id,
+                    field="custom.traced_to",
+                )
+
+
+def _check_claim_links(kb: KnowledgeBase) -> None:
+    refs, conds = kb.references, kb.conditions
+    for claim in kb.claims.values():
+        for cid in claim.conditions:
+            if cid not in conds:
+                raise InvalidData(
+                    CLAIMS_FILE, f"unknown condition {cid!r}", record=claim.id, field="conditions"
+                )
+        for i, cit in enumerate(claim.citations):
+            rid = cit.get("ref")
+            if rid is not None and rid not in refs:
+                raise InvalidData(
+                    CLAIMS_FILE,
+                    f"unknown reference {rid!r}",
+                    record=claim.id,
+                    field=f"citations.{i}.ref",
+                )
+        primary = claim.primary
+        if primary and primary.get("ref") is not None and primary["ref"] not in refs:
+            raise InvalidData(
+                CLAIMS_FILE,
+                f"unknown reference {primary['ref']!r}",
+                record=claim.id,
+                field="primary.ref",
+            )
+
+
+def _check_article_links(kb: KnowledgeBase) -> None:
+    refs = kb.references
+    for art in kb.articles.values():
+        if art.source_ref is not None and art.source_ref not in refs:
+            raise InvalidData(
+                ARTICLES_FILE,
+                f"unknown reference {art.source_ref!r}",
+                record=art.id,
+                field="source_ref",
+            )
+        for i, cid in enumerate(art.bottom_line):
+            if cid not in kb.claims:
+                raise InvalidData(
+                    ARTICLES_FILE,
+                    f"unknown claim {cid!r}",
+                    record=art.id,
+                    field=f"bottom_line.{i}",
+                )
+        for path, sec in art.walk_sections():
+            for cid in sec.get("claims", []):
+                if cid not in kb.claims:
+                    raise InvalidData(
+                        ARTICLES_FILE,
+                        f"unknown claim {cid!r} in section {' / '.join(path)!r}",
+                        record=art.id,
+                        field="sections",
+                    )
+        for key in ("reference_list", "citation_resolutions"):
+            for i, item in enumerate(art.record[key]):
+                if item["ref"] not in refs:
+                    raise InvalidData(
+                        ARTICLES_FILE,
+                        f"unknown reference {item['ref']!r}",
+                        record=art.id,
+                        field=f"{key}.{i}.ref",
+                    )
+
+
 @dataclass
 class _EditorialViews:
     """What the editorial state does to the conflicts, for one version of that state."""
 
+    state: EditorialState
     key: tuple[int, ...]
     manual: dict[str, conflicts_mod.Conflict]
     manual_by_claim: dict[str, list[str]]
@@ -431,7 +517,7 @@ class _EditorialViews:
             active.update((cid, c) for cid, c in manual.items() if cid not in decided)
         else:
             active = kb.conflicts
-        return cls(key, manual, by_claim, active)
+        return cls(state, key, manual, by_claim, active)
 
 
 def _manual_conflict(

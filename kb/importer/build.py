@@ -289,7 +289,7 @@ def _assemble(
         claims={c["id"]: Claim(c) for c in claim_recs},
         articles={a["id"]: Article(a) for a in art_recs},
     )
-    new_kb._check_references()  # the loader's referential-integrity pass
+    new_kb.check_references()  # the loader's referential-integrity pass
     if getattr(kb, "index_dir", None) is not None:
         new_kb.index_dir = kb.index_dir  # type: ignore[attr-defined]
     return new_kb

@@ -223,7 +223,7 @@ class SearchIndex:
         self._generation = 0  # counts searchers opened: a result cache key
         self._state: _Searcher | None = None
         self._vocab: Vocabulary | None = None
-        self._synced: tuple[int, int] | None = None
+        self._synced: int | None = None  # KnowledgeBase.generation last synced
         self._fp = ""
         self._stale = False
 
@@ -231,11 +231,11 @@ class SearchIndex:
     def ensure(self, kb: KnowledgeBase) -> None:
         """Make sure the index reflects ``kb`` (cheap when nothing changed since last time).
 
-        Changes are noticed per knowledge-base object and grading (a reloaded or re-graded
-        knowledge base is checked again); after editing records in place call :meth:`sync`.
+        Changes are noticed by :attr:`KnowledgeBase.generation` (a reloaded, amended or
+        re-graded knowledge base is checked again).
         """
         with self._lock:
-            if (id(kb), id(kb.grades)) != self._synced:
+            if kb.generation != self._synced:
                 self.sync(kb)
             elif self._stale:  # another process was updating: has it finished?
                 self._catch_up(kb)
@@ -292,7 +292,7 @@ class SearchIndex:
                 report.documents = self._open().searcher.doc_count()
             report.seconds = time.perf_counter() - started
             self.last_sync = report
-            self._synced = (id(kb), id(kb.grades))
+            self._synced = kb.generation
             return report
 
     def _state_matches(self, fp: str) -> bool:
@@ -474,7 +474,7 @@ class SearchIndex:
             # Popular queries repeat: recent result pages are kept on the knowledge base they
             # were computed for, keyed by the query, the filters, the searcher generation and
             # the editorial state (flags show in results; verdicts move grades).
-            results = kb.__dict__.setdefault("_search_results", _ResultCache())
+            results = kb.cache("search.results", lambda kb: _ResultCache())
             key = (
                 text,
                 _frozen(kind),

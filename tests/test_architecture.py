@@ -1,0 +1,105 @@
+"""How the code is put together: owned state, layering, one definition per name.
+
+These guard the rules README "Module map" states, so a change that breaks one fails here
+with the file and line to look at.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from kb import KnowledgeBase
+from kb.editorial import Editor
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((REPO / package).rglob("*.py"))
+
+
+# -- the knowledge base owns its derived state -------------------------------------------------
+def test_no_module_reaches_into_the_knowledge_base() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{lineno}: {line.strip()}"
+        for path in _modules("kb") + _modules("web")
+        if path.name != "knowledgebase.py"
+        for lineno, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if re.search(r"\bkb\.(__dict__|_[a-z])", line)
+    ]
+    assert offenders == []
+
+
+def test_an_editorial_verdict_replaces_the_claim_and_moves_the_generation(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, tmp_path / "instance")
+    before, generation = kb.claim("seed-inexpensive"), kb.generation
+    kept = kb.cache("test.claim-count", lambda k: len(k.claims))
+    assert kb.cache("test.claim-count", lambda k: -1) == kept  # reused while fresh
+    editor.record(
+        "eve",
+        "editor",
+        "set_verdict",
+        "claim:seed-inexpensive",
+        after={"verdict": "not_stated", "note": "editor check"},
+    )
+    after = kb.claim("seed-inexpensive")
+    assert after is not before and after.primary["verdict"] == "not_stated"
+    assert (before.primary or {}).get("verdict") != "not_stated"  # the old record is untouched
+    assert kb.generation != generation
+    assert kb.cache("test.claim-count", lambda k: -1) == -1  # rebuilt for the new generation
+
+
+def test_generations_are_never_reused_across_knowledge_bases(data_dir: Path) -> None:
+    seen = set()
+    for _ in range(20):
+        kb = KnowledgeBase.load(data_dir)
+        seen.add(kb.generation)
+        kb.invalidate()
+        seen.add(kb.generation)
+    assert len(seen) == 40
+
+
+# -- layering ----------------------------------------------------------------------------------
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Absolute module names ``path`` imports (relative imports resolved), with line numbers."""
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    out = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = parts[: len(parts) - node.level + (1 if path.name == "__init__.py" else 0)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            out.append((node.lineno, name))
+            out.extend((node.lineno, f"{name}.{a.name}") for a in node.names)
+    return out
+
+
+def test_kb_is_a_library_that_never_imports_the_web_layer() -> None:
+    bad = [
+        f"{p.relative_to(REPO)}:{n}: {name}"
+        for p in _modules("kb")
+        for n, name in _imports(p)
+        if name.split(".")[0] in ("flask", "werkzeug", "web", "flask_login", "flask_wtf")
+    ]
+    assert bad == []
+
+
+def test_the_site_never_imports_the_command_line() -> None:
+    bad = [
+        f"{p.relative_to(REPO)}:{n}: {name}"
+        for p in _modules("web")
+        for n, name in _imports(p)
+        if name == "kb.cli" or name.startswith("kb.cli.")
+    ]
+    assert bad == []
