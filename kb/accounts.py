@@ -12,20 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .editorial import ROLES
-from .errors import InvalidQuery, KBError, NotFound
+from .errors import InvalidQuery, UserExists, UserNotFound
 from .storage import load_json, write_json_atomic
 
 USERS_FILE = "users.json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 MIN_PASSWORD = 8
-
-
-class UserNotFound(NotFound):
-    noun = "user"
-
-
-class UserExists(KBError):
-    """An account with that name already exists (HTTP 409)."""
 
 
 @dataclass(frozen=True)

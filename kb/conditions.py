@@ -121,9 +121,6 @@ class ConditionTree:
         pop = set(population)
         return all(c in pop or bool(self._ancestors.get(c, frozenset()) & pop) for c in scope)
 
-    def roots(self) -> list[str]:
-        return [c.id for c in self.conditions.values() if not c.parents]
-
     def to_records(self) -> list[dict[str, Any]]:
         """The records as loaded (so saving is lossless)."""
         return self.records or [c.to_dict() for c in self.conditions.values()]

@@ -61,6 +61,22 @@ class ConflictNotFound(NotFound):
     noun = "conflict"
 
 
+class UserNotFound(NotFound):
+    noun = "user"
+
+
+class DownloadNotFound(NotFound):
+    noun = "download"
+
+
+class UserExists(KBError):
+    """An account with that name already exists (HTTP 409)."""
+
+
+class ImportBusy(KBError):
+    """Another answer document is being imported by this process (imports run one at a time)."""
+
+
 class InvalidQuery(KBError):
     """A query or parameter that cannot be understood (a 400, not a crash)."""
 

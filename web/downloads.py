@@ -18,14 +18,10 @@ from typing import Any
 from flask import Response, request, url_for
 
 from kb import export
-from kb.errors import NotFound
+from kb.errors import DownloadNotFound
 from kb.knowledgebase import KnowledgeBase
 
 from . import current_kb, params
-
-
-class DownloadNotFound(NotFound):
-    noun = "download"
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,17 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kb.accounts import UserExists
 from kb.editorial import EditorialBusy, Forbidden, StaleEdit
-from kb.errors import IndexBusy, InvalidData, InvalidQuery, KBError, NotFound
+from kb.errors import (
+    ImportBusy,
+    IndexBusy,
+    InvalidData,
+    InvalidQuery,
+    KBError,
+    NotFound,
+    UserExists,
+)
 from kb.importer import MAX_BYTES
-
-
-class ImportBusy(KBError):
-    """Another answer document is being imported by this process (imports run one at a time)."""
-
 
 STATUS: tuple[tuple[type[KBError], int], ...] = (
     (NotFound, 404),

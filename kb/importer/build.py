@@ -17,10 +17,10 @@ from ..references import Reference
 from ..schema import validate_records
 from ..storage import write_json_atomic
 from ..text import ascii_words, fold
-from .classify import _Classifier
+from .classify import Classifier
 from .document import MAX_BYTES, Document, RefEntry, Section, decode_document, parse_document
-from .values import _headline, extract_values
-from .vocabularies import _vocab, rules
+from .values import headline, extract_values
+from .vocabularies import vocab, rules
 
 PRIMARY_NOTE = "Imported; not yet traced to a primary source."
 
@@ -82,7 +82,7 @@ def normalise_doi(doi: str) -> str:
 
 
 def _new_ref_id(entry: RefEntry, taken: set[str]) -> str:
-    stop = set(_vocab("ask_cues.json")["stopwords"])
+    stop = set(vocab("ask_cues.json")["stopwords"])
     source = next((w for w in ascii_words(entry.source) if w not in stop), "source")
     words = [w for w in ascii_words(entry.title) if w not in stop][:3] or ["untitled"]
     base = f"{source}{entry.year}_{'-'.join(words)}"
@@ -175,7 +175,7 @@ def _build(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """The new references, claims and article of ``doc`` (not yet validated)."""
     numbers, new_refs = _resolve_references(kb, doc, report)
-    cls = _Classifier(kb, doc)
+    cls = Classifier(kb, doc)
     aid = report.article_id
     claims: list[dict[str, Any]] = []
     ids: dict[int, str] = {}  # id(Statement) → claim id
@@ -197,7 +197,7 @@ def _build(
                 item = unresolved.setdefault(n, {"number": n, "lines": [], "claims": []})
                 item["lines"].append(st.line)
                 item["claims"].append(cid)
-        value = _headline(values, outcome, st.core)
+        value = headline(values, outcome, st.core)
         rec = {
             "id": cid,
             "origin": "import",

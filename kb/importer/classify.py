@@ -8,25 +8,25 @@ from typing import Any
 
 from ..knowledgebase import KnowledgeBase
 from .document import Document, Statement
-from .values import _Value
-from .vocabularies import _compiled, _phrase, _vocab, rules
+from .values import Value
+from .vocabularies import compiled, phrase_pattern, vocab, rules
 
 
-class _Classifier:
+class Classifier:
     """Kind, outcome, intervention, conditions, direction and line of each statement."""
 
     def __init__(self, kb: KnowledgeBase, doc: Document) -> None:
         self.kb = kb
         names: list[tuple[re.Pattern[str], str]] = []
-        for name, aliases in _vocab("ask_cues.json")["interventions"].items():
+        for name, aliases in vocab("ask_cues.json")["interventions"].items():
             for alias in sorted({name, *aliases}, key=len, reverse=True):
-                names.append((_phrase(alias), name))
+                names.append((phrase_pattern(alias), name))
         held = sorted({c.intervention for c in kb.claims.values()}, key=len, reverse=True)
-        names += [(_phrase(n), n) for n in held]
+        names += [(phrase_pattern(n), n) for n in held]
         self.interventions = names
         ignored = {p.casefold() for p in rules()["condition_phrases_ignored"]}
         self.conditions = [
-            (_phrase(p), c.id)
+            (phrase_pattern(p), c.id)
             for c in kb.conditions.conditions.values()
             for p in (c.label, c.id.replace("-", " "), *c.synonyms)
             if p.casefold() not in ignored
@@ -63,7 +63,7 @@ class _Classifier:
         tree = self.kb.conditions
         return sorted(c for c in found if not any(c in tree.ancestors(o) for o in found))
 
-    def kind_outcome(self, st: Statement, values: list[_Value]) -> tuple[str, str] | None:
+    def kind_outcome(self, st: Statement, values: list[Value]) -> tuple[str, str] | None:
         classes = {v.unit_class for v in values}
         has = {
             "dose": "dose" in classes,
@@ -75,12 +75,12 @@ class _Classifier:
         }
         texts = [st.core, *st.context]
         for text in texts:
-            for pat, rule in _compiled()["statement_rules"]:
+            for pat, rule in compiled()["statement_rules"]:
                 if pat.search(text) and (not rule.get("requires") or has[rule["requires"]]):
                     return rule["kind"], rule["outcome"]
         order = list(rules()["kind_default_outcomes"])
         for text in texts:  # last resort: the question parser's kind words
-            counts = Counter(kind for pat, kind in _compiled()["kind_cues"] if pat.search(text))
+            counts = Counter(kind for pat, kind in compiled()["kind_cues"] if pat.search(text))
             if counts:
                 kind = min(counts, key=lambda k: (-counts[k], order.index(k)))
                 return kind, rules()["kind_default_outcomes"][kind]
@@ -97,7 +97,7 @@ class _Classifier:
         start, first = named[0]
         # Another drug is the subject only when the statement opens with it ("Gabapentin is
         # titrated …"); "fewer adverse effects than opioids" is about the article's drug.
-        cmp = _compiled()["comparison"].search(st.core)
+        cmp = compiled()["comparison"].search(st.core)
         opens_with = len(st.core[:start].split()) <= 1
         return first if opens_with and not (cmp and cmp.start() < start) else self.main
 
@@ -110,7 +110,7 @@ class _Classifier:
 
     def direction(self, st: Statement, kind: str, outcome: str) -> str:
         for text in (st.core, *st.context[:1]):
-            for pat, rule in _compiled()["direction_rules"]:
+            for pat, rule in compiled()["direction_rules"]:
                 applies = kind in rule.get("kinds", ()) or outcome in rule.get("outcomes", ())
                 if applies and pat.search(text):
                     return rule["direction"]
@@ -120,7 +120,7 @@ class _Classifier:
         if kind != "treatment_line":
             return None
         for text in (st.core, *st.context[:1]):
-            for pat, line in _compiled()["lines"]:
+            for pat, line in compiled()["lines"]:
                 if pat.search(text):
                     return {"strength": "unrated", "line": line}
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InvalidDocument
 from ..text import canonical
-from .vocabularies import _compiled, rules
+from .vocabularies import compiled, rules
 
 MAX_BYTES = 1_000_000  # "huge": an answer page is a few kilobytes
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -239,7 +239,7 @@ def parse_document(text: str, *, name: str = "document") -> Document:
             furniture.append({"line": number, "text": stripped})
             skip_paragraph = kind == "paragraph"
             continue
-        m = _compiled()["last_updated"].match(stripped)
+        m = compiled()["last_updated"].match(stripped)
         if m:
             furniture.append({"line": number, "text": stripped})
             parsed = _parse_date(m["date"])

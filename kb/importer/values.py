@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabularies import _compiled, rules
+from .vocabularies import compiled, rules
 
 
 @dataclass
-class _Value:
+class Value:
     start: int
     end: int
     record: dict[str, Any]
@@ -38,14 +38,14 @@ def _interval(n: str | None, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit.lower()}
 
 
-def extract_values(text: str) -> list[_Value]:
+def extract_values(text: str) -> list[Value]:
     """Every number with a unit in ``text``, as structured values (data-model ``value``).
 
     Quantities ("4.5 mg", "123 days"), percentages ("32%"), ranges ("3-5 mg", "3 to 5 mg"),
     counts ("7 RCTs"); with ``qualifier`` (about, at least …), ``per`` (daily, nightly) and
     ``interval`` ("every 2 weeks") where stated, and ``as_stated`` always.
     """
-    c = _compiled()
+    c = compiled()
     out = []
     for m in c["value"].finditer(text):
         unit = m["unit"]
@@ -74,54 +74,66 @@ def extract_values(text: str) -> list[_Value]:
         if m["ivu"]:
             rec["interval"] = _interval(m["ivn"], m["ivu"])
         rec["as_stated"] = m.group().strip()
-        out.append(_Value(m.start(), m.end(), rec))
+        out.append(Value(m.start(), m.end(), rec))
     return out
 
 
-def _headline(values: list[_Value], outcome: str, text: str) -> dict[str, Any] | None:
+_FIRST_DOSE = ("starting-dose", "typical-dose", "effective-dose")
+_DURATIONS = ("time-to-response", "treatment-duration", "stopping-rule")
+
+
+def headline(values: list[Value], outcome: str, text: str) -> dict[str, Any] | None:
     """The claim's headline value among those found, chosen by what the claim is about."""
     if not values:
         return None
-    doses = [v for v in values if v.unit_class == "dose"]
-    pick: _Value | None = None
-    if outcome == "titration-schedule" and doses:
-        pick = next((v for v in doses if "interval" in v.record), doses[0])
-        if "interval" not in pick.record:  # "… 0.5 mg at 2-week intervals"
-            iv = _compiled()["interval"].search(text)
-            if iv:
-                pick = _Value(
-                    pick.start,
-                    pick.end,
-                    {
-                        **pick.record,
-                        "interval": _interval(iv["ivn"] or iv["ivn2"], iv["ivu"] or iv["ivu2"]),
-                    },
-                )
-    elif outcome == "maximum-dose" and doses:
-        cue = re.search(r"maxim|\bmax\b|ceiling|up to|exceed|target", text, re.I)
-        after = [v for v in doses if cue and v.start >= cue.start()]
-        pick = (
-            after[0]
-            if after
-            else max(doses, key=lambda v: v.record.get("high", v.record.get("value", 0)))
-        )
-    elif outcome == "dose-range":
-        pick = next((v for v in doses if v.record["type"] == "range"), None)
-    elif outcome in ("starting-dose", "typical-dose", "effective-dose") and doses:
-        pick = doses[0]
-    elif outcome.endswith("-rate") or outcome == "prescription-fill":
-        pick = next((v for v in values if v.unit_class == "percentage"), None)
-    elif outcome in ("time-to-response", "treatment-duration", "stopping-rule"):
-        pick = next((v for v in values if v.unit_class == "time"), None)
-    if (
-        pick is not None
-        and pick.unit_class == "dose"
-        and not ({"per", "interval"} & pick.record.keys())
-        and outcome != "titration-schedule"
-    ):
-        # "Begin at 1.5 mg taken at bedtime": the schedule word need not follow the unit.
-        for name, pattern in rules()["per"].items():
-            if re.search(pattern.replace("\\s*", "", 1), text, re.I):
-                pick = _Value(pick.start, pick.end, {**pick.record, "per": name})
-                break
+    pick = _pick(values, outcome, text)
+    if pick is not None and outcome != "titration-schedule":
+        pick = _with_schedule_word(pick, text)
     return dict((pick or values[0]).record)
+
+
+def _pick(values: list[Value], outcome: str, text: str) -> Value | None:
+    doses = [v for v in values if v.unit_class == "dose"]
+    if outcome == "titration-schedule":
+        return _titration_step(doses, text) if doses else None
+    if outcome == "maximum-dose":
+        return _maximum(doses, text) if doses else None
+    if outcome == "dose-range":
+        return next((v for v in doses if v.record["type"] == "range"), None)
+    if outcome in _FIRST_DOSE:
+        return doses[0] if doses else None
+    if outcome.endswith("-rate") or outcome == "prescription-fill":
+        return next((v for v in values if v.unit_class == "percentage"), None)
+    if outcome in _DURATIONS:
+        return next((v for v in values if v.unit_class == "time"), None)
+    return None
+
+
+def _titration_step(doses: list[Value], text: str) -> Value:
+    pick = next((v for v in doses if "interval" in v.record), doses[0])
+    if "interval" in pick.record:
+        return pick
+    iv = compiled()["interval"].search(text)  # "… 0.5 mg at 2-week intervals"
+    if not iv:
+        return pick
+    interval = _interval(iv["ivn"] or iv["ivn2"], iv["ivu"] or iv["ivu2"])
+    return Value(pick.start, pick.end, {**pick.record, "interval": interval})
+
+
+def _maximum(doses: list[Value], text: str) -> Value:
+    cue = re.search(r"maxim|\bmax\b|ceiling|up to|exceed|target", text, re.I)
+    after = [v for v in doses if cue and v.start >= cue.start()]
+    if after:
+        return after[0]
+    return max(doses, key=lambda v: v.record.get("high", v.record.get("value", 0)))
+
+
+def _with_schedule_word(pick: Value, text: str) -> Value:
+    """A dose without a schedule takes one named anywhere in the statement: in "Begin at
+    1.5 mg taken at bedtime" the schedule word need not follow the unit."""
+    if pick.unit_class != "dose" or {"per", "interval"} & pick.record.keys():
+        return pick
+    for name, pattern in rules()["per"].items():
+        if re.search(pattern.replace("\\s*", "", 1), text, re.I):
+            return Value(pick.start, pick.end, {**pick.record, "per": name})
+    return pick

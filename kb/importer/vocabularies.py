@@ -10,17 +10,19 @@ from typing import Any
 
 
 @cache
-def _vocab(name: str) -> dict[str, Any]:
+def vocab(name: str) -> dict[str, Any]:
+    """One vocabulary file of ``kb/vocab`` (parsed once)."""
     return json.loads(resources.files("kb.vocab").joinpath(name).read_text("utf-8"))
 
 
 def rules() -> dict[str, Any]:
     """The import rules (``kb/vocab/import_rules.json``): data, not code."""
-    return _vocab("import_rules.json")
+    return vocab("import_rules.json")
 
 
 @cache
-def _compiled() -> dict[str, Any]:
+def compiled() -> dict[str, Any]:
+    """The import rules compiled into patterns (once per process)."""
     r = rules()
     units = r["units"]
     unit_alt = "|".join(
@@ -55,12 +57,14 @@ def _compiled() -> dict[str, Any]:
         "comparison": re.compile(r["comparison_cues"], re.I),
         "last_updated": re.compile(r["furniture"]["last_updated"], re.I),
         "kind_cues": [
-            (_phrase(w), kind) for kind, ws in _vocab("ask_cues.json")["kinds"].items() for w in ws
+            (phrase_pattern(w), kind)
+            for kind, ws in vocab("ask_cues.json")["kinds"].items()
+            for w in ws
         ],
     }
 
 
-def _phrase(phrase: str) -> re.Pattern[str]:
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
     # Short all-capital abbreviations (MS, FM, OA) must match in capitals: "ms" is a unit.
     flags = 0 if (phrase.isupper() and len(phrase) <= 4) else re.IGNORECASE
     return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", flags)

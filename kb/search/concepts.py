@@ -40,6 +40,7 @@ CONCEPT_PREFIX = "§"  # never produced by the word pattern, so it cannot clash 
 STOPS = frozenset(STOP_WORDS)
 LINK_TYPES = ("conditions", "kinds", "interventions", "designs")
 
+
 def keep(word: str) -> bool:
     """A lower-case word worth indexing: not a stop word, not a lone letter."""
     return word not in STOPS and (len(word) > 1 or word.isdigit())
@@ -234,11 +235,6 @@ class Vocabulary:
             last = e
         out.append(text[last:])
         return "".join(out)
-
-    def terms_of(self, token: str) -> list[str]:
-        """The terms of the concept behind ``token`` (for highlighting and explanations)."""
-        c = self.concepts.get(token[len(CONCEPT_PREFIX) :])
-        return list(c.terms) if c else []
 
 
 def _slug(text: str) -> str:
