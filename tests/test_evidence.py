@@ -85,3 +85,70 @@ def test_grade_follows_the_design_in_the_data(data_dir: Path, design: str, expec
     path.write_text(json.dumps(refs), "utf-8")
     g = KnowledgeBase.load(data_dir).grades["hegde2025-f3"]
     assert g.start == expected
+
+
+# -- statement roles ------------------------------------------------------------------------
+# Expected role per claim, written down from the dossier (ldn_evidence.json findings and notes)
+# and SEED_MAP.md, not from the data file. The comment says which note decides.
+EXPECTED_ROLES = {
+    # measured results of the cited study
+    "bruun2024_final-f1": "finding",  # FINAL primary outcome, between-group difference
+    "vatvani2024-f1": "finding",  # pooled MD of 4 RCTs
+    "hegde2025-f2": "finding",  # fibromyalgia subgroup SMD
+    "martin2022-f1": "finding",  # matched cohort, -37.8% vs -4.3%
+    "driver2023-f2": "finding",  # 65% perceived benefit (chart review)
+    "younger2009-f6": "finding",  # a result, read on a news page
+    "hutchinson2008-f1": "finding",  # measured in rats (indirect, but measured)
+    "seed-neuropathic-64pct-response": "finding",  # the seed reports a case-series rate
+    "seed-adverse-effect-rate-32pct": "finding",  # Spargo 2025, 13/41
+    # the authors' reading of their own results
+    "bested2023-f3": "conclusion",  # "the authors concluded ... no clinically relevant effect"
+    "rassimariani2024-f3": "conclusion",  # "the review concluded LDN did not effectively relieve"
+    "kim2020-f1": "conclusion",  # "looks promising" (a narrative-style review: expert opinion)
+    "seed-evidence-contradictory": "conclusion",  # the seed's reading of the evidence
+    # asserted, not tested in the source
+    "hegde2025-f5": "background",  # dossier: "stated as background rather than tested"
+    "martin2022-f4": "background",  # dossier: "attribute the effect to TLR-4, without testing it"
+    "chopra2013-f3": "background",  # the authors' justification for trying LDN
+    "toljan2018-f2": "background",  # proposed mechanisms in a narrative review
+    "seed-no-drug-interactions": "background",  # Bostick's assertion (SEED_MAP section 3)
+    "seed-mechanism-tlr4": "background",  # proposed mechanism (SEED_MAP section 4)
+    # guideline or expert advice
+    "finnerup2015_neupsig-f1-snri": "recommendation",  # NeuPSIG strong first-line
+    "hivma_idsa2017-f4": "recommendation",  # capsaicin 8% strongly recommended (HIV neuropathy)
+    "dieckmann2017-f2": "recommendation",  # corneal-pain dosing table
+    "spargo2025-f4": "recommendation",  # "an option only after several other therapies failed"
+    "seed-start-dose": "recommendation",  # the seed's dosing advice
+    "seed-snri-tca-second-line": "recommendation",  # the seed's treatment line
+    "seed-stop-no-response-6-8-weeks": "recommendation",  # a stopping rule
+    # how the study was run: not evidence about an effect
+    "younger2013-f5": "study-conduct",  # phase lengths (from a news summary)
+    "younger2009-f5": "study-conduct",  # the fixed placebo-then-drug sequence
+    "bested2023-f2": "study-conduct",  # period lengths
+    "bruun2024_final-f2": "study-conduct",  # 49/50 randomised of 158 screened
+    "srinivasan2021-f4": "study-conduct",  # run-in, periods, washout
+}
+
+
+@pytest.mark.parametrize("cid,role", sorted(EXPECTED_ROLES.items()))
+def test_statement_role_matches_the_dossier(real_kb: KnowledgeBase, cid: str, role: str) -> None:
+    assert real_kb.claims[cid].role == role
+
+
+def test_every_claim_has_a_role(real_kb: KnowledgeBase) -> None:
+    from kb.claims import ROLES
+
+    missing = [cid for cid, c in real_kb.claims.items() if c.role not in ROLES]
+    assert missing == []
+
+
+def test_a_claim_without_a_role_is_rejected_naming_the_field(data_dir: Path) -> None:
+    from kb.errors import InvalidData
+
+    path = data_dir / "claims.json"
+    claims = json.loads(path.read_text("utf-8"))
+    del claims[0]["role"]
+    path.write_text(json.dumps(claims), "utf-8")
+    with pytest.raises(InvalidData) as err:
+        KnowledgeBase.load(data_dir)
+    assert "role" in str(err.value) and claims[0]["id"] in str(err.value)

@@ -23,6 +23,15 @@ from .values import headline, extract_values
 from .vocabularies import vocab, rules
 
 PRIMARY_NOTE = "Imported; not yet traced to a primary source."
+# Statement role of an imported answer-page statement (kb.claims.ROLES): advice on what to do is
+# a recommendation, a proposed mechanism is background, anything else reports a finding.
+_ADVICE_KINDS = frozenset({"treatment_line", "dose", "titration", "patient_selection"})
+
+
+def _role(kind: str) -> str:
+    if kind in _ADVICE_KINDS:
+        return "recommendation"
+    return "background" if kind == "mechanism" else "finding"
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -215,6 +224,7 @@ def _build(
             "reported_in": "secondary",
             "seen_at": None,
             "recommendation": cls.recommendation(st, kind),
+            "role": _role(kind),
             "primary": {
                 "ref": None,
                 "verdict": "not_assessed",
