@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .articles import REVIEW_STATUSES, STATUS_LABELS
 from .claims import VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_editorial
-from .editorial import ACTIONS, ROUTES, TARGET_KINDS
+from .editorial import ACTIONS, ROUTES, TARGET_KINDS, approval_concerns, since_approval
 from .editorial import status_moves as _moves
 from .errors import InvalidQuery, NotFound
 
@@ -218,7 +218,16 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
         )
     if action == "set_status":
         old, new = str(before.get("status")), str(after.get("status"))
-        return f"review status: {STATUS_LABELS.get(old, old)} → {STATUS_LABELS.get(new, new)}"
+        line = f"review status: {STATUS_LABELS.get(old, old)} → {STATUS_LABELS.get(new, new)}"
+        if old == new:
+            line = f"approved again after changes ({STATUS_LABELS.get(new, new)})"
+        if after.get("acknowledge"):
+            concerns = after.get("at_approval") or {}
+            counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in concerns.items() if v)
+            line += (
+                f"; approved over {counts or 'open concerns'}; acknowledged: {after['acknowledge']}"
+            )
+        return line
     if action in ("dismiss_conflict", "resolve_conflict", "restore_conflict"):
         old = (before.get("decision") or {}).get("decision") or "active"
         new = {
@@ -403,13 +412,57 @@ def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
     state = kb.editorial
     target = f"article:{article_id}"
     targets = {target} | _claim_targets(kb, art.claim_ids())
+    approval = approval_view(kb, article_id)
+    moves = status_moves(art.review_status)
+    if approval is not None and approval["changed"]:
+        moves.append({"status": "approved", "label": "Approved", "direction": "again"})
+    concerns = (
+        approval_concerns(kb, state, article_id)
+        if state is not None
+        else {"open_flags": [], "active_conflicts": []}
+    )
     return {
         "version": _version(state, target),
-        "moves": status_moves(art.review_status),
+        "moves": moves,
+        "concerns": {k: len(v) for k, v in concerns.items()},
+        "approval": approval,
         "comments": _comments(state, target),
         "history_count": 0
         if state is None
         else sum(1 for e in list(state.events) if e["target"] in targets),
+    }
+
+
+def approval_view(kb: KnowledgeBase, article_id: str) -> dict[str, Any] | None:
+    """An approved article's last approval (who, when, why, any acknowledgement of open
+    flags or conflicts) and what changed since: ``changes`` (history entries: flags, verdicts,
+    conflicts added or restored, references marked retracted or of concern) and
+    ``new_conflicts`` (conflicts that appeared since, e.g. after an import). None when the
+    article is not approved or was approved outside the board (in the data file)."""
+    state = kb.editorial
+    if state is None:
+        return None
+    found = since_approval(kb, state, article_id)
+    event = found["approval"]
+    if event is None:
+        return None
+    after = event.get("after") or {}
+    new_conflicts = []
+    for cf in found["new_conflicts"]:
+        conflict = kb.conflict(cf)
+        new_conflicts.append(
+            {"id": cf, "topic": conflict.topic, "explanation": conflict.explanation}
+        )
+    changes = [describe(kb, e) for e in found["changes"]]
+    return {
+        "at": event["at"],
+        "by": event["actor"],
+        "reason": event.get("reason", ""),
+        "acknowledge": after.get("acknowledge"),
+        "at_approval": {k: len(v) for k, v in (after.get("at_approval") or {}).items()},
+        "changed": bool(changes or new_conflicts),
+        "changes": changes,
+        "new_conflicts": new_conflicts,
     }
 
 
@@ -470,6 +523,9 @@ def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
                 "last_updated": art.last_updated,
                 "version": _version(state, f"article:{art.id}"),
                 "moves": status_moves(art.review_status),
+                "changed_since_approval": bool(
+                    (view := approval_view(kb, art.id)) and view["changed"]
+                ),
             }
         )
     events = [] if state is None else list(state.events)

@@ -103,18 +103,102 @@ def _check_flag_exists(editor: Editor, tid: str, reason: str, after: dict[str, A
 
 
 def _check_status(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
-    """An article moves one step at a time: Submitted ⇄ Under review ⇄ Approved."""
+    """An article moves one step at a time: Submitted ⇄ Under review ⇄ Approved. Approving
+    over open flags or active conflicts needs ``acknowledge`` (why it is approved anyway);
+    what was open is kept in ``after["at_approval"]``, so later changes can be told apart.
+    An approved article that changed since its approval may be approved again (re-confirmed).
+    """
     status = after.get("status")
     if status not in REVIEW_STATUSES:
         raise InvalidQuery(f"status must be one of {', '.join(REVIEW_STATUSES)}")
     current = editor.kb.article(tid).review_status
-    if status == current:
+    reconfirm = status == current == "approved" and bool(
+        since_approval(editor.kb, editor.state, tid)["changes"]
+    )
+    if status == current and not reconfirm:
         raise InvalidQuery(f"the article is already {STATUS_LABELS[status]}")
-    if abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
+    if not reconfirm and abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
         raise InvalidQuery(
             f"an article moves one step at a time: from {STATUS_LABELS[current]} it can go to "
             + " or ".join(STATUS_LABELS[s] for s in status_moves(current))
         )
+    if not after.get("acknowledge"):
+        after.pop("acknowledge", None)
+    if status != "approved":
+        return
+    open_now = approval_concerns(editor.kb, editor.state, tid)
+    if any(open_now.values()) and not str(after.get("acknowledge", "")).strip():
+        raise InvalidQuery(
+            "this article has "
+            + ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in open_now.items() if v)
+            + ": approving it anyway needs an acknowledgement saying why (acknowledge)"
+        )
+    after["at_approval"] = open_now
+
+
+def approval_concerns(
+    kb: KnowledgeBase, state: EditorialState, article_id: str
+) -> dict[str, list[str]]:
+    """What stands against approving an article: the ids of its claims' open flags, of the
+    active conflicts they are in, and of the retracted or questioned references they rest on."""
+    claims = kb.article(article_id).claim_ids()
+    return {
+        "open_flags": [f["id"] for c in claims for f in state.open_flags(c)],
+        "active_conflicts": list(
+            dict.fromkeys(cf for c in claims for cf in kb.active_conflict_ids(c))
+        ),
+    }
+
+
+def since_approval(kb: KnowledgeBase, state: EditorialState, article_id: str) -> dict[str, Any]:
+    """What happened to an approved article since its last approval: ``approval`` (that event,
+    or None when it was never approved through the board), ``changes`` (later events that
+    change what it says: flags, verdicts, conflicts added or restored, reference marks, on its
+    claims) and ``new_conflicts`` (active conflicts that were not there at approval, e.g. from
+    an import). Both empty when the article is not approved."""
+    out: dict[str, Any] = {"approval": None, "changes": [], "new_conflicts": []}
+    art = kb.article(article_id)
+    if art.review_status != "approved":
+        return out
+    target = f"article:{article_id}"
+    events = state.events
+    start = next(
+        (
+            i
+            for i in range(len(events) - 1, -1, -1)
+            if events[i]["target"] == target
+            and events[i]["action"] == "set_status"
+            and (events[i].get("after") or {}).get("status") == "approved"
+        ),
+        None,
+    )
+    if start is None:
+        return out
+    approval = events[start]
+    claims = set(art.claim_ids())
+    conflicts = {cf for c in claims for cf in kb.conflict_ids_of(c)}
+    for event in events[start + 1 :]:
+        kind, _, tid = event["target"].partition(":")
+        action = event["action"]
+        if (
+            (kind == "claim" and tid in claims and action in CHANGES_APPROVAL)
+            or (kind == "conflict" and tid in conflicts and action in CHANGES_APPROVAL)
+            or (
+                kind == "reference"
+                and action in CHANGES_APPROVAL
+                and claims & set((event.get("after") or {}).get("claims", []))
+            )
+        ):
+            out["changes"].append(event)
+    known = set((approval.get("after") or {}).get("at_approval", {}).get("active_conflicts", []))
+    if "at_approval" in (approval.get("after") or {}):
+        out["new_conflicts"] = [
+            cf
+            for cf in dict.fromkeys(cf for c in art.claim_ids() for cf in kb.active_conflict_ids(c))
+            if cf not in known
+        ]
+    out["approval"] = approval
+    return out
 
 
 def _check_conflict_exists(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
@@ -156,7 +240,7 @@ _ACTIONS = (
     Action("set_verdict", "editor", ("claim",), "set the verdict", "Verdict set.",
            _check_verdict, ("verdict", "note"), "set-verdict"),
     Action("set_status", "editor", ("article",), "changed the review status",
-           "Review status changed.", _check_status, ("status",), "set-status"),
+           "Review status changed.", _check_status, ("status", "acknowledge"), "set-status"),
     Action("dismiss_conflict", "editor", ("conflict",), "dismissed a conflict",
            "Conflict dismissed.", _check_conflict_exists, (), "dismiss"),
     Action("resolve_conflict", "editor", ("conflict",), "resolved a conflict",
@@ -166,6 +250,8 @@ _ACTIONS = (
     Action("add_conflict", "editor", ("conflict",), "added a conflict", "Conflict added.",
            _check_new_conflict),
 )  # fmt: skip
+# Actions that change what an approved article says (it is then "changed since approval").
+CHANGES_APPROVAL = frozenset({"flag", "set_verdict", "add_conflict", "restore_conflict"})
 # The one table of editorial actions: name -> Action.
 ACTIONS: dict[str, Action] = {a.name: a for a in _ACTIONS}
 # Per URL kind, route -> action name (derived from the table).
@@ -528,7 +614,7 @@ class Editor:
             raise ClaimNotFound(tid)
         if kind == "article":
             self.kb.article(tid)
-        for text in (reason, *(v for k, v in after.items() if k in ("text", "note"))):
+        for text in (reason, *(v for v in after.values() if not isinstance(v, (list, dict)))):
             if not isinstance(text, str) or len(text) > MAX_TEXT:
                 raise InvalidQuery(f"text must be at most {MAX_TEXT} characters")
 
