@@ -34,6 +34,19 @@ VERDICTS: tuple[str, ...] = (
     "not_stated",
     "not_assessed",
 )
+VERDICT_LABELS: dict[str, str] = dict(
+    zip(
+        VERDICTS,
+        (
+            "supported",
+            "supported, with nuance",
+            "not supported as worded",
+            "not stated in the primary source",
+            "not assessed",
+        ),
+        strict=True,
+    )
+)
 
 
 def _num(x: float) -> str:

@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .claims import VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_editorial
+from .editorial import ACTIONS, ROUTES, TARGET_KINDS, approval_concerns, since_approval
+from .editorial import status_moves as _moves
 from .errors import InvalidQuery, NotFound
-from .trace import VERDICT_LABELS
 
 if TYPE_CHECKING:
     from .editorial import Editor, EditorialState
@@ -28,51 +30,6 @@ QUEUE_LIMIT = 50  # conflicts listed in the dashboard queue (the total is given 
 ACTIVITY_LIMIT = 20  # recent events on the dashboard
 MAX_SIDES = 6
 
-# Route names of the editorial actions, per kind of target: /editorial/<kind>/<id>/<route>.
-ROUTES: dict[str, dict[str, str]] = {
-    "claims": {
-        "flag": "flag",
-        "comment": "comment",
-        "propose-verdict": "propose_verdict",
-        "set-verdict": "set_verdict",
-        "resolve-flag": "resolve_flag",
-        "dismiss-flag": "dismiss_flag",
-    },
-    "articles": {"set-status": "set_status", "comment": "comment"},
-    "conflicts": {
-        "dismiss": "dismiss_conflict",
-        "resolve": "resolve_conflict",
-        "restore": "restore_conflict",
-        "comment": "comment",
-    },
-}
-KINDS = {"claims": "claim", "articles": "article", "conflicts": "conflict"}
-# The fields of ``after`` each action takes (``reason`` and ``base_version`` go to every one).
-FIELDS: dict[str, tuple[str, ...]] = {
-    "comment": ("text",),
-    "flag": (),
-    "propose_verdict": ("verdict",),
-    "set_verdict": ("verdict", "note"),
-    "resolve_flag": ("flag",),
-    "dismiss_flag": ("flag",),
-    "set_status": ("status",),
-    "dismiss_conflict": (),
-    "resolve_conflict": (),
-    "restore_conflict": (),
-}
-ACTION_LABELS = {
-    "comment": "commented",
-    "flag": "flagged as contested",
-    "propose_verdict": "proposed a verdict",
-    "set_verdict": "set the verdict",
-    "resolve_flag": "resolved a flag",
-    "dismiss_flag": "dismissed a flag",
-    "set_status": "changed the review status",
-    "dismiss_conflict": "dismissed a conflict",
-    "resolve_conflict": "resolved a conflict",
-    "restore_conflict": "restored a conflict",
-    "add_conflict": "added a conflict",
-}
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -111,22 +68,19 @@ def submit(
     route: str,
     fields: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Record the action ``route`` (see :data:`ROUTES`) on ``kind`` (``claims``, ``articles``
+    """Record the action ``route`` (see :data:`kb.editorial.ROUTES`) on ``kind`` (``claims``, ``articles``
     or ``conflicts``) ``target_id`` from submitted ``fields`` (``base_version``, ``reason``
-    and the action's :data:`FIELDS`); return ``{"event", "current"}``.
+    and the action's fields in :data:`kb.editorial.ACTIONS`); return ``{"event", "current"}``.
 
-    An unknown kind or route is a :class:`NotFound`; a missing ``base_version`` or an article
-    status that skips a step is an :class:`InvalidQuery`; :meth:`Editor.record` raises the
+    An unknown kind or route is a :class:`NotFound`; a missing ``base_version`` or a bad value is an :class:`InvalidQuery`; :meth:`Editor.record` raises the
     rest (``Forbidden``, ``StaleEdit``, ``EditorialBusy``, unknown ids, bad values).
     """
     if kind not in ROUTES or route not in ROUTES[kind]:
         raise NotFound(f"{kind}/{route}")
     action = ROUTES[kind][route]
-    target = f"{KINDS[kind]}:{target_id}"
+    target = f"{TARGET_KINDS[kind]}:{target_id}"
     version = base_version(fields.get("base_version"))
-    after = {name: _text(fields, name) for name in FIELDS[action]}
-    if action == "set_status":
-        _check_step(editor.kb, target_id, after["status"])
+    after = {name: _text(fields, name) for name in ACTIONS[action].fields}
     if action == "set_verdict" and not after["note"]:
         del after["note"]
     event = editor.record(
@@ -141,32 +95,16 @@ def submit(
     return {"event": event, "current": editor.target_state(target)}
 
 
-def _check_step(kb: KnowledgeBase, article_id: str, status: str) -> None:
-    """An article moves one step at a time: Submitted ⇄ Under review ⇄ Approved."""
-    current = kb.article(article_id).review_status
-    if status not in REVIEW_STATUSES:
-        raise InvalidQuery(f"status must be one of {', '.join(REVIEW_STATUSES)}")
-    if status == current:
-        raise InvalidQuery(f"the article is already {STATUS_LABELS[status]}")
-    if abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
-        raise InvalidQuery(
-            f"an article moves one step at a time: from "
-            f"{STATUS_LABELS[current]} it can go to "
-            + " or ".join(m["label"] for m in status_moves(current))
-        )
-
-
 def status_moves(status: str) -> list[dict[str, str]]:
     """The review statuses an article at ``status`` can move to, one step back or forward."""
     here = REVIEW_STATUSES.index(status)
     return [
         {
-            "status": REVIEW_STATUSES[i],
-            "label": STATUS_LABELS[REVIEW_STATUSES[i]],
-            "direction": "back" if i < here else "forward",
+            "status": s,
+            "label": STATUS_LABELS[s],
+            "direction": "back" if REVIEW_STATUSES.index(s) < here else "forward",
         }
-        for i in (here - 1, here + 1)
-        if 0 <= i < len(REVIEW_STATUSES)
+        for s in _moves(status)
     ]
 
 
@@ -219,7 +157,7 @@ def add_conflict(
             raise InvalidQuery("a claim can be on one side of a conflict only")
         seen |= set(side["claims"])
     # The same claims on the same sides, in any order, are the same conflict.
-    signature = "|".join([type] + sorted(",".join(sorted(s["claims"])) for s in clean))
+    signature = "|".join([type, *sorted(",".join(sorted(s["claims"])) for s in clean)])
     conflict_id = "cf-ed-" + hashlib.sha1(signature.encode()).hexdigest()[:10]
     after = {"type": type, "explanation": explanation, "sides": clean}
     if topic.strip():
@@ -257,7 +195,7 @@ def _verdict_label(verdict: Any) -> str:
 
 def _change(state: EditorialState, event: dict[str, Any]) -> str:
     """One line saying what the event changed, before → after where there is a before."""
-    action = event["action"]
+    action = str(event["action"])
     before, after = event.get("before") or {}, event.get("after") or {}
     tid = event["target"].partition(":")[2]
     if action == "comment":
@@ -279,10 +217,17 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
             f"{_verdict_label(after.get('verdict'))}{note}"
         )
     if action == "set_status":
-        return (
-            f"review status: {STATUS_LABELS.get(before.get('status'), before.get('status'))}"
-            f" → {STATUS_LABELS.get(after.get('status'), after.get('status'))}"
-        )
+        old, new = str(before.get("status")), str(after.get("status"))
+        line = f"review status: {STATUS_LABELS.get(old, old)} → {STATUS_LABELS.get(new, new)}"
+        if old == new:
+            line = f"approved again after changes ({STATUS_LABELS.get(new, new)})"
+        if after.get("acknowledge"):
+            concerns = after.get("at_approval") or {}
+            counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in concerns.items() if v)
+            line += (
+                f"; approved over {counts or 'open concerns'}; acknowledged: {after['acknowledge']}"
+            )
+        return line
     if action in ("dismiss_conflict", "resolve_conflict", "restore_conflict"):
         old = (before.get("decision") or {}).get("decision") or "active"
         new = {
@@ -295,8 +240,9 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
         sides = " vs ".join(
             f"{s.get('label')} ({len(s.get('claims', []))})" for s in after.get("sides", [])
         )
+        kind = str(after.get("type"))
         return (
-            f"added a {TYPE_LABELS.get(after.get('type'), after.get('type'))} conflict: "
+            f"added a {TYPE_LABELS.get(kind, kind)} conflict: "
             f"{sides}. {after.get('explanation', '')}".strip()
         )
     return action
@@ -313,7 +259,9 @@ def describe(kb: KnowledgeBase, event: dict[str, Any]) -> dict[str, Any]:
         "actor": event["actor"],
         "role": event.get("role"),
         "action": event["action"],
-        "action_label": ACTION_LABELS.get(event["action"], event["action"]),
+        "action_label": ACTIONS[event["action"]].label
+        if event["action"] in ACTIONS
+        else event["action"],
         "target": event["target"],
         "target_kind": kind,
         "target_id": tid,
@@ -355,11 +303,11 @@ def history(kb: KnowledgeBase, kind: str, target_id: str) -> dict[str, Any]:
         label = art.title
     else:
         raise NotFound(f"{kind}/{target_id}")
-    target = f"{KINDS[kind]}:{target_id}"
+    target = f"{TARGET_KINDS[kind]}:{target_id}"
     events = _events(kb, targets)
     return {
         "target": {
-            "kind": KINDS[kind],
+            "kind": TARGET_KINDS[kind],
             "id": target_id,
             "label": label,
             "version": _version(kb.editorial, target),
@@ -464,13 +412,57 @@ def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
     state = kb.editorial
     target = f"article:{article_id}"
     targets = {target} | _claim_targets(kb, art.claim_ids())
+    approval = approval_view(kb, article_id)
+    moves = status_moves(art.review_status)
+    if approval is not None and approval["changed"]:
+        moves.append({"status": "approved", "label": "Approved", "direction": "again"})
+    concerns = (
+        approval_concerns(kb, state, article_id)
+        if state is not None
+        else {"open_flags": [], "active_conflicts": []}
+    )
     return {
         "version": _version(state, target),
-        "moves": status_moves(art.review_status),
+        "moves": moves,
+        "concerns": {k: len(v) for k, v in concerns.items()},
+        "approval": approval,
         "comments": _comments(state, target),
         "history_count": 0
         if state is None
         else sum(1 for e in list(state.events) if e["target"] in targets),
+    }
+
+
+def approval_view(kb: KnowledgeBase, article_id: str) -> dict[str, Any] | None:
+    """An approved article's last approval (who, when, why, any acknowledgement of open
+    flags or conflicts) and what changed since: ``changes`` (history entries: flags, verdicts,
+    conflicts added or restored, references marked retracted or of concern) and
+    ``new_conflicts`` (conflicts that appeared since, e.g. after an import). None when the
+    article is not approved or was approved outside the board (in the data file)."""
+    state = kb.editorial
+    if state is None:
+        return None
+    found = since_approval(kb, state, article_id)
+    event = found["approval"]
+    if event is None:
+        return None
+    after = event.get("after") or {}
+    new_conflicts = []
+    for cf in found["new_conflicts"]:
+        conflict = kb.conflict(cf)
+        new_conflicts.append(
+            {"id": cf, "topic": conflict.topic, "explanation": conflict.explanation}
+        )
+    changes = [describe(kb, e) for e in found["changes"]]
+    return {
+        "at": event["at"],
+        "by": event["actor"],
+        "reason": event.get("reason", ""),
+        "acknowledge": after.get("acknowledge"),
+        "at_approval": {k: len(v) for k, v in (after.get("at_approval") or {}).items()},
+        "changed": bool(changes or new_conflicts),
+        "changes": changes,
+        "new_conflicts": new_conflicts,
     }
 
 
@@ -479,7 +471,7 @@ def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
     the first :data:`QUEUE_LIMIT`), conflicts the board set aside, articles by review status,
     recent activity and any journal problems (a torn line after a crash)."""
     state = kb.editorial
-    flags = []
+    flags: list[dict[str, Any]] = []
     if state is not None:
         for claim_id, items in sorted(list(state.flags.items())):
             for f in list(items):
@@ -531,6 +523,9 @@ def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
                 "last_updated": art.last_updated,
                 "version": _version(state, f"article:{art.id}"),
                 "moves": status_moves(art.review_status),
+                "changed_since_approval": bool(
+                    (view := approval_view(kb, art.id)) and view["changed"]
+                ),
             }
         )
     events = [] if state is None else list(state.events)

@@ -18,14 +18,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ClaimNotFound, InvalidQuery, KBError, NotFound
-from .journal import EditorialBusy as EditorialBusy  # re-exported: adapters map it
-from .journal import Journal, _empty_atomic
+from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .claims import VERDICTS
+from .errors import (
+    ClaimNotFound,
+    Forbidden,
+    InvalidQuery,
+    NotFound,
+    StaleEdit,
+)
+from .journal import Journal, empty_atomic
 from .storage import load_json, write_json_atomic
 
 if TYPE_CHECKING:
@@ -35,57 +43,217 @@ EDITORIAL_FILE = "editorial.json"
 JOURNAL_FILE = "journal.jsonl"
 MAX_TEXT = 2000
 
-ROLES = ("reader", "reviewer", "editor", "admin")
-# action -> the least role allowed to do it
-ACTIONS: dict[str, str] = {
-    "comment": "reviewer",
-    "flag": "reviewer",
-    "propose_verdict": "reviewer",
-    "resolve_flag": "editor",
-    "dismiss_flag": "editor",
-    "set_verdict": "editor",
-    "set_status": "editor",
-    "dismiss_conflict": "editor",
-    "resolve_conflict": "editor",
-    "restore_conflict": "editor",
-    "add_conflict": "editor",
-}
-TARGETS = {
-    "comment": ("claim", "article", "conflict"),
-    "flag": ("claim",),
-    "propose_verdict": ("claim",),
-    "set_verdict": ("claim",),
-    "resolve_flag": ("claim",),
-    "dismiss_flag": ("claim",),
-    "set_status": ("article",),
-    "dismiss_conflict": ("conflict",),
-    "resolve_conflict": ("conflict",),
-    "restore_conflict": ("conflict",),
-    "add_conflict": ("conflict",),
-}
-STATUSES = ("submitted", "under_review", "approved")
-VERDICTS = (
-    "supported",
-    "supported_with_nuance",
-    "not_supported_as_worded",
-    "not_stated",
-    "not_assessed",
-)
+# The board's roles, least trusted first: each may do everything the roles before it may.
+ROLES: tuple[str, ...] = ("reader", "reviewer", "editor", "admin")
+# The kinds of target an event can be about ("claim:<id>", ...), and their URL plurals.
+TARGET_KINDS: dict[str, str] = {"claims": "claim", "articles": "article", "conflicts": "conflict"}
+
+Validator = Callable[["Editor", str, str, dict[str, Any]], None]
 
 
-class Forbidden(KBError):
-    """The actor's role does not allow this action (HTTP 403)."""
+@dataclass(frozen=True)
+class Action:
+    """One editorial action: who may do it, to what, how it is checked and how it reads."""
+
+    name: str
+    role: str  # the least role allowed (see :data:`ROLES`)
+    targets: tuple[str, ...]  # kinds of target it applies to
+    label: str  # in a history line: "<actor> <label>"
+    done: str  # said after a form succeeded
+    validate: Validator  # raises InvalidQuery / NotFound on a malformed edit
+    fields: tuple[str, ...] = ()  # the fields of ``after`` a form or JSON body sends
+    route: str | None = None  # /editorial/<kind>s/<id>/<route>; None: no per-target route
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role allowed to do it."""
+        return ROLES[ROLES.index(self.role) :]
+
+    def allows(self, role: str) -> bool:
+        return role in self.roles
 
 
-class StaleEdit(KBError):
-    """The edit was based on an older version of its target (HTTP 409)."""
+def _no_check(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    return None
 
-    def __init__(self, target: str, based_on: int, current: int, state: dict[str, Any]) -> None:
-        self.target, self.based_on, self.current, self.state = target, based_on, current, state
-        super().__init__(
-            f"{target} changed since version {based_on}; it is now at version "
-            f"{current}: reload and try again"
+
+def _check_flag(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if not reason.strip():
+        raise InvalidQuery("a flag needs a reason")
+
+
+def _check_comment(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if not str(after.get("text", "")).strip():
+        raise InvalidQuery("a comment needs text")
+
+
+def _check_verdict(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if after.get("verdict") not in VERDICTS:
+        raise InvalidQuery(f"verdict must be one of {', '.join(VERDICTS)}")
+
+
+def _check_flag_exists(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if not any(f["id"] == after.get("flag") for f in editor.state.flags.get(tid, [])):
+        raise InvalidQuery("no such flag on this claim")
+
+
+def _check_status(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    """An article moves one step at a time: Submitted ⇄ Under review ⇄ Approved. Approving
+    over open flags or active conflicts needs ``acknowledge`` (why it is approved anyway);
+    what was open is kept in ``after["at_approval"]``, so later changes can be told apart.
+    An approved article that changed since its approval may be approved again (re-confirmed).
+    """
+    status = after.get("status")
+    if status not in REVIEW_STATUSES:
+        raise InvalidQuery(f"status must be one of {', '.join(REVIEW_STATUSES)}")
+    current = editor.kb.article(tid).review_status
+    reconfirm = status == current == "approved" and bool(
+        since_approval(editor.kb, editor.state, tid)["changes"]
+    )
+    if status == current and not reconfirm:
+        raise InvalidQuery(f"the article is already {STATUS_LABELS[status]}")
+    if not reconfirm and abs(REVIEW_STATUSES.index(status) - REVIEW_STATUSES.index(current)) != 1:
+        raise InvalidQuery(
+            f"an article moves one step at a time: from {STATUS_LABELS[current]} it can go to "
+            + " or ".join(STATUS_LABELS[s] for s in status_moves(current))
         )
+    if not after.get("acknowledge"):
+        after.pop("acknowledge", None)
+    if status != "approved":
+        return
+    open_now = approval_concerns(editor.kb, editor.state, tid)
+    if any(open_now.values()) and not str(after.get("acknowledge", "")).strip():
+        raise InvalidQuery(
+            "this article has "
+            + ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in open_now.items() if v)
+            + ": approving it anyway needs an acknowledgement saying why (acknowledge)"
+        )
+    after["at_approval"] = open_now
+
+
+def approval_concerns(
+    kb: KnowledgeBase, state: EditorialState, article_id: str
+) -> dict[str, list[str]]:
+    """What stands against approving an article: the ids of its claims' open flags, of the
+    active conflicts they are in, and of the retracted or questioned references they rest on."""
+    claims = kb.article(article_id).claim_ids()
+    return {
+        "open_flags": [f["id"] for c in claims for f in state.open_flags(c)],
+        "active_conflicts": list(
+            dict.fromkeys(cf for c in claims for cf in kb.active_conflict_ids(c))
+        ),
+    }
+
+
+def since_approval(kb: KnowledgeBase, state: EditorialState, article_id: str) -> dict[str, Any]:
+    """What happened to an approved article since its last approval: ``approval`` (that event,
+    or None when it was never approved through the board), ``changes`` (later events that
+    change what it says: flags, verdicts, conflicts added or restored, reference marks, on its
+    claims) and ``new_conflicts`` (active conflicts that were not there at approval, e.g. from
+    an import). Both empty when the article is not approved."""
+    out: dict[str, Any] = {"approval": None, "changes": [], "new_conflicts": []}
+    art = kb.article(article_id)
+    if art.review_status != "approved":
+        return out
+    target = f"article:{article_id}"
+    events = state.events
+    start = next(
+        (
+            i
+            for i in range(len(events) - 1, -1, -1)
+            if events[i]["target"] == target
+            and events[i]["action"] == "set_status"
+            and (events[i].get("after") or {}).get("status") == "approved"
+        ),
+        None,
+    )
+    if start is None:
+        return out
+    approval = events[start]
+    claims = set(art.claim_ids())
+    conflicts = {cf for c in claims for cf in kb.conflict_ids_of(c)}
+    for event in events[start + 1 :]:
+        kind, _, tid = event["target"].partition(":")
+        action = event["action"]
+        if (
+            (kind == "claim" and tid in claims and action in CHANGES_APPROVAL)
+            or (kind == "conflict" and tid in conflicts and action in CHANGES_APPROVAL)
+            or (
+                kind == "reference"
+                and action in CHANGES_APPROVAL
+                and claims & set((event.get("after") or {}).get("claims", []))
+            )
+        ):
+            out["changes"].append(event)
+    known = set((approval.get("after") or {}).get("at_approval", {}).get("active_conflicts", []))
+    if "at_approval" in (approval.get("after") or {}):
+        out["new_conflicts"] = [
+            cf
+            for cf in dict.fromkeys(cf for c in art.claim_ids() for cf in kb.active_conflict_ids(c))
+            if cf not in known
+        ]
+    out["approval"] = approval
+    return out
+
+
+def _check_conflict_exists(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if tid not in editor.kb.conflicts and tid not in editor.state.manual_conflicts:
+        raise NotFound(f"conflict:{tid}")
+
+
+def _check_new_conflict(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    sides = after.get("sides")
+    if not (
+        isinstance(sides, list)
+        and len(sides) >= 2
+        and all(isinstance(s, dict) and s.get("claims") for s in sides)
+    ):
+        raise InvalidQuery("a conflict needs at least two sides, each with claims")
+    for side in sides:
+        for cid in side["claims"]:
+            if cid not in editor.kb.claims:
+                raise ClaimNotFound(cid)
+
+
+def status_moves(status: str) -> list[str]:
+    """The review statuses an article at ``status`` can move to: one step back or forward."""
+    here = REVIEW_STATUSES.index(status)
+    return [REVIEW_STATUSES[i] for i in (here - 1, here + 1) if 0 <= i < len(REVIEW_STATUSES)]
+
+
+_ACTIONS = (
+    Action("comment", "reviewer", ("claim", "article", "conflict"), "commented",
+           "Comment recorded.", _check_comment, ("text",), "comment"),
+    Action("flag", "reviewer", ("claim",), "flagged as contested", "Flag recorded.",
+           _check_flag, (), "flag"),
+    Action("propose_verdict", "reviewer", ("claim",), "proposed a verdict",
+           "Verdict proposal recorded.", _check_verdict, ("verdict",), "propose-verdict"),
+    Action("resolve_flag", "editor", ("claim",), "resolved a flag", "Flag resolved.",
+           _check_flag_exists, ("flag",), "resolve-flag"),
+    Action("dismiss_flag", "editor", ("claim",), "dismissed a flag", "Flag dismissed.",
+           _check_flag_exists, ("flag",), "dismiss-flag"),
+    Action("set_verdict", "editor", ("claim",), "set the verdict", "Verdict set.",
+           _check_verdict, ("verdict", "note"), "set-verdict"),
+    Action("set_status", "editor", ("article",), "changed the review status",
+           "Review status changed.", _check_status, ("status", "acknowledge"), "set-status"),
+    Action("dismiss_conflict", "editor", ("conflict",), "dismissed a conflict",
+           "Conflict dismissed.", _check_conflict_exists, (), "dismiss"),
+    Action("resolve_conflict", "editor", ("conflict",), "resolved a conflict",
+           "Conflict marked resolved.", _check_conflict_exists, (), "resolve"),
+    Action("restore_conflict", "editor", ("conflict",), "restored a conflict",
+           "Conflict restored.", _check_conflict_exists, (), "restore"),
+    Action("add_conflict", "editor", ("conflict",), "added a conflict", "Conflict added.",
+           _check_new_conflict),
+)  # fmt: skip
+# Actions that change what an approved article says (it is then "changed since approval").
+CHANGES_APPROVAL = frozenset({"flag", "set_verdict", "add_conflict", "restore_conflict"})
+# The one table of editorial actions: name -> Action.
+ACTIONS: dict[str, Action] = {a.name: a for a in _ACTIONS}
+# Per URL kind, route -> action name (derived from the table).
+ROUTES: dict[str, dict[str, str]] = {
+    plural: {a.route: a.name for a in _ACTIONS if kind in a.targets and a.route}
+    for plural, kind in TARGET_KINDS.items()
+}
 
 
 @dataclass
@@ -125,7 +293,7 @@ class EditorialState:
         self.events.append(event)
         target, action, data = event["target"], event["action"], event.get("after") or {}
         self.versions[target] += 1
-        kind, _, tid = target.partition(":")
+        tid = target.partition(":")[2]
         record = {
             "event": event["id"],
             "by": event["actor"],
@@ -231,7 +399,7 @@ class Editor:
             "add_conflict",
         ):
             self.kb.invalidate("grades")  # inconsistency counts the active conflicts
-        kind, _, tid = event["target"].partition(":")
+        tid = event["target"].partition(":")[2]
         if event["action"] == "set_status" and tid in self.kb.articles:
             self.kb.amend_article(tid, review_status=event["after"]["status"])
         elif event["action"] == "set_verdict" and tid in self.kb.claims:
@@ -283,19 +451,22 @@ class Editor:
         ``base_version`` is not the target's current version, :class:`NotFound` for an unknown
         target, :class:`InvalidQuery` for a malformed edit.
         """
-        if action not in ACTIONS:
+        spec = ACTIONS.get(action)
+        if spec is None:
             raise InvalidQuery(f"unknown editorial action {action!r}")
-        if role not in ROLES or ROLES.index(role) < ROLES.index(ACTIONS[action]):
+        if not spec.allows(role):
             raise Forbidden(
-                f"a {role} may not {action.replace('_', ' ')}; it needs the {ACTIONS[action]} role"
+                f"a {role} may not {action.replace('_', ' ')}; it needs the {spec.role} role"
             )
         after = dict(after or {})
-        self._check(action, target, reason, after)
+        self._check_target(spec, target, reason, after)
+        tid = target.partition(":")[2]
         with self.journal.locked():
             self.refresh()
             current = self.state.versions.get(target, 0)
             if base_version is not None and base_version != current:
                 raise StaleEdit(target, base_version, current, self.target_state(target))
+            spec.validate(self, tid, reason, after)
             event = {
                 "id": uuid.uuid4().hex,
                 "at": _now(),
@@ -312,51 +483,21 @@ class Editor:
             self._apply(event)
         return event
 
-    def _check(self, action: str, target: str, reason: str, after: dict[str, Any]) -> None:
+    def _check_target(self, spec: Action, target: str, reason: str, after: dict[str, Any]) -> None:
+        """What every action needs: a target of the right kind that exists, and short texts."""
         kind, _, tid = target.partition(":")
-        if kind not in TARGETS[action]:
+        if kind not in spec.targets:
             raise InvalidQuery(
-                f"{action.replace('_', ' ')} applies to a "
-                f"{' or '.join(TARGETS[action])}, not {kind or 'nothing'}"
+                f"{spec.name.replace('_', ' ')} applies to a "
+                f"{' or '.join(spec.targets)}, not {kind or 'nothing'}"
             )
         if kind == "claim" and tid not in self.kb.claims:
             raise ClaimNotFound(tid)
         if kind == "article":
             self.kb.article(tid)
-        if (
-            kind == "conflict"
-            and action != "add_conflict"
-            and tid not in self.kb.conflicts
-            and tid not in self.state.manual_conflicts
-        ):
-            raise NotFound(target)
-        for text in (reason, after.get("text", ""), after.get("note", "")):
+        for text in (reason, *(v for v in after.values() if not isinstance(v, (list, dict)))):
             if not isinstance(text, str) or len(text) > MAX_TEXT:
                 raise InvalidQuery(f"text must be at most {MAX_TEXT} characters")
-        if action == "flag" and not reason.strip():
-            raise InvalidQuery("a flag needs a reason")
-        if action == "comment" and not str(after.get("text", "")).strip():
-            raise InvalidQuery("a comment needs text")
-        if action == "set_status" and after.get("status") not in STATUSES:
-            raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
-        if action in ("set_verdict", "propose_verdict") and after.get("verdict") not in VERDICTS:
-            raise InvalidQuery(f"verdict must be one of {', '.join(VERDICTS)}")
-        if action in ("resolve_flag", "dismiss_flag") and not any(
-            f["id"] == after.get("flag") for f in self.state.flags.get(tid, [])
-        ):
-            raise InvalidQuery("no such flag on this claim")
-        if action == "add_conflict":
-            sides = after.get("sides")
-            if not (
-                isinstance(sides, list)
-                and len(sides) >= 2
-                and all(isinstance(s, dict) and s.get("claims") for s in sides)
-            ):
-                raise InvalidQuery("a conflict needs at least two sides, each with claims")
-            for side in sides:
-                for cid in side["claims"]:
-                    if cid not in self.kb.claims:
-                        raise ClaimNotFound(cid)
 
     def _before(self, action: str, target: str) -> dict[str, Any]:
         kind, _, tid = target.partition(":")
@@ -381,7 +522,7 @@ class Editor:
             new = len(self.state.events) - self._folded_count()
             self.kb.save()
             write_json_atomic(self.kb.data_dir / EDITORIAL_FILE, {"events": self.state.events})
-            _empty_atomic(self.journal.path)
+            empty_atomic(self.journal.path)
             self.journal._offset = 0
         return new
 

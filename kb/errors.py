@@ -5,6 +5,8 @@ Adapters map them once: the CLI to a message and a non-zero exit, the web app to
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KBError(Exception):
     """Root of every error the knowledge base raises on purpose."""
@@ -83,6 +85,25 @@ class InvalidQuery(KBError):
 
 class IndexBusy(KBError):
     """The search index does not exist yet and another process is still building it."""
+
+
+class Forbidden(KBError):
+    """The actor's role does not allow this action (HTTP 403)."""
+
+
+class StaleEdit(KBError):
+    """The edit was based on an older version of its target (HTTP 409)."""
+
+    def __init__(self, target: str, based_on: int, current: int, state: dict[str, Any]) -> None:
+        self.target, self.based_on, self.current, self.state = target, based_on, current, state
+        super().__init__(
+            f"{target} changed since version {based_on}; it is now at version "
+            f"{current}: reload and try again"
+        )
+
+
+class EditorialBusy(KBError):
+    """Another writer held the journal lock for too long (HTTP 503)."""
 
 
 class InvalidDocument(InvalidData):

@@ -15,16 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import KBError
+from .errors import EditorialBusy
 
 LOCK_TIMEOUT = 10.0
 
 
-class EditorialBusy(KBError):
-    """Another writer held the journal lock for too long (HTTP 503)."""
-
-
-def _empty_atomic(path: Path) -> None:
+def empty_atomic(path: Path) -> None:
     """Replace ``path`` by an empty file: an empty temp file, fsynced, renamed over it."""
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

@@ -167,6 +167,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "label": STATUS_LABELS[art.review_status],
             "pending": art.review_status != "approved",
             "steps": review_steps(art.review_status),
+            "approval": dashboard.approval_view(kb, article_id),
         },
         "last_updated": art.last_updated,
         "disclaimer": art.record.get("disclaimer"),

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .claims import VERDICT_LABELS
+
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
     from .references import Reference
-
-VERDICT_LABELS = {
-    "supported": "supported",
-    "supported_with_nuance": "supported, with nuance",
-    "not_supported_as_worded": "not supported as worded",
-    "not_stated": "not stated in the primary source",
-    "not_assessed": "not assessed",
-}
 
 
 def ref_summary(ref: Reference) -> dict[str, Any]:

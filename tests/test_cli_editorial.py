@@ -140,7 +140,7 @@ def test_compact_folds_the_journal(data_dir: Path, instance_dir: Path) -> None:
         "editor",
         "set_status",
         "article:ldn-chronic-pain",
-        after={"status": "approved"},
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
         base_version=0,
     )
     editor.record("rita", "reviewer", "flag", "claim:seed-max-dose", reason="6 mg in FINAL")
@@ -164,7 +164,7 @@ def test_history_lists_who_changed_what(data_dir: Path, instance_dir: Path) -> N
         "editor",
         "set_status",
         "article:ldn-chronic-pain",
-        after={"status": "approved"},
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
         reason="checked",
         base_version=0,
     )

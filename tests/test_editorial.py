@@ -35,7 +35,7 @@ def test_roles_decide_who_may_do_what(data_dir: Path, tmp_path: Path) -> None:
             "reviewer",
             "set_status",
             "article:ldn-chronic-pain",
-            after={"status": "approved"},
+            after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
         )
     with pytest.raises(Forbidden):
         ed.record("anon", "reader", "comment", "claim:seed-max-dose", after={"text": "hi"})
@@ -70,7 +70,7 @@ def test_status_change_reaches_the_article_and_survives_restart(
         "editor",
         "set_status",
         "article:ldn-chronic-pain",
-        after={"status": "approved"},
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
         reason="checked",
         base_version=version,
     )
@@ -78,8 +78,8 @@ def test_status_change_reaches_the_article_and_survives_restart(
     kb2, ed2 = _open(data_dir, tmp_path / "i")
     assert kb2.article("ldn-chronic-pain").review_status == "approved"
     history = ed2.state.history("article:ldn-chronic-pain")
-    assert [(e["actor"], e["before"], e["after"]) for e in history] == [
-        ("eve", {"status": "under_review"}, {"status": "approved"})
+    assert [(e["actor"], e["before"], e["after"]["status"]) for e in history] == [
+        ("eve", {"status": "under_review"}, "approved")
     ]
 
 
@@ -93,7 +93,7 @@ def test_stale_edit_gets_the_current_state(data_dir: Path, tmp_path: Path) -> No
         "editor",
         "set_status",
         "article:ldn-chronic-pain",
-        after={"status": "approved"},
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
         base_version=seen,
     )
     with pytest.raises(StaleEdit) as err:
@@ -150,7 +150,11 @@ def test_compaction_folds_into_data_files(data_dir: Path, tmp_path: Path) -> Non
     instance = tmp_path / "i"
     kb, ed = _open(data_dir, instance)
     ed.record(
-        "eve", "editor", "set_status", "article:ldn-chronic-pain", after={"status": "approved"}
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
     )
     ed.record("rita", "reviewer", "comment", "claim:seed-max-dose", after={"text": "ok"})
     assert ed.compact() == 2

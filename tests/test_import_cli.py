@@ -129,7 +129,11 @@ def test_import_leaves_editorial_decisions_in_the_journal(data_dir: Path) -> Non
     kb = KnowledgeBase.load(data_dir)
     editor = Editor.open(kb, instance)
     editor.record(
-        "eve", "editor", "set_status", "article:ldn-chronic-pain", after={"status": "approved"}
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "approved", "acknowledge": "known conflicts, explained in the text"},
     )
     result = run(
         data_dir,

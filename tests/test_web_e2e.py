@@ -338,6 +338,7 @@ def test_editor_flags_and_approves_then_a_reader_sees_it(
     assert page.locator(".banner-pending").is_visible()
     page.get_by_label("Move the article to").select_option("approved")
     page.get_by_label("Why", exact=True).fill("checked against the dossier")
+    page.get_by_label("Acknowledgement", exact=False).fill("conflicts explained in the text")
     page.get_by_role("button", name="Change review status").click()
     page.wait_for_url("**/articles/ldn-chronic-pain#board")
     assert page.locator(".banner-pending").count() == 0

@@ -85,7 +85,12 @@ def test_a_reviewer_may_flag_but_not_decide(editorial_client: FlaskClient) -> No
     r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="6 mg in FINAL", base_version=0)
     assert r.status_code == 201
     r = api(
-        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=0
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        acknowledge="known conflicts",
+        base_version=0,
     )
     assert r.status_code == 403 and "editor role" in r.get_json()["error"]["message"]
     r = form(
@@ -109,6 +114,7 @@ def test_a_stale_edit_is_409_with_the_current_state(editorial_client: FlaskClien
         f"articles/{ARTICLE}/set-status",
         status="approved",
         reason="checked",
+        acknowledge="known conflicts",
         base_version=0,
     )
     assert r.status_code == 201
@@ -178,7 +184,12 @@ def test_an_article_moves_one_step_at_a_time(editorial_client: FlaskClient) -> N
     )
     assert r.status_code == 201
     r = api(
-        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=1
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        acknowledge="known conflicts",
+        base_version=1,
     )
     assert r.status_code == 400 and "one step at a time" in r.get_json()["error"]["message"]
 
@@ -194,6 +205,7 @@ def test_an_approved_article_loses_the_pending_banner(editorial_client: FlaskCli
         f"articles/{ARTICLE}/set-status",
         status="approved",
         reason="checked against the dossier",
+        acknowledge="the conflicts are explained in the text",
         base_version=version,
     )
     assert r.status_code == 302 and r.headers["Location"] == f"/articles/{ARTICLE}#board"
@@ -205,7 +217,10 @@ def test_an_approved_article_loses_the_pending_banner(editorial_client: FlaskCli
     assert doc["review"] == {**doc["review"], "status": "approved", "pending": False}
     assert reader.get("/api/").get_json()["articles"][0]["review_status"] == "approved"
     history = reader.get(f"/api/articles/{ARTICLE}/history").get_json()
-    assert history["events"][0]["change"] == "review status: Under review → Approved"
+    assert history["events"][0]["change"] == (
+        "review status: Under review → Approved; approved over 6 active conflicts; "
+        "acknowledged: the conflicts are explained in the text"
+    )
     assert history["events"][0]["reason"] == "checked against the dossier"
 
 
@@ -522,7 +537,12 @@ def test_editorial_responses_match_openapi(
     api(editorial_client, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
     api(editorial_client, token, f"conflicts/{CONFLICT}/dismiss", reason="r", base_version=0)
     api(
-        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=0
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        acknowledge="known conflicts",
+        base_version=0,
     )
     spec_validator(editorial_client, schema).validate(editorial_client.get(path).get_json())
 
@@ -539,7 +559,7 @@ def test_a_busy_journal_is_503_with_retry_after(
     editorial_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kb import dashboard
-    from kb.editorial import EditorialBusy
+    from kb.errors import EditorialBusy
 
     def busy(*args: Any, **kwargs: Any) -> Any:
         raise EditorialBusy("the editorial journal is busy; try again")
@@ -549,3 +569,87 @@ def test_a_busy_journal_is_503_with_retry_after(
     r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
     assert r.status_code == 503 and r.headers["Retry-After"] == "1"
     assert r.get_json()["error"]["message"] == "the editorial journal is busy; try again"
+
+
+# -- approval safeguards -----------------------------------------------------------------------
+def test_approving_over_open_conflicts_needs_an_acknowledgement(
+    editorial_client: FlaskClient,
+) -> None:
+    token = login(editorial_client, "eve")
+    r = api(
+        editorial_client, token, f"articles/{ARTICLE}/set-status", status="approved", base_version=0
+    )
+    message = r.get_json()["error"]["message"]
+    assert r.status_code == 400 and "active conflicts" in message and "acknowledge" in message
+    assert editorial_client.get(f"/api/articles/{ARTICLE}").get_json()["review"]["pending"]
+    html = editorial_client.get(f"/articles/{ARTICLE}").text
+    assert "Approving anyway needs an acknowledgement" in html
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        reason="read it twice",
+        acknowledge="the conflicts are between studies, and the text says so",
+        base_version=0,
+    )
+    assert r.status_code == 201
+    event = r.get_json()["event"]
+    assert (
+        event["after"]["acknowledge"] == "the conflicts are between studies, and the text says so"
+    )
+    assert event["after"]["at_approval"]["active_conflicts"]  # what was open is kept
+    change = editorial_client.get(f"/api/articles/{ARTICLE}/history").get_json()["events"][0]
+    assert "acknowledged: the conflicts are between studies" in change["change"]
+    assert (
+        "acknowledged: the conflicts are between studies"
+        in editorial_client.get(f"/articles/{ARTICLE}/history").text
+    )
+
+
+def test_a_flag_after_approval_marks_the_article_changed(editorial_client: FlaskClient) -> None:
+    token = login(editorial_client, "eve")
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        acknowledge="known conflicts",
+        base_version=0,
+    )
+    assert r.status_code == 201
+    reader = editorial_client.application.test_client()
+    review = reader.get(f"/api/articles/{ARTICLE}").get_json()["review"]
+    assert review["approval"]["changed"] is False
+    assert "Changed since approval" not in reader.get(f"/articles/{ARTICLE}").text
+    # A reviewer flags one of its claims, an editor changes a verdict: both are listed.
+    rita = editorial_client.application.test_client()
+    assert api(rita, login(rita, "rita"), f"claims/{CLAIM}/flag", reason="6 mg in FINAL",
+               base_version=0).status_code == 201  # fmt: skip
+    assert api(editorial_client, token, f"claims/{CLAIM}/set-verdict", verdict="not_stated",
+               base_version=1).status_code == 201  # fmt: skip
+    review = reader.get(f"/api/articles/{ARTICLE}").get_json()["review"]
+    assert review["status"] == "approved" and review["approval"]["changed"] is True
+    assert [(c["action"], c["actor"]) for c in review["approval"]["changes"]] == [
+        ("flag", "rita"),
+        ("set_verdict", "eve"),
+    ]
+    html = reader.get(f"/articles/{ARTICLE}").text
+    assert "Changed since approval." in html and "6 mg in FINAL" in html
+    assert "changed since approval" in editorial_client.get("/editorial").text
+    # The board approves it again (a step allowed only when it changed): the banner goes.
+    board = editorial_client.get(f"/api/articles/{ARTICLE}").get_json()["board"]
+    assert {"status": "approved", "label": "Approved", "direction": "again"} in board["moves"]
+    r = api(
+        editorial_client,
+        token,
+        f"articles/{ARTICLE}/set-status",
+        status="approved",
+        acknowledge="flag kept open on purpose",
+        base_version=board["version"],
+    )
+    assert r.status_code == 201
+    assert (
+        reader.get(f"/api/articles/{ARTICLE}").get_json()["review"]["approval"]["changed"] is False
+    )
+    assert "Changed since approval" not in reader.get(f"/articles/{ARTICLE}").text

@@ -41,7 +41,8 @@ from flask_login import (
 from flask_wtf.csrf import generate_csrf
 
 from kb.accounts import Accounts, User, UserNotFound
-from kb.editorial import ACTIONS, ROLES, Forbidden
+from kb.editorial import ACTIONS, ROLES
+from kb.errors import Forbidden
 
 from .errors import respond
 from .throttle import LoginThrottle
@@ -82,7 +83,7 @@ def has_role(role: str) -> bool:
 
 def can(action: str) -> bool:
     """True when the current user may do the editorial ``action`` (for showing its form)."""
-    return bool(current_user.is_authenticated) and has_role(ACTIONS[action])
+    return bool(current_user.is_authenticated) and ACTIONS[action].allows(current_user.role)
 
 
 def require_role(role: str) -> Callable[[F], F]:

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, flash, jsonify, redirect, request,
 from flask_login import current_user
 
 from kb import dashboard
-from kb.editorial import Editor
+from kb.editorial import ACTIONS, ROUTES, Editor
 from kb.errors import InvalidQuery
 
 from . import live
@@ -23,19 +23,6 @@ from .auth import local_path, require_role
 
 pages_bp = Blueprint("editorial", __name__, url_prefix="/editorial")
 api_bp = Blueprint("editorial_api", __name__, url_prefix="/api/editorial")
-
-DONE = {
-    "flag": "Flag recorded.",
-    "comment": "Comment recorded.",
-    "propose-verdict": "Verdict proposal recorded.",
-    "set-verdict": "Verdict set.",
-    "resolve-flag": "Flag resolved.",
-    "dismiss-flag": "Flag dismissed.",
-    "set-status": "Review status changed.",
-    "dismiss": "Conflict dismissed.",
-    "resolve": "Conflict marked resolved.",
-    "restore": "Conflict restored.",
-}
 
 
 def editor() -> Editor:
@@ -111,7 +98,7 @@ def _back(default: str) -> Response:
 def _form(kind: str, target_id: str, action: str, default: str) -> Response:
     """Submit the posted form, flash what was done, and go back (to ``next`` or ``default``)."""
     _submit(kind, target_id, action, request.form.to_dict())
-    flash(DONE.get(action, "Done."), "info")
+    flash(ACTIONS[ROUTES[kind][action]].done, "info")
     return _back(default)
 
 
@@ -162,7 +149,7 @@ def add_conflict_form() -> Response:
         topic=form.get("topic", ""),
         reason=form.get("reason", ""),
     )
-    flash("Conflict added.", "info")
+    flash(ACTIONS["add_conflict"].done, "info")
     first = result["event"]["after"]["sides"][0]["claims"][0]
     return _back(url_for("pages.claim", claim_id=first, _anchor="contra-title"))
 

@@ -1,9 +1,9 @@
 """Errors, mapped once: a JSON body under /api/, an error page everywhere else.
 
 :class:`kb.errors.NotFound` is a 404; :class:`~kb.errors.InvalidQuery` and
-:class:`~kb.errors.InvalidData` are a 400; of the editorial errors, :class:`~kb.editorial.Forbidden`
-is a 403, :class:`~kb.editorial.StaleEdit` a 409 that also carries the target's current state
-(``{"error": {...}, "current": {...}}``), :class:`~kb.editorial.EditorialBusy` a 503 and
+:class:`~kb.errors.InvalidData` are a 400; of the editorial errors, :class:`~kb.errors.Forbidden`
+is a 403, :class:`~kb.errors.StaleEdit` a 409 that also carries the target's current state
+(``{"error": {...}, "current": {...}}``), :class:`~kb.errors.EditorialBusy` a 503 and
 :class:`~kb.accounts.UserExists` a 409; :class:`~kb.errors.IndexBusy` (the search index is
 still being built by another process) a 503; :class:`ImportBusy` (another upload is being
 imported) a 409. A request body over ``MAX_CONTENT_LENGTH`` is refused before it is read: a 400
@@ -22,14 +22,16 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kb.editorial import EditorialBusy, Forbidden, StaleEdit
 from kb.errors import (
+    EditorialBusy,
+    Forbidden,
     ImportBusy,
     IndexBusy,
     InvalidData,
     InvalidQuery,
     KBError,
     NotFound,
+    StaleEdit,
     UserExists,
 )
 from kb.importer import MAX_BYTES
