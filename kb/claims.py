@@ -21,12 +21,17 @@ KINDS: tuple[str, ...] = (
     "evidence_quality",
     "patient_selection",
     "contraindication",
+    "precaution",
 )
 DIRECTIONS: tuple[str, ...] = ("benefit", "no-benefit", "mixed", "neutral")
 # Statement role (GRADE-NOTES.md): what a claim is in its source. Only findings and conclusions
 # are evidence about an effect; background and recommendations are opinion; study conduct is
 # context and never evidence.
 ROLES: tuple[str, ...] = ("finding", "conclusion", "background", "recommendation", "study-conduct")
+# A comparative result as the source states it (``comparisons`` of a claim): what the claim's
+# intervention was compared with, and whether the outcome was more, similarly or less frequent.
+COMPARATORS: tuple[str, ...] = ("placebo", "active", "non-users")
+COMPARISON_RESULTS: tuple[str, ...] = ("more", "similar", "fewer")
 VERDICTS: tuple[str, ...] = (
     "supported",
     "supported_with_nuance",
@@ -143,6 +148,11 @@ class Claim:
     def role(self) -> str | None:
         """The statement role (one of :data:`ROLES`), or None where the data does not say."""
         return self.record.get("role")
+
+    @property
+    def comparisons(self) -> list[dict[str, str]]:
+        """Comparative results as stated (``{"versus", "result"}``), empty where none is."""
+        return list(self.record.get("comparisons") or [])
 
     @property
     def primary(self) -> dict[str, Any] | None:

@@ -1,39 +1,87 @@
 """Conflict detection, computed from the claims (never a hand-written list).
 
-Claims are grouped by what they are about — intervention, kind and outcome — and compared
-within a group only, so the work grows with the size of the groups, not with all pairs.
-Scopes are compared through the condition hierarchy: claims about the same condition conflict
-directly; a claim about a broader condition (chronic pain vs fibromyalgia) conflicts
-indirectly (``scope == "broader"``); disjoint scopes never conflict.
+A conflict is two claims (or two groups of claims) that cannot both be right for the same
+population, intervention, comparator, outcome definition and time frame (GRADE-NOTES.md, "What
+is a conflict"). Claims are grouped by what they are about — intervention, kind and outcome —
+and compared within a group only, so the work grows with the size of the groups, not with all
+pairs. Scopes are compared through the condition hierarchy.
 
-Conflict types
---------------
+Rules
+-----
+* A subgroup never stands against its own study's overall result (two claims resting on the
+  same source are never opposed).
+* Differently defined outcomes are never compared: any adverse event in both arms of a trial
+  is not "side effects reported" in a chart review; tolerability ratings are not an adverse-event
+  rate; a trial's own dosing protocol is how the study was run, not a recommendation.
+* A condition-specific result against a mixed-condition *review* (or a guideline for a narrower
+  population against a general one) is **indirect context** (:data:`CONTEXT_TYPES`): shown as
+  such, never counted as a conflict and never lowering a grade.
+* One disagreement is one conflict, whatever the number of claims or condition pairs: a
+  conflict whose sides repeat an already found one is dropped.
+
+Conflict types (:data:`TYPE_LABELS`)
+------------------------------------
 ``opposite_direction``
-    efficacy / response-rate claims on one outcome, some reporting benefit, some no benefit.
+    efficacy / response claims on one outcome and population: benefit vs no benefit.
+``demonstrated_efficacy``
+    a claim that a dose has demonstrated efficacy (a dose claim with direction benefit) against
+    randomised trials and systematic reviews of the same drug finding no benefit on pain, in
+    its population or one within it.
 ``incompatible_values``
-    a recommended maximum dose (from an article or a guideline) versus dose levels above it
-    reported anywhere; and starting doses or titration schedules that differ.
+    a recommended maximum dose (article or guideline) below dose levels reported anywhere;
+    recommended starting doses or titration schedules that differ.
 ``divergent_estimates``
-    one rate (adverse effects, stopping, never filling) estimated at values at least
-    10 percentage points and 1.5-fold apart. A continuation rate counts as 100 minus stopping.
+    one rate, defined the same way, estimated at values at least 10 percentage points and
+    1.5-fold apart (a continuation rate counts as 100 minus stopping).
+``harm_comparison``
+    adverse events against the same comparator (placebo) reported as more frequent by one
+    source and similar by another (``comparisons`` of a claim). A drug's harms against placebo
+    are not expected to depend on the pain condition, so populations need only overlap.
 ``recommendation_strength``
-    one treatment given different recommendation strengths (strong / weak / not recommended).
+    one treatment for one population recommended by one source and not recommended by another,
+    or recommended with different strengths (strong vs weak).
+``treatment_line``
+    one treatment for one population put at different lines (first vs second, second vs third,
+    regular use vs rescue only); "later" agrees with second and third.
 ``safety_contradiction``
-    a contraindication claim against a claim of no drug interactions for the same drug.
+    "no drug interactions" against any stated interaction, precaution or contraindication of the
+    same drug.
+``indirect_context``
+    see above.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .claims import Claim, format_value
+from .evidence import evidence_source
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
+
+TYPE_LABELS: dict[str, str] = {
+    "safety_contradiction": "Safety: no interactions vs a stated precaution",
+    "harm_comparison": "Adverse events against the same comparator",
+    "incompatible_values": "Incompatible doses or schedules",
+    "demonstrated_efficacy": "Efficacy said to be demonstrated vs null trials",
+    "opposite_direction": "Opposite direction (benefit vs no benefit)",
+    "treatment_line": "Different line of treatment",
+    "recommendation_strength": "Different recommendation",
+    "divergent_estimates": "Divergent estimates of one rate",
+    "indirect_context": "Indirect context (different populations)",
+}
+# Shown apart from conflicts and never lowering a grade (kb.evidence skips them).
+CONTEXT_TYPES: frozenset[str] = frozenset({"indirect_context"})
+# Most to least severe for a reader: safety first (the order of TYPE_LABELS).
+SEVERITY: dict[str, int] = {t: i for i, t in enumerate(TYPE_LABELS)}
 
 DIRECTIONAL_KINDS = ("efficacy", "response_rate")
 DOSE_LEVEL_OUTCOMES = (
@@ -51,9 +99,64 @@ RATE_OUTCOMES = {
     "continuation-rate": "discontinuation-rate",
     "prescription-fill": "prescription-fill",
 }
+SAFETY_KINDS = ("contraindication", "precaution")
 RATE_MIN_GAP_POINTS = 10.0
 RATE_MIN_RATIO = 1.5
 PAIN_ROOT = "chronic-pain"
+# Designs whose pooled or randomised results can show (or fail to show) efficacy.
+TRIAL_DESIGNS = frozenset({"randomized-controlled-trial", "crossover-rct", "pilot-rct"})
+REVIEW_DESIGNS = frozenset(
+    {"systematic-review", "systematic-review-meta-analysis", "scoping-review", "narrative-review"}
+)
+POOLED_DESIGNS = frozenset({"systematic-review", "systematic-review-meta-analysis"})
+# Lines of treatment that cannot both hold for one treatment and population; "later" means
+# "after first line" and so agrees with second and third.
+_LINE_CLASH = {
+    frozenset({"first", "second"}),
+    frozenset({"first", "third"}),
+    frozenset({"first", "later"}),
+    frozenset({"first", "rescue"}),
+    frozenset({"second", "third"}),
+    frozenset({"second", "rescue"}),
+    frozenset({"third", "rescue"}),
+}
+_LINE_ORDER = ("first", "second", "third", "later", "rescue")
+_HARM_WORDS = {"more": "more often", "similar": "as often", "fewer": "less often"}
+
+
+@cache
+def outcome_labels() -> dict[str, str]:
+    """Readable outcome labels (``kb/vocab/outcomes.json``)."""
+    text = resources.files("kb.vocab").joinpath("outcomes.json").read_text("utf-8")
+    labels: dict[str, str] = json.loads(text)["labels"]
+    return labels
+
+
+def outcome_label(outcome: str) -> str:
+    return outcome_labels().get(outcome) or outcome.replace("-", " ").capitalize()
+
+
+@cache
+def _abbreviations() -> dict[str, str]:
+    """Intervention -> its abbreviation where the glossary gives one ("LDN")."""
+    text = resources.files("kb.vocab").joinpath("glossary.json").read_text("utf-8")
+    out: dict[str, str] = {}
+    for entry in json.loads(text):
+        aliases = entry.get("aliases") or []
+        short = next((a for a in aliases if a.isupper() and len(a) <= 6), None)
+        if short:
+            for alias in aliases:
+                out[alias.lower()] = short
+    return out
+
+
+def intervention_label(intervention: str) -> str:
+    return _abbreviations().get(intervention.lower(), intervention)
+
+
+def drug_of(intervention: str) -> str:
+    """The drug itself, whatever the dose: a precaution about naltrexone holds for LDN."""
+    return intervention.lower().removeprefix("low-dose ").removeprefix("low dose ")
 
 
 @dataclass(frozen=True)
@@ -78,6 +181,12 @@ class Conflict:
     sides: tuple[Side, ...]
     explanation: str
     source: str = "computed"
+    title: str = ""
+
+    @property
+    def is_context(self) -> bool:
+        """Indirect context, not a conflict: never lowers a grade."""
+        return self.type in CONTEXT_TYPES
 
     def claim_ids(self) -> list[str]:
         return [cid for side in self.sides for cid in side.claims]
@@ -86,6 +195,8 @@ class Conflict:
         return {
             "id": self.id,
             "type": self.type,
+            "title": self.title or self.topic,
+            "context": self.is_context,
             "topic": self.topic,
             "intervention": self.intervention,
             "kind": self.kind,
@@ -115,16 +226,43 @@ class _Detector:
         self.in_pain = {
             c for c in self.tree.conditions if c == PAIN_ROOT or PAIN_ROOT in self.tree.ancestors(c)
         }
+        self._source: dict[str, str] = {}
+        self._design: dict[str, str] = {}
 
+    # -- what a claim is -------------------------------------------------------------------
     def pain_scope(self, claim: Claim) -> list[str]:
         return [c for c in claim.conditions if c in self.in_pain]
 
-    def overlaps(self, a: Claim, b: Claim) -> str:
-        sa, sb = self.pain_scope(a), self.pain_scope(b)
-        if not sa or not sb:
-            return "disjoint"
-        return self.tree.relation(sa, sb)
+    def source(self, claim: Claim) -> str:
+        """Id of the reference the claim rests on (its own id when it rests on nothing)."""
+        if claim.id not in self._source:
+            ref = evidence_source(self.kb, claim)
+            self._source[claim.id] = ref.id if ref is not None else claim.id
+        return self._source[claim.id]
 
+    def design(self, claim: Claim) -> str:
+        rid = self.source(claim)
+        return self.kb.references[rid].design if rid in self.kb.references else ""
+
+    def who(self, claim: Claim) -> str:
+        """Where a claim comes from, for a title: "the article" or a reference label."""
+        if claim.origin in ("seed", "import"):
+            return "the article"
+        rid = claim.cited_refs[0] if claim.cited_refs else None
+        return self.kb.references[rid].label if rid in self.kb.references else claim.id
+
+    def whos(self, claims: Iterable[Claim], limit: int = 3) -> str:
+        names = list(dict.fromkeys(self.who(c) for c in claims))
+        if len(names) > limit:
+            return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+        return " and ".join(names) if len(names) == 2 else ", ".join(names)
+
+    def is_recommendation(self, claim: Claim) -> bool:
+        if claim.origin in ("seed", "import"):
+            return True
+        return any(self.kb.references[r].role == "guideline" for r in claim.cited_refs)
+
+    # -- recording --------------------------------------------------------------------------
     def emit(
         self,
         ctype: str,
@@ -133,6 +271,7 @@ class _Detector:
         condition: str,
         scope: str,
         explanation: str,
+        title: str,
         *,
         key_labels: Iterable[str] | None = None,
         topic_key: str | None = None,
@@ -165,6 +304,7 @@ class _Detector:
             scope,
             tuple(sides),
             explanation,
+            title=title[:1].upper() + title[1:],
         )
 
     def scope_of(self, sides: list[list[Claim]]) -> tuple[str, str]:
@@ -203,7 +343,7 @@ class _Detector:
             up.append(u)
         all_own, all_up = sum(own, Counter()), sum(up, Counter())
         kept = []
-        for bucket, o, u in zip(buckets, own, up):
+        for bucket, o, u in zip(buckets, own, up, strict=True):
             other_own, other_up = all_own - o, all_up - u
             keep = []
             for claim in bucket:
@@ -215,125 +355,218 @@ class _Detector:
             kept.append(keep)
         return [b for b in kept if b]
 
-    # -- detectors ---------------------------------------------------------------------------
+    def by_condition(self, claims: Iterable[Claim]) -> dict[str, list[Claim]]:
+        out: dict[str, list[Claim]] = defaultdict(list)
+        for c in claims:
+            for cond in self.pain_scope(c):
+                out[cond].append(c)
+        return out
+
+    def broader_than(self, cond: str, by_cond: dict[str, list[Claim]]) -> list[Claim]:
+        """Claims filed under a condition above ``cond`` (and not under ``cond`` itself)."""
+        direct = {c.id for c in by_cond.get(cond, [])}
+        out: dict[str, Claim] = {}
+        for anc in sorted(self.tree.ancestors(cond)):
+            for c in by_cond.get(anc, []):
+                if c.id not in direct:
+                    out.setdefault(c.id, c)
+        return list(out.values())
+
+    def apart(self, narrow: list[Claim], broad: list[Claim]) -> list[Claim]:
+        """``narrow`` less the claims resting on a source that ``broad`` rests on too (a
+        subgroup never stands against its own study's overall result)."""
+        sources = {self.source(c) for c in broad}
+        return [c for c in narrow if self.source(c) not in sources]
+
+    # -- efficacy -----------------------------------------------------------------------------
     def opposite_direction(self, claims: list[Claim]) -> None:
-        groups: dict[tuple[str, str, str], dict[str, list[Claim]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        groups: dict[tuple[str, str, str], list[Claim]] = defaultdict(list)
         for c in claims:
             if c.kind in DIRECTIONAL_KINDS and c.direction in ("benefit", "no-benefit"):
-                for cond in self.pain_scope(c):
-                    groups[(c.intervention, c.kind, c.outcome)][cond].append(c)
-        for by_cond in groups.values():
+                groups[(c.intervention, c.kind, c.outcome)].append(c)
+        for group in groups.values():
+            by_cond = self.by_condition(group)
             for cond, direct in sorted(by_cond.items()):
-                label = self.tree.label(cond)
-                pos = [c for c in direct if c.direction == "benefit"]
-                neg = [c for c in direct if c.direction == "no-benefit"]
-                first = direct[0]
-                what = f"{first.outcome.replace('-', ' ')}"
-                if pos and neg:
-                    self.emit(
-                        "opposite_direction",
-                        first,
-                        [Side("benefit", _ids(pos)), Side("no benefit", _ids(neg))],
-                        cond,
-                        "same",
-                        f"For {label}, {_n(pos)} reporting benefit on {what} stand against "
-                        f"{_n(neg)} reporting no benefit.",
-                    )
-                ids_direct = {c.id for c in direct}
-                broader: dict[str, Claim] = {}
-                for anc in self.tree.ancestors(cond):
-                    for c in by_cond.get(anc, []):
-                        if c.id not in ids_direct:
-                            broader[c.id] = c
-                bpos = [c for c in broader.values() if c.direction == "benefit"]
-                bneg = [c for c in broader.values() if c.direction == "no-benefit"]
-                for here, there, here_lab, there_lab in (
-                    (pos, bneg, "benefit", "no benefit"),
-                    (neg, bpos, "no benefit", "benefit"),
-                ):
-                    if here and there:
-                        self.emit(
-                            "opposite_direction",
-                            first,
-                            [
-                                Side(f"{here_lab} ({label})", _ids(here)),
-                                Side(f"{there_lab} (broader scope)", _ids(there)),
-                            ],
-                            cond,
-                            "broader",
-                            f"For {label}, {_n(here)} reporting {here_lab} on {what} stand "
-                            f"against {_n(there)} about a broader population reporting "
-                            f"{there_lab} (indirect).",
-                        )
+                self._same_population(cond, direct)
+                self._indirect_efficacy(cond, direct, by_cond)
 
+    def _same_population(self, cond: str, direct: list[Claim]) -> None:
+        pos = [c for c in direct if c.direction == "benefit"]
+        neg = [c for c in direct if c.direction == "no-benefit"]
+        neg = self.apart(neg, pos)
+        if not (pos and neg):
+            return
+        first, label = direct[0], self.tree.label(cond)
+        what = outcome_label(first.outcome)
+        self.emit(
+            "opposite_direction",
+            first,
+            [Side("benefit", _ids(pos)), Side("no benefit", _ids(neg))],
+            cond,
+            "same",
+            f"For {label}, {_n(pos)} reporting benefit on {what.lower()} stand against "
+            f"{_n(neg)} reporting no benefit.",
+            f"{what} with {intervention_label(first.intervention)} in {_lc(label)}: "
+            f"benefit in {self.whos(pos)} vs no benefit in {self.whos(neg)}",
+        )
+
+    def _indirect_efficacy(
+        self, cond: str, direct: list[Claim], by_cond: dict[str, list[Claim]]
+    ) -> None:
+        """Condition-specific results against mixed-condition reviews of a broader scope."""
+        reviews = [c for c in self.broader_than(cond, by_cond) if self.design(c) in REVIEW_DESIGNS]
+        if not reviews:
+            return
+        first, label = direct[0], self.tree.label(cond)
+        what = outcome_label(first.outcome)
+        for here_dir, there_dir in (("benefit", "no-benefit"), ("no-benefit", "benefit")):
+            there = [c for c in reviews if c.direction == there_dir]
+            here = self.apart([c for c in direct if c.direction == here_dir], there)
+            if not (here and there):
+                continue
+            here_lab, there_lab = here_dir.replace("-", " "), there_dir.replace("-", " ")
+            self.emit(
+                "indirect_context",
+                first,
+                [
+                    Side(f"{here_lab} ({label})", _ids(here)),
+                    Side(f"{there_lab} (reviews of a broader population)", _ids(there)),
+                ],
+                cond,
+                "broader",
+                f"For {label}, {_n(here)} reporting {here_lab} on {what.lower()} sit beside "
+                f"{_n(there)} from reviews of a broader, mixed population reporting "
+                f"{there_lab}: different populations, so this is indirect context, not a "
+                f"conflict.",
+                f"{what} with {intervention_label(first.intervention)}: {here_lab} in "
+                f"{_lc(label)} vs {there_lab} in broader reviews ({self.whos(there)})",
+            )
+
+    def demonstrated_efficacy(self, claims: list[Claim]) -> None:
+        """A dose said to have demonstrated efficacy vs null trials and reviews of the drug."""
+        asserted: dict[str, list[Claim]] = defaultdict(list)
+        null: dict[str, list[Claim]] = defaultdict(list)
+        for c in claims:
+            if c.kind == "dose" and c.direction == "benefit":
+                asserted[drug_of(c.intervention)].append(c)
+            elif (
+                c.kind == "efficacy"
+                and c.outcome == "pain"
+                and c.direction == "no-benefit"
+                and self.design(c) in TRIAL_DESIGNS | POOLED_DESIGNS
+            ):
+                null[drug_of(c.intervention)].append(c)
+        for drug, claimed in sorted(asserted.items()):
+            scope = set(self._scopes(claimed))
+            # Null results about the asserted scope or a population within it.
+            within = [
+                c
+                for c in null.get(drug, [])
+                if any(s in scope or self.tree.ancestors(s) & scope for s in self.pain_scope(c))
+            ]
+            within = self.apart(within, claimed)
+            if not within:
+                continue
+            first = claimed[0]
+            cond = self._scopes(claimed)[0] if self._scopes(claimed) else PAIN_ROOT
+            name = intervention_label(first.intervention)
+            self.emit(
+                "demonstrated_efficacy",
+                first,
+                [
+                    Side("efficacy said to be demonstrated", _ids(claimed)),
+                    Side("no benefit in trials and reviews", _ids(within)),
+                ],
+                cond,
+                "same",
+                f"{_n(claimed).capitalize()} {'says' if len(claimed) == 1 else 'say'} trials "
+                f"have demonstrated the efficacy of {name}, but {_n(within)} from randomised "
+                f"trials or systematic reviews of {name} report no benefit on pain.",
+                f"Efficacy of {name} in trials: said to be demonstrated in {self.whos(claimed)} "
+                f"vs no benefit in {self.whos(within)}",
+            )
+
+    def _scopes(self, claims: list[Claim]) -> list[str]:
+        return sorted({s for c in claims for s in self.pain_scope(c)})
+
+    # -- doses ---------------------------------------------------------------------------------
     def dose_values(self, claims: list[Claim]) -> None:
         by_interv: dict[str, list[Claim]] = defaultdict(list)
         for c in claims:
             if c.kind in ("dose", "titration") and c.dose_bounds_mg() is not None:
                 by_interv[c.intervention].append(c)
         for interv, group in by_interv.items():
-            # A recommended maximum (article or guideline) against every higher dose level.
-            anchors: dict[float, list[Claim]] = defaultdict(list)
+            self._maximum_dose(interv, group)
+            self._schedules(interv, group)
+
+    def _maximum_dose(self, interv: str, group: list[Claim]) -> None:
+        """A recommended maximum (article or guideline) against every higher dose level."""
+        anchors: dict[float, list[Claim]] = defaultdict(list)
+        for c in group:
+            if c.outcome == "maximum-dose" and self.is_recommendation(c):
+                anchors[_top(c)].append(c)
+        for top, anchor in sorted(anchors.items()):
+            higher = [c for c in group if c.outcome in DOSE_LEVEL_OUTCOMES and _top(c) > top + 1e-9]
+            buckets = self.keep_overlapping([anchor, higher])
+            if len(buckets) < 2 or (buckets[0] is not anchor and buckets[0][0] not in anchor):
+                continue
+            scope, cond = self.scope_of(buckets)
+            levels = ", ".join(sorted({c.value_text or "" for c in buckets[1]}))
+            highest = max(_top(c) for c in buckets[1])
+            others = {self.who(c) for c in buckets[1]}
+            self.emit(
+                "incompatible_values",
+                anchor[0],
+                [
+                    Side(f"maximum {top:g} mg", _ids(buckets[0])),
+                    Side("higher dose levels reported", _ids(buckets[1])),
+                ],
+                cond,
+                scope,
+                f"A recommended maximum of {top:g} mg for {interv} sits below dose "
+                f"levels reported elsewhere: {levels}.",
+                f"Maximum dose of {intervention_label(interv)}: {top:g} mg in "
+                f"{self.whos(anchor)} vs higher doses in {len(others)} "
+                f"{'source' if len(others) == 1 else 'sources'}, up to {highest:g} mg "
+                f"({self.whos(c for c in buckets[1] if _top(c) == highest)})",
+            )
+
+    def _schedules(self, interv: str, group: list[Claim]) -> None:
+        """Recommended starting doses or titration schedules that differ. A trial's own
+        protocol is study conduct, not a recommendation, so it is not compared."""
+        for outcome in SCHEDULE_OUTCOMES:
+            by_value: dict[str, list[Claim]] = defaultdict(list)
             for c in group:
-                if c.outcome == "maximum-dose" and self.is_recommendation(c):
-                    anchors[c.dose_bounds_mg()[1]].append(c)  # type: ignore[index]
-            for top, anchor in sorted(anchors.items()):
-                higher = [
-                    c
-                    for c in group
-                    if c.outcome in DOSE_LEVEL_OUTCOMES and c.dose_bounds_mg()[1] > top + 1e-9
-                ]  # type: ignore[index]
-                buckets = self.keep_overlapping([anchor, higher])
-                if len(buckets) < 2 or (buckets[0] is not anchor and buckets[0][0] not in anchor):
-                    continue
-                scope, cond = self.scope_of(buckets)
-                levels = ", ".join(sorted({c.value_text or "" for c in buckets[1]}))
-                self.emit(
-                    "incompatible_values",
-                    anchor[0],
-                    [
-                        Side(f"maximum {top:g} mg", _ids(buckets[0])),
-                        Side("higher dose levels reported", _ids(buckets[1])),
-                    ],
-                    cond,
-                    scope,
-                    f"A recommended maximum of {top:g} mg for {interv} sits below dose "
-                    f"levels reported elsewhere: {levels}.",
-                )
-            # Starting doses and titration schedules that differ.
-            for outcome in SCHEDULE_OUTCOMES:
-                by_value: dict[str, list[Claim]] = defaultdict(list)
-                for c in group:
-                    if c.outcome == outcome:
-                        by_value[c.value_text or ""].append(c)
-                if len(by_value) < 2:
-                    continue
-                buckets = self.keep_overlapping(list(by_value.values()))
-                if len(buckets) < 2:
-                    continue
-                scope, cond = self.scope_of(buckets)
-                self.emit(
-                    "incompatible_values",
-                    buckets[0][0],
-                    [Side(b[0].value_text or "", _ids(b)) for b in buckets],
-                    cond,
-                    scope,
-                    f"Different {outcome.replace('-', ' ')}s are given for {interv}: "
-                    + "; ".join(b[0].value_text or "" for b in buckets)
-                    + ".",
-                    key_labels=(),
-                    topic_key=outcome,
-                )
+                if c.outcome == outcome and self.is_recommendation(c):
+                    by_value[c.value_text or ""].append(c)
+            if len(by_value) < 2:
+                continue
+            buckets = self.keep_overlapping(list(by_value.values()))
+            if len(buckets) < 2:
+                continue
+            scope, cond = self.scope_of(buckets)
+            values = [b[0].value_text or "" for b in buckets]
+            what = outcome_label(outcome)
+            self.emit(
+                "incompatible_values",
+                buckets[0][0],
+                [Side(v, _ids(b)) for v, b in zip(values, buckets, strict=True)],
+                cond,
+                scope,
+                f"Different {what.lower()}s are given for {interv}: " + "; ".join(values) + ".",
+                f"{what} of {intervention_label(interv)}: "
+                + " vs ".join(
+                    f"{v} in {self.whos(b)}" for v, b in zip(values, buckets, strict=True)
+                ),
+                key_labels=(),
+                topic_key=outcome,
+            )
 
-    def is_recommendation(self, claim: Claim) -> bool:
-        if claim.origin in ("seed", "import"):
-            return True
-        return any(self.kb.references[r].role == "guideline" for r in claim.cited_refs)
-
+    # -- rates and harms --------------------------------------------------------------------
     def rates(self, claims: list[Claim]) -> None:
-        groups: dict[tuple[str, str], list[tuple[float, Claim]]] = defaultdict(list)
+        """Rates compared only within one outcome definition: events recorded in the arms of a
+        controlled trial are not the side effects patients reported in routine care."""
+        groups: dict[tuple[str, str, bool], list[tuple[float, Claim]]] = defaultdict(list)
         for c in claims:
             key = RATE_OUTCOMES.get(c.outcome)
             pct = c.percentage()
@@ -341,8 +574,9 @@ class _Detector:
                 continue
             if c.outcome == "continuation-rate":
                 pct = 100.0 - pct
-            groups[(c.intervention, key)].append((pct, c))
-        for (interv, key), items in groups.items():
+            trial = self.design(c) in TRIAL_DESIGNS
+            groups[(c.intervention, key, trial)].append((pct, c))
+        for (interv, key, trial), items in groups.items():
             by_value: dict[float, list[Claim]] = defaultdict(list)
             for pct, c in items:
                 by_value[round(pct, 1)].append(c)
@@ -356,7 +590,6 @@ class _Detector:
             if len(buckets) < 2:
                 continue
             scope, cond = self.scope_of(buckets)
-            name = key.replace("-", " ")
             sides = []
             for b in buckets:
                 c0 = b[0]
@@ -367,68 +600,247 @@ class _Detector:
                     else f"{pct:g}%"
                 )
                 sides.append(Side(label, _ids(b)))
+            what = outcome_label(key)
+            where = "in trials" if trial else "in routine care"
             self.emit(
                 "divergent_estimates",
                 buckets[0][0],
                 sides,
                 cond,
                 scope,
-                f"Estimates of the {name} for {interv} range from "
+                f"Estimates of the {what.lower()} for {interv} ({where}) range from "
                 f"{sides[0].label} to {sides[-1].label}.",
+                f"{what} with {intervention_label(interv)} {where}: "
+                f"{sides[0].label.split(' ')[0]} in {self.whos(buckets[0])} vs "
+                f"{sides[-1].label.split(' ')[0]} in {self.whos(buckets[-1])}",
                 key_labels=(),
-                topic_key=key,
+                topic_key=key + ("/trial" if trial else ""),
             )
 
-    def recommendations(self, claims: list[Claim]) -> None:
-        by_interv: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
+    def harms(self, claims: list[Claim]) -> None:
+        groups: dict[tuple[str, str], dict[str, list[Claim]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         for c in claims:
-            rec = c.recommendation
-            if c.kind == "treatment_line" and rec and rec["strength"] != "unrated":
-                by_interv[c.intervention][rec["strength"]].append(c)
-        for interv, by_strength in by_interv.items():
-            if len(by_strength) < 2:
-                continue
-            order = ["strong", "weak", "not-recommended"]
-            buckets = self.keep_overlapping([by_strength[s] for s in order if s in by_strength])
+            for comp in c.comparisons:
+                # "active" covers different drugs: not one comparator, so never compared.
+                if comp["versus"] == "placebo" and self.pain_scope(c):
+                    groups[(drug_of(c.intervention), c.outcome)][comp["result"]].append(c)
+        for (_, outcome), by_result in groups.items():
+            order = [r for r in ("more", "similar", "fewer") if r in by_result]
+            buckets = self.keep_overlapping([by_result[r] for r in order])
             if len(buckets) < 2:
                 continue
+            # keep_overlapping drops empty buckets: pair results with what is left.
+            kept = [r for r in order if set(by_result[r]) & {c for b in buckets for c in b}]
+            sides = [
+                Side(f"{_HARM_WORDS[r]} {'as' if r == 'similar' else 'than'} placebo", _ids(b))
+                for r, b in zip(kept, buckets, strict=True)
+            ]
             scope, cond = self.scope_of(buckets)
-            sides = [Side(_strength_label(b[0]), _ids(b)) for b in buckets]
+            first = buckets[0][0]
+            what = outcome_label(outcome)
             self.emit(
-                "recommendation_strength",
-                buckets[0][0],
+                "harm_comparison",
+                first,
                 sides,
                 cond,
                 scope,
-                f"{interv} is recommended with different strength: "
-                + " vs ".join(s.label for s in sides)
+                f"Against the same comparator (placebo), sources disagree on the "
+                f"{what.lower()} with {intervention_label(first.intervention)}: "
+                + "; ".join(
+                    f"{_HARM_WORDS[r]} than placebo in {self.whos(b)}".replace(
+                        "as often than", "as often as"
+                    )
+                    for r, b in zip(kept, buckets, strict=True)
+                )
                 + ".",
+                f"{what} with {intervention_label(first.intervention)} vs placebo: "
+                + " vs ".join(
+                    f"{_HARM_WORDS[r]} in {self.whos(b)}"
+                    for r, b in zip(kept, buckets, strict=True)
+                ),
             )
 
+    # -- recommendations ----------------------------------------------------------------------
+    def recommendations(self, claims: list[Claim]) -> None:
+        by_interv: dict[str, list[Claim]] = defaultdict(list)
+        for c in claims:
+            if c.kind == "treatment_line" and c.recommendation:
+                by_interv[c.intervention].append(c)
+        for group in by_interv.values():
+            by_cond = self.by_condition(group)
+            for cond, direct in sorted(by_cond.items()):
+                self._stance(cond, direct)
+                self._lines(cond, direct)
+                self._indirect_recommendation(cond, direct, by_cond)
+
+    def _stance(self, cond: str, direct: list[Claim]) -> None:
+        strength = {c.id: (c.recommendation or {}).get("strength") for c in direct}
+        against = [c for c in direct if strength[c.id] == "not-recommended"]
+        rated = [c for c in direct if strength[c.id] in ("strong", "weak")]
+        first, label = direct[0], self.tree.label(cond)
+        name = intervention_label(first.intervention)
+        if against:
+            pro = [c for c in direct if strength[c.id] in ("strong", "weak", "unrated")]
+            pro = [c for c in pro if (c.recommendation or {}).get("line") != "rescue"]
+            if not pro:
+                return
+            sides = [Side("recommended", _ids(pro)), Side("not recommended", _ids(against))]
+            title = (
+                f"{name} for {_lc(label)}: recommended in {self.whos(pro)} vs not "
+                f"recommended in {self.whos(against)}"
+            )
+        elif {strength[c.id] for c in rated} == {"strong", "weak"}:
+            strong = [c for c in rated if strength[c.id] == "strong"]
+            weak = [c for c in rated if strength[c.id] == "weak"]
+            sides = [Side("strong", _ids(strong)), Side("weak", _ids(weak))]
+            title = (
+                f"{name} for {_lc(label)}: strong recommendation in {self.whos(strong)} "
+                f"vs weak in {self.whos(weak)}"
+            )
+        else:
+            return
+        self.emit(
+            "recommendation_strength",
+            first,
+            sides,
+            cond,
+            "same",
+            f"For {label}, {first.intervention} is "
+            + " by some sources and ".join(s.label for s in sides)
+            + " by others.",
+            title,
+        )
+
+    def _lines(self, cond: str, direct: list[Claim]) -> None:
+        by_line: dict[str, list[Claim]] = defaultdict(list)
+        for c in direct:
+            line = (c.recommendation or {}).get("line")
+            if line:
+                by_line[line].append(c)
+        clashing = sorted(
+            {a for a in by_line for b in by_line if frozenset({a, b}) in _LINE_CLASH},
+            key=_LINE_ORDER.index,
+        )
+        if len(clashing) < 2:
+            return
+        first, label = direct[0], self.tree.label(cond)
+        sides = [Side(_line_label(ln), _ids(by_line[ln])) for ln in clashing]
+        self.emit(
+            "treatment_line",
+            first,
+            sides,
+            cond,
+            "same",
+            f"For {label}, {first.intervention} is put at different lines of treatment: "
+            + " vs ".join(s.label for s in sides)
+            + ".",
+            f"Place of {intervention_label(first.intervention)} in {_lc(label)}: "
+            + " vs ".join(
+                f"{s.label} in {self.whos(by_line[ln])}"
+                for s, ln in zip(sides, clashing, strict=True)
+            ),
+        )
+
+    def _indirect_recommendation(
+        self, cond: str, direct: list[Claim], by_cond: dict[str, list[Claim]]
+    ) -> None:
+        """Guidance for a narrower population against general guidance: indirect context."""
+        broad = self.broader_than(cond, by_cond)
+        if not broad:
+            return
+        there = [c for c in broad if any(_disagree(h, c) for h in direct)]
+        here = self.apart([h for h in direct if any(_disagree(h, c) for c in there)], there)
+        if not (here and there):
+            return
+        first, label = here[0], self.tree.label(cond)
+        name = intervention_label(first.intervention)
+        self.emit(
+            "indirect_context",
+            first,
+            [
+                Side(f"{label}", _ids(here)),
+                Side("a broader population", _ids(there)),
+            ],
+            cond,
+            "broader",
+            f"Guidance on {first.intervention} for {label} differs from guidance for a broader "
+            f"population: different populations, so this is indirect context, not a conflict.",
+            f"{name}: {_stance_words(here)} for {_lc(label)} ({self.whos(here)}) vs "
+            f"{_stance_words(there)} for a broader population ({self.whos(there)})",
+            topic_key="treatment-position",
+        )
+
+    # -- safety ---------------------------------------------------------------------------------
     def safety(self, claims: list[Claim]) -> None:
-        contra: dict[str, list[Claim]] = defaultdict(list)
+        stated: dict[str, list[Claim]] = defaultdict(list)
         none_claimed: dict[str, list[Claim]] = defaultdict(list)
         for c in claims:
-            if c.kind == "contraindication" or c.outcome == "contraindication":
-                contra[c.intervention].append(c)
+            if c.kind in SAFETY_KINDS or c.outcome == "contraindication":
+                stated[drug_of(c.intervention)].append(c)
             elif c.outcome == "drug-interactions" and c.direction == "benefit":
-                none_claimed[c.intervention].append(c)
-        for interv, against in contra.items():
-            if none_claimed.get(interv):
-                buckets = [none_claimed[interv], against]
-                scope, cond = self.scope_of(buckets)
-                self.emit(
-                    "safety_contradiction",
-                    buckets[0][0],
-                    [
-                        Side("no drug interactions", _ids(buckets[0])),
-                        Side("contraindication or interaction", _ids(against)),
-                    ],
-                    cond or PAIN_ROOT,
-                    scope,
-                    f"{interv} is said to have no drug interactions, but a "
-                    f"contraindication or interaction is stated elsewhere.",
-                )
+                none_claimed[drug_of(c.intervention)].append(c)
+        for drug, against in sorted(stated.items()):
+            said_none = none_claimed.get(drug)
+            if not said_none:
+                continue
+            # A drug's interactions hold in every population: scopes need not overlap.
+            cond = next((s for c in said_none for s in self.pain_scope(c)), PAIN_ROOT)
+            name = intervention_label(said_none[0].intervention)
+            self.emit(
+                "safety_contradiction",
+                said_none[0],
+                [
+                    Side("no drug interactions", _ids(said_none)),
+                    Side("interaction, precaution or contraindication", _ids(against)),
+                ],
+                cond,
+                "same",
+                f"{name} is said to have no drug interactions, but an interaction, "
+                f"precaution or contraindication is stated elsewhere (SEED_MAP §6 item 7 counts "
+                f"such statements as contradicting it).",
+                f"Drug interactions of {name}: none in {self.whos(said_none)} vs precautions "
+                f"in {self.whos(against)}",
+            )
+
+
+def _lc(label: str) -> str:
+    """A condition label inside a sentence: "fibromyalgia", but "HIV-associated ..." kept."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _top(claim: Claim) -> float:
+    bounds = claim.dose_bounds_mg()
+    return bounds[1] if bounds is not None else 0.0
+
+
+def _line_label(line: str) -> str:
+    return "rescue use only" if line == "rescue" else f"{line} line"
+
+
+def _stance_words(claims: list[Claim]) -> str:
+    words = []
+    for c in claims:
+        rec = c.recommendation or {}
+        strength = {"strong": "strong", "weak": "weak", "not-recommended": "not recommended"}.get(
+            rec.get("strength") or ""
+        )
+        line = _line_label(rec["line"]) if rec.get("line") else None
+        words.append(", ".join(w for w in (strength, line) if w) or "recommended")
+    return "; ".join(dict.fromkeys(words))
+
+
+def _disagree(a: Claim, b: Claim) -> bool:
+    """Two recommendations for one treatment that cannot both hold for one population."""
+    ra, rb = a.recommendation or {}, b.recommendation or {}
+    sa, sb = ra.get("strength"), rb.get("strength")
+    if "not-recommended" in (sa, sb) and sa != sb:
+        return True
+    if {sa, sb} == {"strong", "weak"}:
+        return True
+    la, lb = ra.get("line"), rb.get("line")
+    return bool(la and lb and frozenset({la, lb}) in _LINE_CLASH)
 
 
 def _ids(claims: Iterable[Claim]) -> tuple[str, ...]:
@@ -439,26 +851,45 @@ def _n(claims: list[Claim]) -> str:
     return f"{len(claims)} claim" + ("s" if len(claims) != 1 else "")
 
 
-def _strength_label(claim: Claim) -> str:
-    rec = claim.recommendation or {}
-    label = {"strong": "strong", "weak": "weak", "not-recommended": "not recommended"}[
-        rec["strength"]
-    ]
-    if rec.get("line"):
-        label += f", {rec['line']} line"
-    return label
+def _dedupe(conflicts: list[Conflict]) -> list[Conflict]:
+    """One disagreement, one conflict: drop a conflict whose every side lies within a side of
+    one already kept (of the same kind: a context entry never hides a conflict)."""
+    kept: list[Conflict] = []
+    by_claim: dict[str, list[int]] = defaultdict(list)
+    for conflict in sorted(conflicts, key=lambda c: -len(c.claim_ids())):
+        sides = [set(s.claims) for s in conflict.sides]
+        first = conflict.sides[0].claims[0]
+        repeated = False
+        for k in by_claim.get(first, []):
+            other = kept[k]
+            if other.is_context != conflict.is_context:
+                continue
+            theirs = [set(s.claims) for s in other.sides]
+            homes = [next((j for j, t in enumerate(theirs) if s <= t), -1) for s in sides]
+            if -1 not in homes and len(set(homes)) == len(homes):
+                repeated = True
+                break
+        if repeated:
+            continue
+        for cid in conflict.claim_ids():
+            by_claim[cid].append(len(kept))
+        kept.append(conflict)
+    return kept
 
 
 def detect(kb: KnowledgeBase) -> list[Conflict]:
-    """All computed conflicts of ``kb``, in a stable order."""
+    """All computed conflicts (and indirect context) of ``kb``, in a stable order."""
     claims = list(kb.claims.values())
     det = _Detector(kb)
-    det.opposite_direction(claims)
-    det.dose_values(claims)
-    det.rates(claims)
-    det.recommendations(claims)
     det.safety(claims)
-    return sorted(det.found.values(), key=lambda c: (c.type, c.topic, c.condition, c.id))
+    det.harms(claims)
+    det.dose_values(claims)
+    det.demonstrated_efficacy(claims)
+    det.opposite_direction(claims)
+    det.recommendations(claims)
+    det.rates(claims)
+    found = _dedupe(list(det.found.values()))
+    return sorted(found, key=lambda c: (c.type, c.topic, c.condition, c.id))
 
 
 def describe_value(claim: Claim) -> str | None:

@@ -1,13 +1,24 @@
 """Contested evidence: every active conflict (computed or added by an editor, less those the
-editorial board dismissed or resolved), grouped by topic, filterable, with facets."""
+editorial board dismissed or resolved), grouped by topic, filterable, with facets, the
+knowledge base's main topic and safety first."""
 
 from __future__ import annotations
 
+import copy
 import heapq
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
+from .conflicts import (
+    SEVERITY,
+    TYPE_LABELS,
+    Conflict,
+    drug_of,
+    intervention_label,
+    outcome_label,
+)
 from .errors import InvalidQuery
 from .shapes import citation_json
 
@@ -17,13 +28,47 @@ if TYPE_CHECKING:
 PER_SIDE = 8  # claims listed per side of a conflict; the real data never has more
 MAX_SIDES = 6  # sides listed per conflict; the real data never has more
 
-TYPE_LABELS: dict[str, str] = {
-    "opposite_direction": "Opposite direction (benefit vs no benefit)",
-    "incompatible_values": "Incompatible doses or schedules",
-    "divergent_estimates": "Divergent estimates of one rate",
-    "recommendation_strength": "Different recommendation strength",
-    "safety_contradiction": "Safety contradiction",
-}
+VIEW_CACHE_SIZE = 4096  # conflict views kept per knowledge base (LRU)
+
+__all__ = [
+    "TYPE_LABELS",
+    "conflict_editorial",
+    "conflict_view",
+    "contested",
+    "main_topic",
+    "relevance",
+]
+
+
+def _editorial_version(kb: KnowledgeBase) -> tuple[int, int]:
+    """Changes whenever the board records anything (a decision, a verdict, a flag)."""
+    state = kb.editorial
+    return (id(state), len(state.events)) if state is not None else (0, 0)
+
+
+class _ViewCache:
+    """Conflict views of one knowledge base, keyed by the editorial version: the article page
+    asks for the same views on every request, and building one sorts sides that can hold
+    thousands of claims."""
+
+    def __init__(self) -> None:
+        self.views: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+
+def _view_cache(kb: KnowledgeBase) -> _ViewCache:
+    cache = kb.__dict__.get("_conflict_view_cache")
+    if cache is None:
+        cache = kb.__dict__.setdefault("_conflict_view_cache", _ViewCache())
+    return cache
+
+
+def view_cache_stats(kb: KnowledgeBase) -> dict[str, int]:
+    """Hits, misses and size of ``kb``'s conflict-view cache (for benchmarks)."""
+    cache = _view_cache(kb)
+    return {"hits": cache.hits, "misses": cache.misses, "size": len(cache.views)}
 
 
 def conflict_view(
@@ -42,8 +87,36 @@ def conflict_view(
 
     Claims in ``keep`` (the claim or article a page is about) are always listed, first. Only
     listed claims are expanded (text, grade, sources), so a side of thousands of claims, as a
-    large knowledge base has, costs a sort of ids, not thousands of expansions.
+    large knowledge base has, costs a sort of ids, not thousands of expansions. Views are
+    cached per knowledge base, keyed by the editorial version (any board event invalidates).
     """
+    grades = kb.grades
+    # Grades object identity too: a reload or re-grading builds a new one.
+    key = (conflict_id, per_side, max_sides, frozenset(keep), _editorial_version(kb), id(grades))
+    cache = _view_cache(kb)
+    with cache.lock:
+        hit = cache.views.get(key)
+        if hit is not None:
+            cache.views.move_to_end(key)
+            cache.hits += 1
+    if hit is None:
+        hit = _build_view(kb, conflict_id, per_side, max_sides, keep)
+        with cache.lock:
+            cache.misses += 1
+            cache.views[key] = hit
+            while len(cache.views) > VIEW_CACHE_SIZE:
+                cache.views.popitem(last=False)
+    # Callers may add to what they get: never hand out the cached dict itself.
+    return copy.deepcopy(hit)
+
+
+def _build_view(
+    kb: KnowledgeBase,
+    conflict_id: str,
+    per_side: int,
+    max_sides: int,
+    keep: AbstractSet[str],
+) -> dict[str, Any]:
     conflict = kb.conflict(conflict_id)
     grades = kb.grades
     data = conflict.to_dict()
@@ -111,7 +184,10 @@ def contested(
     type: str | None = None,
     condition: str | None = None,
 ) -> dict[str, Any]:
-    """Conflicts grouped by topic (intervention · kind · outcome), after optional filters.
+    """Conflicts grouped by topic (intervention · kind · outcome), after optional filters,
+    most relevant first: conflicts before indirect context, those about the knowledge base's
+    main topic (:func:`main_topic`, LDN here) before the rest, then by severity (safety first,
+    :data:`kb.conflicts.SEVERITY`), then by title.
 
     Each conflict is a :func:`conflict_view` (its strongest claims per side). Only active
     conflicts are listed (see :meth:`kb.knowledgebase.KnowledgeBase.active_conflicts`).
@@ -128,17 +204,21 @@ def contested(
         raise InvalidQuery(f"unknown condition {condition!r}")
     wanted = ({condition} | kb.conditions.descendants(condition)) if condition else None
     all_conflicts = list(kb.active_conflicts().values())
-    kept = [
-        c
-        for c in all_conflicts
-        if (type is None or c.type == type) and (wanted is None or c.condition in wanted)
-    ]
+    kept = sorted(
+        (
+            c
+            for c in all_conflicts
+            if (type is None or c.type == type) and (wanted is None or c.condition in wanted)
+        ),
+        key=lambda c: relevance(kb, c),
+    )
     groups: dict[str, dict[str, Any]] = {}
     for c in kept:
         group = groups.setdefault(
             c.topic,
             {
                 "topic": c.topic,
+                "label": f"{intervention_label(c.intervention)}: {outcome_label(c.outcome)}",
                 "intervention": c.intervention,
                 "kind": c.kind,
                 "outcome": c.outcome,
@@ -151,6 +231,11 @@ def contested(
     return {
         "total": len(all_conflicts),
         "shown": len(kept),
+        "counts": {
+            "conflicts": sum(1 for c in all_conflicts if not c.is_context),
+            "context": sum(1 for c in all_conflicts if c.is_context),
+        },
+        "main_topic": main_topic(kb),
         "filters": {"type": type, "condition": condition},
         "facets": {
             "type": [
@@ -163,8 +248,30 @@ def contested(
                 for cid, n in sorted(by_condition.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
         },
-        "groups": sorted(groups.values(), key=lambda g: g["topic"]),
+        # Groups keep the order of their first (most relevant) conflict.
+        "groups": list(groups.values()),
     }
+
+
+def main_topic(kb: KnowledgeBase) -> str:
+    """The intervention most claims are about (the knowledge base's subject), computed once."""
+    topic = kb.__dict__.get("_main_topic")
+    if topic is None:
+        counts = Counter(drug_of(c.intervention) for c in kb.claims.values())
+        topic = counts.most_common(1)[0][0] if counts else ""
+        kb.__dict__["_main_topic"] = topic
+    return topic
+
+
+def relevance(kb: KnowledgeBase, conflict: Conflict) -> tuple[bool, bool, int, str, str]:
+    """Sort key: conflicts before context, the main topic first, safety first, then title."""
+    return (
+        conflict.is_context,
+        drug_of(conflict.intervention) != main_topic(kb),
+        SEVERITY.get(conflict.type, len(SEVERITY)),
+        conflict.title or conflict.topic,
+        conflict.id,
+    )
 
 
 def _label(kb: KnowledgeBase, cid: str) -> str:

@@ -152,6 +152,8 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
     # editor added by hand does.
     for conflict in kb.active_conflicts().values():
+        if conflict.is_context:  # indirect context (different populations) never lowers a grade
+            continue
         # Per side, its two strongest claims resting on different sources; a conflict may have
         # hundreds of sides (one per estimate), so never compare every claim with every claim.
         summary: list[tuple[int, str, int]] = []

@@ -262,9 +262,9 @@ def test_killed_writer_never_loses_an_acknowledged_edit(data_dir: Path, tmp_path
 
 def test_dismissed_conflict_no_longer_lowers_a_grade(data_dir: Path, tmp_path: Path) -> None:
     kb, ed = _open(data_dir, tmp_path / "i")
-    before = kb.grades["vatvani2024-f1"]
+    before = kb.grades["younger2013-f1"]
     assert any(r.startswith("Inconsistency") for r in before.reasons)
-    for cid in kb.conflicts_by_claim["vatvani2024-f1"]:
+    for cid in kb.conflicts_by_claim["younger2013-f1"]:
         ed.record(
             "eve",
             "editor",
@@ -273,6 +273,6 @@ def test_dismissed_conflict_no_longer_lowers_a_grade(data_dir: Path, tmp_path: P
             reason="reviewed",
             base_version=ed.version(f"conflict:{cid}"),
         )
-    after = kb.grades["vatvani2024-f1"]
+    after = kb.grades["younger2013-f1"]
     assert not any(r.startswith("Inconsistency") for r in after.reasons)
     assert after.level == before.level + 1

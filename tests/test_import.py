@@ -464,11 +464,12 @@ def test_the_same_schedule_does_not_conflict(kb: KnowledgeBase) -> None:
     report = import_bytes(kb, text.encode(), name="same.txt", today=TODAY, dry_run=True)
     mine = report.claims[0]["id"]
     assert report.claims[0]["value_text"] == "1.5 mg every 2 weeks"
-    # It joins the seed's side of the existing schedule conflict, never the other side.
+    # It agrees with the seed; a trial's own titration protocol is study conduct, not a
+    # recommended schedule, so it is not set against either.
     assert not _opposed(
         report.knowledge_base, "incompatible_values", mine, "seed-titration-schedule"
     )
-    assert _opposed(report.knowledge_base, "incompatible_values", mine, "srinivasan2021-f3")
+    assert not _opposed(report.knowledge_base, "incompatible_values", mine, "srinivasan2021-f3")
 
 
 # -- the seed page itself (read in place, never copied) ----------------------------------------

@@ -114,6 +114,8 @@ SCHEMAS: dict[str, Any] = {
             ),
         },
         {
+            "title": STR,
+            "context": BOOL,
             "sides_total": INT,
             "sides_more": INT,
             "source": {"enum": ["computed", "editor"]},

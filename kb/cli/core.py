@@ -4,11 +4,13 @@ the graph export."""
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import contested as contested_mod
 from .. import integrity as integrity_mod
 from .. import shapes
 from .. import trace as trace_mod
@@ -123,26 +125,48 @@ def _print_dependents(data: dict[str, Any]) -> None:
 @click.pass_context
 def contested(ctx: click.Context, ctype: str | None, as_json: bool) -> None:
     """Every active conflict (computed or added by an editor, less those the editorial board
-    set aside): its type, scope, sides and a one-line explanation."""
+    set aside), most relevant first: its title, sides, claim texts, grades and sources; then
+    the indirect context (different populations), which never lowers a grade."""
     kb = get_kb(ctx)
-    items = [
-        shapes.conflict_json(kb, cid)
-        for cid, c in kb.active_conflicts().items()
-        if ctype is None or c.type == ctype
-    ]
+    active = sorted(kb.active_conflicts().values(), key=lambda c: contested_mod.relevance(kb, c))
+    items = [shapes.conflict_json(kb, c.id) for c in active if ctype is None or c.type == ctype]
     emit(items, as_json, _print_contested)
 
 
 def _print_contested(items: list[dict[str, Any]]) -> None:
-    click.echo(f"{len(items)} conflicts")
-    for c in items:
-        click.echo(f"\n{c['id']}  {c['type']}  [{c['scope']} scope: {c['condition_label']}]")
-        click.echo(f"  {c['topic']}")
-        click.echo(f"  {c['explanation']}")
-        for side in c["sides"]:
-            click.echo(f"  - {side['label']}:")
-            for cl in side["claims"]:
-                click.echo(f"      {cl['id']} ({cl['grade']}; {', '.join(cl['sources'])})")
+    conflicts = [c for c in items if not c.get("context")]
+    context = [c for c in items if c.get("context")]
+    click.echo(
+        f"{_plural(len(conflicts), 'conflict')}, {_plural(len(context), 'piece')} of indirect "
+        "context"
+    )
+    for heading, group in (("Conflicts", conflicts), ("Indirect context", context)):
+        if not group:
+            continue
+        click.echo(f"\n== {heading} ==")
+        for n, c in enumerate(group, start=1):
+            kind = contested_mod.TYPE_LABELS.get(c["type"], c["type"])
+            click.echo(f"\n{n}. {c.get('title') or c['topic']}")
+            click.echo(f"   {kind}; {c['condition_label']} ({c['scope']} scope); id {c['id']}")
+            click.echo(
+                textwrap.fill(c["explanation"], 96, initial_indent="   ", subsequent_indent="   ")
+            )
+            for side in c["sides"]:
+                click.echo(f"   - {side['label']}:")
+                for cl in side["claims"]:
+                    sources = "; ".join(cl["sources"]) or "no source"
+                    click.echo(
+                        textwrap.fill(
+                            f"{cl['text']} [{cl['grade']}; {sources}; {cl['id']}]",
+                            96,
+                            initial_indent="       * ",
+                            subsequent_indent="         ",
+                        )
+                    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 @click.command()
