@@ -29,12 +29,14 @@ from .claims import VERDICTS
 from .errors import (
     ClaimNotFound,
     Forbidden,
+    InvalidData,
     InvalidQuery,
     NotFound,
     StaleEdit,
 )
-from .journal import Journal, empty_atomic
-from .storage import load_json, write_json_atomic
+from .journal import Journal, load_folded
+from .locking import data_lock
+from .storage import write_json_atomic
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -352,16 +354,14 @@ class Editor:
     def open(cls, kb: KnowledgeBase, instance_dir: str | os.PathLike[str]) -> Editor:
         """Replay every recorded event into ``kb`` and return the editor."""
         editor = cls(kb, Path(instance_dir))
-        editor._load_folded()
-        editor.refresh()
+        with editor.journal._thread_lock:
+            editor._catch_up(strict=True)  # the first read loads the folded events too
         kb.editorial = editor.state
         return editor
 
     def _load_folded(self) -> None:
-        folded = self.kb.data_dir / EDITORIAL_FILE
-        if folded.exists():
-            for event in load_json(folded).get("events", []):
-                self._apply(event)
+        for event in load_folded(self.kb.data_dir / EDITORIAL_FILE):
+            self._apply(event)
 
     def refresh(self, *, wait: bool = True) -> bool:
         """Catch up with events other processes appended (or folded by a compaction).
@@ -379,10 +379,15 @@ class Editor:
             lock.release()
         return True
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, *, strict: bool = False) -> None:
         events, problems, compacted = self.journal.read_new()
-        if compacted:
-            self._load_folded()
+        if compacted:  # first read, or another process compacted: folded events first
+            try:
+                self._load_folded()
+            except InvalidData as exc:
+                if strict:  # opening: a damaged editorial.json is an error to report
+                    raise
+                problems.append(str(exc))  # serving: keep serving what is known
         for problem in problems:
             if problem not in self.state.problems:
                 self.state.problems.append(problem)
@@ -517,15 +522,20 @@ class Editor:
         then an empty journal — each step atomic; a crash between steps only leaves events
         that replay to the same state (events are applied once, by id).
         """
-        with self.journal.locked():
-            self.refresh()
-            new = len(self.state.events) - self._folded_count()
-            self.kb.save()
-            write_json_atomic(self.kb.data_dir / EDITORIAL_FILE, {"events": self.state.events})
-            empty_atomic(self.journal.path)
-            self.journal._offset = 0
-        return new
+        from .knowledgebase import KnowledgeBase
 
-    def _folded_count(self) -> int:
-        folded = self.kb.data_dir / EDITORIAL_FILE
-        return len(load_json(folded).get("events", [])) if folded.exists() else 0
+        data_dir = self.kb.data_dir
+        # Lock order: the data folder, then the journal (see kb.locking).
+        with data_lock(data_dir), self.journal.locked():
+            self.refresh()
+            new = len(self.state.events) - len(load_folded(data_dir / EDITORIAL_FILE))
+            # Fold into the data as stored now, not as loaded when this editor opened: an
+            # import may have written since, and its article must survive the compaction.
+            stored = KnowledgeBase.load(data_dir, index_dir=self.kb.index_dir)
+            folding = Editor(stored, self.instance_dir)
+            for event in self.state.events:
+                folding._apply(event)
+            stored.save()
+            write_json_atomic(data_dir / EDITORIAL_FILE, {"events": self.state.events})
+            self.journal.start_generation()
+        return new

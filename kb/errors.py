@@ -115,3 +115,21 @@ class InvalidDocument(InvalidData):
         self.line = line
         if line is not None:
             self.args = (f"{file}, line {line}: {message}",)
+
+
+class DataBusy(KBError):
+    """Another writer (an import or a compaction) holds the data folder's lock (HTTP 503)."""
+
+
+class StorageError(KBError):
+    """A write could not be made durable (read-only folder, I/O error, no descriptors): nothing
+    was saved, and the message names the file (HTTP 503)."""
+
+    def __init__(self, file: str, message: str, *, errno: int | None = None) -> None:
+        self.file = file
+        self.errno = errno
+        super().__init__(f"{file}: {message}")
+
+
+class StorageFull(StorageError):
+    """The disk (or the quota) is full: nothing was saved (HTTP 507)."""

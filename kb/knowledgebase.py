@@ -18,9 +18,10 @@ from .articles import Article
 from .claims import Claim
 from .conditions import ConditionTree
 from .errors import ArticleNotFound, ClaimNotFound, ConflictNotFound, InvalidData, ReferenceNotFound
+from .locking import data_lock
 from .references import Reference
 from .schema import validate_records
-from .storage import load_json, write_json_atomic
+from .storage import files_stamp, load_json, write_json_atomic
 
 T = TypeVar("T")
 
@@ -40,6 +41,7 @@ REFERENCES_FILE = "references.json"
 CLAIMS_FILE = "claims.json"
 ARTICLES_FILE = "articles.json"
 CONDITIONS_FILE = "conditions.json"
+LOAD_ATTEMPTS = 5  # reads of the files before giving up on a consistent snapshot
 
 
 def _read_records(
@@ -146,7 +148,7 @@ class KnowledgeBase:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            kb = cls._load(data_dir)
+            kb = cls._load_snapshot(data_dir)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -154,6 +156,24 @@ class KnowledgeBase:
 
         kb.index_dir = Path(index_dir) if index_dir is not None else default_index_dir(data_dir)
         return kb
+
+    @classmethod
+    def _load_snapshot(cls, data_dir: Path) -> KnowledgeBase:
+        """One consistent version of the four files: a writer (an import, a compaction)
+        replaces several files one after the other, so a load that overlapped a write (the
+        files' stamps changed meanwhile) is read again rather than mixing two versions."""
+        names = (CONDITIONS_FILE, REFERENCES_FILE, CLAIMS_FILE, ARTICLES_FILE)
+        for _attempt in range(LOAD_ATTEMPTS - 1):
+            before = files_stamp(data_dir, names)
+            try:
+                kb = cls._load(data_dir)
+            except InvalidData:
+                if files_stamp(data_dir, names) == before:
+                    raise  # really invalid, not caught half-way through a write
+                continue
+            if files_stamp(data_dir, names) == before:
+                return kb
+        return cls._load(data_dir)
 
     @classmethod
     def _load(cls, data_dir: Path) -> KnowledgeBase:
@@ -183,12 +203,17 @@ class KnowledgeBase:
 
     # -- saving ----------------------------------------------------------------------------
     def save(self, data_dir: str | os.PathLike[str] | None = None) -> None:
-        """Write all four files canonically and atomically (to ``data_dir`` or where loaded)."""
+        """Write all four files canonically and atomically (to ``data_dir`` or where loaded),
+        holding the folder's writer lock (:func:`kb.locking.data_lock`). Writes this object's
+        records as they are: a writer that must not lose others' work re-reads under the lock
+        first (as imports and compaction do)."""
         target = Path(data_dir) if data_dir is not None else self.data_dir
-        write_json_atomic(target / CONDITIONS_FILE, self.conditions.to_records())
-        write_json_atomic(target / REFERENCES_FILE, [r.csl for r in self.references.values()])
-        write_json_atomic(target / CLAIMS_FILE, [c.record for c in self.claims.values()])
-        write_json_atomic(target / ARTICLES_FILE, [a.record for a in self.articles.values()])
+        target.mkdir(parents=True, exist_ok=True)
+        with data_lock(target):
+            write_json_atomic(target / CONDITIONS_FILE, self.conditions.to_records())
+            write_json_atomic(target / REFERENCES_FILE, [r.csl for r in self.references.values()])
+            write_json_atomic(target / CLAIMS_FILE, [c.record for c in self.claims.values()])
+            write_json_atomic(target / ARTICLES_FILE, [a.record for a in self.articles.values()])
 
     # -- lookups ---------------------------------------------------------------------------
     def claim(self, claim_id: str) -> Claim:

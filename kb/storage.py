@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidData
+from .errors import InvalidData, StorageError, StorageFull
+
+# errno -> what a reader of the message should know
+_STORAGE_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the folder is on a read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EMFILE: "too many open files",
+    errno.ENFILE: "too many open files in the system",
+    errno.EIO: "an input/output error",
+}
+
+
+def storage_error(
+    path: str | os.PathLike[str], exc: OSError, *, doing: str = "save"
+) -> StorageError:
+    """The named error for an ``OSError`` met while writing ``path``: :class:`StorageFull` for a
+    full disk or quota, :class:`StorageError` otherwise; the message says nothing was saved."""
+    code = exc.errno
+    reason = _STORAGE_REASONS.get(code or 0) or exc.strerror or str(exc)
+    cls = StorageFull if code in (errno.ENOSPC, errno.EDQUOT) else StorageError
+    return cls(Path(path).name, f"could not {doing} ({reason}); nothing was saved", errno=code)
 
 
 def load_json(path: Path) -> Any:
@@ -29,6 +54,22 @@ def load_json(path: Path) -> Any:
         raise InvalidData(
             path.name, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InvalidData(path.name, "not valid data: JSON nested too deeply") from None
+
+
+def files_stamp(folder: Path, names: tuple[str, ...]) -> tuple[tuple[int, int, int] | None, ...]:
+    """(inode, mtime in ns, size) of each file, None when missing: every atomic write makes a
+    new inode, so a changed stamp means a file was replaced since the stamp was taken."""
+    out: list[tuple[int, int, int] | None] = []
+    for name in names:
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def canonical_json(data: Any) -> str:
@@ -46,28 +87,41 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
 
     A reader (or a crash) sees either the old file or the new one, never a torn one. The file
     keeps the old file's mode, or gets the usual one for a new file (not mkstemp's 0600).
+    A full disk raises :class:`StorageFull`, a read-only folder or other I/O failure
+    :class:`StorageError` (the old file stays, no temp file is left).
     """
-    path = Path(path)
+    try:
+        _write_text_atomic(Path(path), text)
+    except OSError as exc:
+        raise storage_error(path, exc) from None
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mask = os.umask(0)
-            os.umask(mask)
-            mode = 0o666 & ~mask
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    try:
+        with fh:
+            try:
+                mode = path.stat().st_mode & 0o777
+            except FileNotFoundError:
+                mask = os.umask(0)
+                os.umask(mask)
+                mode = 0o666 & ~mask
+            os.fchmod(fh.fileno(), mode)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

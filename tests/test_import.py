@@ -21,6 +21,7 @@ from kb.importer import (
     rules,
     split_citations,
 )
+from kb.locking import LOCK_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ldn-chronic-pain-answer.txt"
@@ -28,7 +29,11 @@ TODAY = date(2026, 2, 1)
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.name != LOCK_FILE  # the writer lock's file, empty, made by the first writer
+    }
 
 
 def _import(kb: KnowledgeBase, name: str, **kw: Any) -> Any:

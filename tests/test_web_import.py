@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from kb import KnowledgeBase
 from kb.cli import cli
+from kb.locking import LOCK_FILE
 
 from helpers.web_client import assert_accessible, csrf, login, rendered_docs
 
@@ -80,7 +81,7 @@ def digest(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.iterdir())
-        if p.is_file()
+        if p.is_file() and p.name != LOCK_FILE  # the writer lock's (empty) file
     }
 
 

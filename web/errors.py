@@ -6,7 +6,8 @@ is a 403, :class:`~kb.errors.StaleEdit` a 409 that also carries the target's cur
 (``{"error": {...}, "current": {...}}``), :class:`~kb.errors.EditorialBusy` a 503 and
 :class:`~kb.accounts.UserExists` a 409; :class:`~kb.errors.IndexBusy` (the search index is
 still being built by another process) a 503; :class:`ImportBusy` (another upload is being
-imported) a 409. A request body over ``MAX_CONTENT_LENGTH`` is refused before it is read: a 400
+imported) a 409; :class:`~kb.errors.DataBusy` a 503, and a write the disk refused
+(:class:`~kb.errors.StorageFull` 507, :class:`~kb.errors.StorageError` 503: nothing saved). A request body over ``MAX_CONTENT_LENGTH`` is refused before it is read: a 400
 with the answer-document size limit on the import endpoints, a 413 elsewhere. Not being
 logged in is a 401 under /api/ and a redirect to the login page elsewhere (see
 :mod:`web.auth`); a missing or wrong CSRF token is a 400.
@@ -23,6 +24,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kb.errors import (
+    DataBusy,
     EditorialBusy,
     Forbidden,
     ImportBusy,
@@ -32,6 +34,8 @@ from kb.errors import (
     KBError,
     NotFound,
     StaleEdit,
+    StorageError,
+    StorageFull,
     UserExists,
 )
 from kb.importer import MAX_BYTES
@@ -46,6 +50,9 @@ STATUS: tuple[tuple[type[KBError], int], ...] = (
     (ImportBusy, 409),
     (EditorialBusy, 503),
     (IndexBusy, 503),
+    (DataBusy, 503),  # durability: another import or compaction is writing
+    (StorageFull, 507),  # durability: nothing was saved; the disk is full
+    (StorageError, 503),  # durability: read-only folder, I/O error
 )
 TITLES = {
     400: "Bad request",
@@ -58,6 +65,7 @@ TITLES = {
     429: "Too many attempts",
     500: "Something went wrong",
     503: "Busy, try again",
+    507: "Not saved: the disk is full",
 }
 UPLOAD_ENDPOINTS = ("imports.upload", "imports_api.upload")
 
@@ -100,7 +108,7 @@ def register(app: Flask) -> None:
     def kb_error(exc: KBError) -> Any:
         current = exc.state if isinstance(exc, StaleEdit) else None
         response = app.make_response(respond(status_for(exc), str(exc), current=current))
-        if isinstance(exc, (EditorialBusy, IndexBusy)):
+        if isinstance(exc, (EditorialBusy, IndexBusy, DataBusy)):
             response.headers["Retry-After"] = "1"
         return response
 

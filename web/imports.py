@@ -1,10 +1,11 @@
 """Importing answer documents through the site: the upload form (``/import``) and its JSON twin
 (``POST /api/import``), for editors and above.
 
-Each upload is one :func:`kb.importer.import_bytes` call, on the served knowledge base's data
-directory loaded afresh: the served copy has the editorial board's decisions (review statuses,
-verdicts) applied in memory, and they must not be written into the data files, which hold the
-records as imported. After a write, :func:`web.reload_kb` serves the new article, its claims
+Each upload is one :func:`kb.importer.import_bytes` call on the served knowledge base's data
+directory: the write holds the data folder's writer lock and reads the files again under it
+(the served copy has the editorial board's decisions applied in memory, and they must not be
+written into the data files, which hold the records as imported; and another process may
+have written since). After a write, :func:`web.reload_kb` serves the new article, its claims
 and their conflicts at once. Imports run one at a time per process: an upload arriving while
 another is being imported is refused at once with a 409 (:class:`web.errors.ImportBusy`), not
 queued. Bad uploads (none, empty, binary, over 1 MB, not UTF-8) are a 400 and write nothing.
@@ -68,8 +69,10 @@ def run_import() -> dict[str, Any]:
         raise ImportBusy("another document is being imported; try again when it has finished")
     try:
         served = current_kb()
-        fresh = load_kb(served.data_dir, served.index_dir)
-        report = importer.import_bytes(fresh, data, name=name, today=date.today(), dry_run=dry_run)
+        # A write re-reads the data as stored under the data folder's writer lock (so it
+        # never writes back an older copy); a dry run checks against the stored data too.
+        base = load_kb(served.data_dir, served.index_dir) if dry_run else served
+        report = importer.import_bytes(base, data, name=name, today=date.today(), dry_run=dry_run)
         result = report.to_dict()
         if report.written:
             current_app.logger.info(

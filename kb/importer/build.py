@@ -13,6 +13,7 @@ from ..articles import Article
 from ..claims import Claim, format_value
 from ..errors import InvalidDocument
 from ..knowledgebase import ARTICLES_FILE, CLAIMS_FILE, REFERENCES_FILE, KnowledgeBase
+from ..locking import data_lock
 from ..references import Reference
 from ..schema import validate_records
 from ..storage import write_json_atomic
@@ -329,12 +330,26 @@ def import_document(
     """Import the answer document ``text`` into ``kb``'s data directory.
 
     ``today`` is the article's last-updated date when the document states none. With
-    ``dry_run`` nothing is written. The report's ``knowledge_base`` is the resulting knowledge
-    base (``kb`` itself when nothing changed). Raises :class:`InvalidDocument` for a document
-    that cannot be imported and :class:`InvalidData` if the result would not validate; in
-    both cases nothing is written.
+    ``dry_run`` nothing is written and ``kb`` is used as given. Otherwise the data folder's
+    writer lock (:func:`kb.locking.data_lock`) is held and the data files are read again under
+    it, so an import never writes back an older copy than another writer (an import in
+    another process, a compaction) left. The report's ``knowledge_base`` is the resulting
+    knowledge base. Raises :class:`InvalidDocument` for a document that cannot be imported,
+    :class:`InvalidData` if the result would not validate, :class:`~kb.errors.DataBusy` when
+    another writer holds the lock too long and :class:`~kb.errors.StorageError` when the disk
+    refuses the write; in every case nothing is written.
     """
     doc = parse_document(text, name=name)
+    if dry_run:
+        return _import(kb, doc, name=name, today=today, dry_run=True)
+    with data_lock(kb.data_dir):
+        stored = KnowledgeBase.load(kb.data_dir, index_dir=kb.index_dir)
+        return _import(stored, doc, name=name, today=today, dry_run=False)
+
+
+def _import(
+    kb: KnowledgeBase, doc: Document, *, name: str, today: date, dry_run: bool
+) -> ImportReport:
     aid = article_id_for(doc)
     report = ImportReport(
         file=name,
