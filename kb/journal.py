@@ -49,7 +49,7 @@ def event_problem(event: Any) -> tuple[str | None, str] | None:
 
     if not isinstance(event, dict):
         return None, "not an event object"
-    for key in ("id", "at", "actor", "action", "target"):
+    for key in ("id", "target", "action", "actor", "at"):
         if key not in event:
             return key, "is missing"
         if not isinstance(event[key], str) or not event[key]:
