@@ -532,7 +532,7 @@ def dashboard(kb: KnowledgeBase) -> dict[str, Any]:
     return {
         "queue": {"flags": flags, "conflicts": conflicts, "conflicts_total": len(active)},
         "set_aside": _dismissed(
-            kb, [cf for cf in decided if cf in kb.conflicts or cf in kb.manual_conflicts()]
+            kb, [cf for cf in decided if cf in kb.computed_conflicts or cf in kb.manual_conflicts()]
         ),
         "articles": [
             {"status": s, "label": STATUS_LABELS.get(s, s), "articles": items}

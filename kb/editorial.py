@@ -199,7 +199,7 @@ def since_approval(kb: KnowledgeBase, state: EditorialState, article_id: str) ->
 
 
 def _check_conflict_exists(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
-    if tid not in editor.kb.conflicts and tid not in editor.state.manual_conflicts:
+    if tid not in editor.kb.computed_conflicts and tid not in editor.state.manual_conflicts:
         raise NotFound(f"conflict:{tid}")
 
 

@@ -264,25 +264,44 @@ class KnowledgeBase:
         return {a.id: frozenset(a.claim_ids()) for a in self.articles.values()}
 
     # -- derived views (computed once) -----------------------------------------------------
+    # Two names, so no output can pick the wrong set by accident: ``conflicts`` is what
+    # readers see (every page, API, export, graph, stat and grade uses it);
+    # ``computed_conflicts`` is what detection finds, whatever the board decided.
     @cached_property
-    def conflicts(self) -> dict[str, conflicts_mod.Conflict]:
-        """Every computed conflict, by id."""
+    def computed_conflicts(self) -> dict[str, conflicts_mod.Conflict]:
+        """Every conflict detection finds in the data, by id, dismissed or not."""
         return {c.id: c for c in conflicts_mod.detect(self)}
 
-    def conflict(self, conflict_id: str) -> conflicts_mod.Conflict:
-        """A computed or hand-added conflict, whether the board dismissed it or not."""
-        found = self.conflicts.get(conflict_id) or self.manual_conflicts().get(conflict_id)
-        if found is None:
-            raise ConflictNotFound(conflict_id)
-        return found
-
     @cached_property
-    def conflicts_by_claim(self) -> dict[str, list[str]]:
+    def computed_conflicts_by_claim(self) -> dict[str, list[str]]:
+        """Ids of the computed conflicts each claim takes part in."""
         out: dict[str, list[str]] = {}
-        for conflict in self.conflicts.values():
+        for conflict in self.computed_conflicts.values():
             for cid in conflict.claim_ids():
                 out.setdefault(cid, []).append(conflict.id)
         return out
+
+    @property
+    def conflicts(self) -> dict[str, conflicts_mod.Conflict]:
+        """The conflicts readers see, by id: the computed ones and those editors added by
+        hand, less those the editorial board dismissed or resolved (kept in the history)."""
+        views = self._editorial_views()
+        return views.active if views is not None else self.computed_conflicts
+
+    @property
+    def conflicts_by_claim(self) -> dict[str, list[str]]:
+        """Ids of the conflicts readers see that each claim takes part in (computed first)."""
+        views = self._editorial_views()
+        return (
+            views.active_by_claim(self) if views is not None else self.computed_conflicts_by_claim
+        )
+
+    def conflict(self, conflict_id: str) -> conflicts_mod.Conflict:
+        """A computed or hand-added conflict, whether the board dismissed it or not."""
+        found = self.computed_conflicts.get(conflict_id) or self.manual_conflicts().get(conflict_id)
+        if found is None:
+            raise ConflictNotFound(conflict_id)
+        return found
 
     # -- conflicts as readers see them (computed, less dismissed, plus hand-added) --------
     def _editorial_views(self) -> _EditorialViews | None:
@@ -315,26 +334,18 @@ class KnowledgeBase:
         return views.manual if views is not None else {}
 
     def active_conflicts(self) -> dict[str, conflicts_mod.Conflict]:
-        """The conflicts readers see, by id: the computed ones and those editors added by hand,
-        less those the editorial board dismissed or resolved (which stay in the history)."""
-        views = self._editorial_views()
-        return views.active if views is not None else self.conflicts
+        """The same as :attr:`conflicts` (kept for existing callers)."""
+        return self.conflicts
 
     def active_conflict_ids(self, claim_id: str) -> list[str]:
-        """Ids of the active conflicts ``claim_id`` takes part in (computed ones first)."""
-        views = self._editorial_views()
-        computed = self.conflicts_by_claim.get(claim_id, [])
-        if views is None:
-            return list(computed)
-        return [cf for cf in computed if cf in views.active] + [
-            cf for cf in views.manual_by_claim.get(claim_id, []) if cf in views.active
-        ]
+        """Ids of the conflicts readers see that ``claim_id`` takes part in (computed first)."""
+        return list(self.conflicts_by_claim.get(claim_id, []))
 
     def conflict_ids_of(self, claim_id: str) -> list[str]:
         """Ids of every conflict ``claim_id`` takes part in, active or dismissed."""
         views = self._editorial_views()
         manual = views.manual_by_claim.get(claim_id, []) if views is not None else []
-        return list(self.conflicts_by_claim.get(claim_id, [])) + list(manual)
+        return list(self.computed_conflicts_by_claim.get(claim_id, [])) + list(manual)
 
     @cached_property
     def grades(self) -> dict[str, evidence_mod.Grade]:
@@ -345,11 +356,19 @@ class KnowledgeBase:
         self.claim(claim_id)
         return self.grades[claim_id]
 
-    @cached_property
+    @property
     def graph(self) -> Any:
+        """The networkx graph, built once per generation and set of conflicts readers see (a
+        dismissal removes that conflict's node)."""
         from .graph import build_graph
 
-        return build_graph(self)
+        views = self._editorial_views()
+        key = views.conflicts_key if views is not None else None
+        graphs: dict[Any, Any] = self.cache("kb.graphs", lambda kb: {})  # per generation
+        if key not in graphs:
+            graphs.clear()
+            graphs[key] = build_graph(self)
+        return graphs[key]
 
     def stats(self) -> dict[str, Any]:
         """Counts a reader would want at a glance."""
@@ -518,6 +537,24 @@ class _EditorialViews:
     manual: dict[str, conflicts_mod.Conflict]
     manual_by_claim: dict[str, list[str]]
     active: dict[str, conflicts_mod.Conflict]
+    conflicts_key: tuple[frozenset[str], frozenset[str]]  # what ``active`` depends on
+    _by_claim: dict[str, list[str]] | None = None
+
+    def active_by_claim(self, kb: KnowledgeBase) -> dict[str, list[str]]:
+        """Active conflict ids per claim (computed ones first), built on first use."""
+        if self._by_claim is None:
+            computed = kb.computed_conflicts_by_claim
+            if self.active is kb.computed_conflicts:
+                self._by_claim = computed
+            else:
+                out: dict[str, list[str]] = {}
+                for cid in computed.keys() | self.manual_by_claim.keys():
+                    ids = [cf for cf in computed.get(cid, []) if cf in self.active]
+                    ids += [cf for cf in self.manual_by_claim.get(cid, []) if cf in self.active]
+                    if ids:
+                        out[cid] = ids
+                self._by_claim = out
+        return self._by_claim
 
     @classmethod
     def build(
@@ -538,11 +575,11 @@ class _EditorialViews:
             if d.get("decision") in ("dismissed", "resolved")
         }
         if decided or manual:
-            active = {cid: c for cid, c in kb.conflicts.items() if cid not in decided}
+            active = {cid: c for cid, c in kb.computed_conflicts.items() if cid not in decided}
             active.update((cid, c) for cid, c in manual.items() if cid not in decided)
         else:
-            active = kb.conflicts
-        return cls(state, key, manual, by_claim, active)
+            active = kb.computed_conflicts
+        return cls(state, key, manual, by_claim, active, (frozenset(decided), frozenset(manual)))
 
 
 def _manual_conflict(

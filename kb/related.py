@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 def related(kb: KnowledgeBase, claim_id: str, *, limit: int = 12) -> list[dict[str, Any]]:
     """Claims related to ``claim_id``, strongest tie first, at most ``limit``.
 
-    Two claims are related when they sit in one computed conflict (on any side), or when they
+    Two claims are related when they sit in one conflict readers see (on any side), or when they
     are about the same intervention and the same outcome. Claims sharing more conflicts come
     first, then the rest in data order. Each item says why, and carries the claim's grade, so
     a reader can weigh it without opening it. The work is bounded by the size of the claim's
