@@ -72,6 +72,13 @@ def conflict_action(conflict_id: str, action: str) -> tuple[Response, int]:
     return jsonify(_submit("conflicts", conflict_id, action, _json_body())), 201
 
 
+@api_bp.post("/references/<ref_id>/<action>")
+@require_role("reviewer")
+def reference_action(ref_id: str, action: str) -> tuple[Response, int]:
+    """mark (``status``: retracted or concern, ``reason``, ``notice``), clear."""
+    return jsonify(_submit("references", ref_id, action, _json_body())), 201
+
+
 @api_bp.post("/conflicts")
 @require_role("reviewer")
 def add_conflict() -> tuple[Response, int]:
@@ -128,6 +135,13 @@ def article_form(article_id: str, action: str) -> Response:
 def conflict_form(conflict_id: str, action: str) -> Response:
     """A conflict form (on a claim page or the dashboard)."""
     return _form("conflicts", conflict_id, action, url_for("pages.dashboard"))
+
+
+@pages_bp.post("/references/<ref_id>/<action>")
+@require_role("reviewer")
+def reference_form(ref_id: str, action: str) -> Response:
+    """The reference-page forms: mark retracted or of concern, clear the mark."""
+    return _form("references", ref_id, action, url_for("pages.reference", ref_id=ref_id))
 
 
 @pages_bp.post("/conflicts")
