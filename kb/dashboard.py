@@ -177,6 +177,49 @@ def add_conflict(
     return {"event": event, "current": editor.target_state(target)}
 
 
+PICK_LIMIT = 10  # claims a picker search lists
+MAX_PICKED = 50  # claims per side the picker carries in its links
+
+
+def claim_picker(
+    kb: KnowledgeBase, query: str | None, side_a: Sequence[str], side_b: Sequence[str]
+) -> dict[str, Any]:
+    """The add-a-conflict form's claim picker: the claims picked for each side so far (unknown
+    ids dropped) and, for ``query``, up to :data:`PICK_LIMIT` matching claims (a claim id
+    typed exactly comes first). Works as plain GET links: no script needed."""
+    a = [c for c in dict.fromkeys(side_a) if c in kb.claims]
+    b = [c for c in dict.fromkeys(side_b) if c in kb.claims and c not in a]
+    results: list[dict[str, Any]] = []
+    total = 0
+    if query:
+        ids: list[str] = [query] if query in kb.claims else []
+        found = kb.search(query, limit=PICK_LIMIT)
+        total = found["total"]
+        ids += [r["id"] for r in found["results"] if r.get("type", "claim") == "claim"]
+        for cid in list(dict.fromkeys(ids))[:PICK_LIMIT]:
+            results.append(
+                {
+                    "id": cid,
+                    "text": kb.claims[cid].text,
+                    "grade": kb.grades[cid].grade,
+                    "side": "a" if cid in a else "b" if cid in b else None,
+                }
+            )
+
+    def brief(cid: str) -> dict[str, str]:
+        return {"id": cid, "text": kb.claims[cid].text}
+
+    return {
+        "query": query,
+        "results": results,
+        "total": total,
+        "side_a": [brief(c) for c in a],
+        "side_b": [brief(c) for c in b],
+        "ready": bool(a and b),
+        "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
+    }
+
+
 # -- reading -------------------------------------------------------------------------------
 def _version(state: EditorialState | None, target: str) -> int:
     return 0 if state is None else state.versions.get(target, 0)

@@ -743,3 +743,50 @@ def test_an_expression_of_concern_lowers_by_one_level(editorial_client: FlaskCli
     claim = reader.get(f"/api/claims/{REF_CLAIM}").get_json()["claim"]
     assert claim["editorial"]["reference_marks"][0]["status_label"] == "Expression of concern"
     assert claim["evidence"]["grade"] == levels[max(levels.index(before) - 1, 0)]
+
+
+# -- picking claims for a conflict ---------------------------------------------------------------
+def test_an_editor_picks_the_claims_of_a_new_conflict_by_searching(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
+    import html as html_lib
+
+    login(editorial_client, "eve")
+    # Step one is a GET form on the claim page, with the claim already on side A.
+    page = editorial_client.get(f"/claims/{CLAIM}").text
+    assert 'action="/editorial/conflicts/new" method="get"' in page
+    r = editorial_client.get(f"/editorial/conflicts/new?a={CLAIM}&q=vivid+dreams")
+    assert r.status_code == 200
+    assert_accessible(r.text)
+    links = [html_lib.unescape(u) for u in re.findall(r'href="([^"]+)">Add to side B', r.text)]
+    assert links, "search results offer to add each claim to a side"
+    # Following a link (no script) adds the claim to side B; the conflict can then be described.
+    r = editorial_client.get(links[0])
+    picked_b = re.search(r'name="pick_b" value="([^"]+)"', r.text).group(1)
+    assert picked_b != CLAIM and 'name="pick_a" value="seed-max-dose"' in r.text
+    assert "Describe the conflict" in r.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+    r = editorial_client.post(
+        "/editorial/conflicts",
+        data={
+            "csrf_token": token,
+            "type": "opposite_direction",
+            "explanation": "Picked, not typed.",
+            "pick_a": CLAIM,
+            "pick_b": picked_b,
+            "label_a": "A",
+            "label_b": "B",
+        },
+    )
+    assert r.status_code == 302
+    conflicts = editorial_client.get(f"/api/claims/{picked_b}").get_json()["claim"]["conflicts"]
+    added = [c for c in conflicts if c.startswith("cf-ed-")]
+    assert len(added) == 1
+    # An exact claim id finds that claim first; unknown picked ids are dropped, not a 500.
+    r = editorial_client.get(f"/editorial/conflicts/new?q={CLAIM}&a=nope")
+    assert r.status_code == 200 and f"({CLAIM})" in r.text and "(nope)" not in r.text
+
+
+def test_a_reviewer_cannot_open_the_claim_picker(editorial_client: FlaskClient) -> None:
+    login(editorial_client, "rita")
+    assert editorial_client.get("/editorial/conflicts/new?q=dose").status_code == 403
