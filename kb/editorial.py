@@ -496,7 +496,7 @@ class Editor:
         tid = event["target"].partition(":")[2]
         if event["action"] in ("mark_reference", "clear_reference"):
             self._index_marks()
-            self.kb.__dict__.pop("grades", None)  # a retraction lowers grades
+            self.kb.invalidate("grades")  # a retraction lowers grades
         if event["action"] == "set_status" and tid in self.kb.articles:
             self.kb.amend_article(tid, review_status=event["after"]["status"])
         elif event["action"] == "set_verdict" and tid in self.kb.claims:
