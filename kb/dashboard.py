@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 from .articles import REVIEW_STATUSES, STATUS_LABELS
 from .claims import VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_editorial
-from .editorial import ACTIONS, ROUTES, TARGET_KINDS, approval_concerns, since_approval
+from .editorial import (
+    ACTIONS,
+    REFERENCE_MARKS,
+    ROUTES,
+    TARGET_KINDS,
+    approval_concerns,
+    claim_reference_marks,
+    since_approval,
+)
 from .editorial import status_moves as _moves
 from .errors import InvalidQuery, NotFound
 
@@ -169,6 +177,49 @@ def add_conflict(
     return {"event": event, "current": editor.target_state(target)}
 
 
+PICK_LIMIT = 10  # claims a picker search lists
+MAX_PICKED = 50  # claims per side the picker carries in its links
+
+
+def claim_picker(
+    kb: KnowledgeBase, query: str | None, side_a: Sequence[str], side_b: Sequence[str]
+) -> dict[str, Any]:
+    """The add-a-conflict form's claim picker: the claims picked for each side so far (unknown
+    ids dropped) and, for ``query``, up to :data:`PICK_LIMIT` matching claims (a claim id
+    typed exactly comes first). Works as plain GET links: no script needed."""
+    a = [c for c in dict.fromkeys(side_a) if c in kb.claims]
+    b = [c for c in dict.fromkeys(side_b) if c in kb.claims and c not in a]
+    results: list[dict[str, Any]] = []
+    total = 0
+    if query:
+        ids: list[str] = [query] if query in kb.claims else []
+        found = kb.search(query, limit=PICK_LIMIT)
+        total = found["total"]
+        ids += [r["id"] for r in found["results"] if r.get("type", "claim") == "claim"]
+        for cid in list(dict.fromkeys(ids))[:PICK_LIMIT]:
+            results.append(
+                {
+                    "id": cid,
+                    "text": kb.claims[cid].text,
+                    "grade": kb.grades[cid].grade,
+                    "side": "a" if cid in a else "b" if cid in b else None,
+                }
+            )
+
+    def brief(cid: str) -> dict[str, str]:
+        return {"id": cid, "text": kb.claims[cid].text}
+
+    return {
+        "query": query,
+        "results": results,
+        "total": total,
+        "side_a": [brief(c) for c in a],
+        "side_b": [brief(c) for c in b],
+        "ready": bool(a and b),
+        "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
+    }
+
+
 # -- reading -------------------------------------------------------------------------------
 def _version(state: EditorialState | None, target: str) -> int:
     return 0 if state is None else state.versions.get(target, 0)
@@ -180,6 +231,8 @@ def _target_label(kb: KnowledgeBase, target: str) -> str:
         return kb.claims[tid].text if tid in kb.claims else tid
     if kind == "article":
         return kb.articles[tid].title if tid in kb.articles else tid
+    if kind == "reference":
+        return kb.references[tid].label if tid in kb.references else tid
     if kind == "conflict":
         try:
             conflict = kb.conflict(tid)
@@ -236,6 +289,14 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
             "restore_conflict": "active",
         }[action]
         return f"conflict: {old} → {new}"
+    if action in ("mark_reference", "clear_reference"):
+        old = str(before.get("mark") or "none")
+        new = str(after.get("status")) if action == "mark_reference" else "none"
+        notice = f" (notice: {after['notice']})" if after.get("notice") else ""
+        return (
+            f"reference {tid}: {REFERENCE_MARKS.get(old, old)} → {REFERENCE_MARKS.get(new, new)}; "
+            f"{len(after.get('claims', []))} dependent claims{notice}"
+        )
     if action == "add_conflict":
         sides = " vs ".join(
             f"{s.get('label')} ({len(s.get('claims', []))})" for s in after.get("sides", [])
@@ -275,10 +336,21 @@ def describe(kb: KnowledgeBase, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _events(kb: KnowledgeBase, targets: set[str]) -> list[dict[str, Any]]:
+    """Events about ``targets``, newest first; a reference mark counts for the claims that
+    rested on it (kept in the event)."""
     state = kb.editorial
     if state is None:
         return []
-    return [describe(kb, e) for e in reversed(list(state.events)) if e["target"] in targets]
+    claims = {t.partition(":")[2] for t in targets if t.startswith("claim:")}
+    return [
+        describe(kb, e)
+        for e in reversed(list(state.events))
+        if e["target"] in targets
+        or (
+            e["target"].startswith("reference:")
+            and claims.intersection((e.get("after") or {}).get("claims", []))
+        )
+    ]
 
 
 def _claim_targets(kb: KnowledgeBase, claim_ids: Sequence[str]) -> set[str]:
@@ -419,7 +491,7 @@ def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
     concerns = (
         approval_concerns(kb, state, article_id)
         if state is not None
-        else {"open_flags": [], "active_conflicts": []}
+        else {"open_flags": [], "active_conflicts": [], "questioned_references": []}
     )
     return {
         "version": _version(state, target),
@@ -427,10 +499,43 @@ def board_article(kb: KnowledgeBase, article_id: str) -> dict[str, Any]:
         "concerns": {k: len(v) for k, v in concerns.items()},
         "approval": approval,
         "comments": _comments(state, target),
-        "history_count": 0
-        if state is None
-        else sum(1 for e in list(state.events) if e["target"] in targets),
+        "history_count": len(_events(kb, targets)),
     }
+
+
+def board_reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
+    """The board's panel on a reference page: the version an edit must be based on, the mark
+    (retracted or expression of concern: reason, notice, by, at) or None, and the marks an
+    editor can set."""
+    kb.reference(ref_id)
+    state = kb.editorial
+    mark = None if state is None else state.reference_status(ref_id)
+    return {
+        "version": _version(state, f"reference:{ref_id}"),
+        "mark": None
+        if mark is None
+        else {
+            "status": mark["status"],
+            "status_label": REFERENCE_MARKS.get(mark["status"], mark["status"]),
+            "reason": mark["reason"],
+            "notice": mark.get("notice"),
+            "by": mark["by"],
+            "at": mark["at"],
+        },
+        "marks": [{"value": k, "label": v} for k, v in REFERENCE_MARKS.items()],
+    }
+
+
+def article_reference_marks(kb: KnowledgeBase, article_id: str) -> list[dict[str, Any]]:
+    """The marked references an article's claims rest on, each with the claims affected
+    (for the banner every article containing one shows)."""
+    out: dict[str, dict[str, Any]] = {}
+    for cid in kb.article(article_id).claim_ids():
+        for mark in claim_reference_marks(kb, cid):
+            item = out.setdefault(mark["ref"], {**mark, "claims": []})
+            if cid not in item["claims"]:
+                item["claims"].append(cid)
+    return list(out.values())
 
 
 def approval_view(kb: KnowledgeBase, article_id: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ last line left by a killed writer is reported and skipped, never fatal.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -48,7 +49,17 @@ MAX_TEXT = 2000
 # The board's roles, least trusted first: each may do everything the roles before it may.
 ROLES: tuple[str, ...] = ("reader", "reviewer", "editor", "admin")
 # The kinds of target an event can be about ("claim:<id>", ...), and their URL plurals.
-TARGET_KINDS: dict[str, str] = {"claims": "claim", "articles": "article", "conflicts": "conflict"}
+TARGET_KINDS: dict[str, str] = {
+    "claims": "claim",
+    "articles": "article",
+    "conflicts": "conflict",
+    "references": "reference",
+}
+# What an editor can mark a reference as (COPE: a retraction, or an expression of concern).
+REFERENCE_MARKS: dict[str, str] = {
+    "retracted": "Retracted",
+    "concern": "Expression of concern",
+}
 
 Validator = Callable[["Editor", str, str, dict[str, Any]], None]
 
@@ -141,6 +152,9 @@ def approval_concerns(
     claims = kb.article(article_id).claim_ids()
     return {
         "open_flags": [f["id"] for c in claims for f in state.open_flags(c)],
+        "questioned_references": list(
+            dict.fromkeys(r for c in claims for r in state.claim_marks.get(c, []))
+        ),
         "active_conflicts": list(
             dict.fromkeys(cf for c in claims for cf in kb.active_conflict_ids(c))
         ),
@@ -217,6 +231,63 @@ def _check_new_conflict(editor: Editor, tid: str, reason: str, after: dict[str, 
                 raise ClaimNotFound(cid)
 
 
+def _check_mark(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    """A mark is retracted or concern, with a reason and optionally the notice's web address;
+    the dependent claims at the time are kept in the event (``after["claims"]``)."""
+    if after.get("status") not in REFERENCE_MARKS:
+        raise InvalidQuery(f"status must be one of {', '.join(REFERENCE_MARKS)}")
+    if not reason.strip():
+        raise InvalidQuery("marking a reference needs a reason")
+    notice = str(after.get("notice") or "").strip()
+    if notice and not re.match(r"^https?://[^\s/]+\.[^\s]+$", notice):
+        raise InvalidQuery("notice must be the web address (http or https) of the notice")
+    if not notice:
+        after.pop("notice", None)
+    current = editor.state.reference_marks.get(tid)
+    if current is not None and current["status"] == after["status"]:
+        raise InvalidQuery(f"the reference is already marked {after['status']}")
+    after["claims"] = _dependent_claims(editor.kb, tid)
+
+
+def _check_clear(editor: Editor, tid: str, reason: str, after: dict[str, Any]) -> None:
+    if tid not in editor.state.reference_marks:
+        raise InvalidQuery("the reference is not marked retracted or of concern")
+    after["claims"] = _dependent_claims(editor.kb, tid)
+
+
+def _dependent_claims(kb: KnowledgeBase, ref_id: str) -> list[str]:
+    from .trace import dependents
+
+    return [c["id"] for c in dependents(kb, ref_id)["claims"]]
+
+
+def claim_reference_marks(kb: KnowledgeBase, claim_id: str) -> list[dict[str, Any]]:
+    """The marks (retracted, expression of concern) on the references ``claim_id`` rests on:
+    each ``{ref, label, status, status_label, reason, notice, by, at}``; [] when none. Grades
+    (:mod:`kb.evidence`), claim documents and article banners read this."""
+    state = kb.editorial
+    if state is None:
+        return []
+    out = []
+    for ref_id in state.claim_marks.get(claim_id, []):
+        mark = state.reference_marks.get(ref_id)
+        if mark is None or ref_id not in kb.references:
+            continue
+        out.append(
+            {
+                "ref": ref_id,
+                "label": kb.references[ref_id].label,
+                "status": mark["status"],
+                "status_label": REFERENCE_MARKS.get(mark["status"], mark["status"]),
+                "reason": mark["reason"],
+                "notice": mark.get("notice"),
+                "by": mark["by"],
+                "at": mark["at"],
+            }
+        )
+    return out
+
+
 def status_moves(status: str) -> list[str]:
     """The review statuses an article at ``status`` can move to: one step back or forward."""
     here = REVIEW_STATUSES.index(status)
@@ -246,9 +317,16 @@ _ACTIONS = (
            "Conflict restored.", _check_conflict_exists, (), "restore"),
     Action("add_conflict", "editor", ("conflict",), "added a conflict", "Conflict added.",
            _check_new_conflict),
+    Action("mark_reference", "editor", ("reference",), "marked a reference",
+           "Reference marked; every claim resting on it shows the mark.", _check_mark,
+           ("status", "notice"), "mark"),
+    Action("clear_reference", "editor", ("reference",), "cleared a reference's mark",
+           "Mark cleared.", _check_clear, (), "clear"),
 )  # fmt: skip
 # Actions that change what an approved article says (it is then "changed since approval").
-CHANGES_APPROVAL = frozenset({"flag", "set_verdict", "add_conflict", "restore_conflict"})
+CHANGES_APPROVAL = frozenset(
+    {"flag", "set_verdict", "add_conflict", "restore_conflict", "mark_reference"}
+)
 # The one table of editorial actions: name -> Action.
 ACTIONS: dict[str, Action] = {a.name: a for a in _ACTIONS}
 # Per URL kind, route -> action name (derived from the table).
@@ -272,7 +350,15 @@ class EditorialState:
     manual_conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # reference id -> its mark (status, reason, notice, by, at); claim id -> marked refs it
+    # rests on (kept by the Editor, which knows the knowledge base).
+    reference_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claim_marks: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    def reference_status(self, ref_id: str) -> dict[str, Any] | None:
+        """The mark on a reference ({status, reason, notice, by, at}), or None."""
+        return self.reference_marks.get(ref_id)
 
     def open_flags(self, claim_id: str) -> list[dict[str, Any]]:
         return [f for f in self.flags.get(claim_id, []) if f["status"] == "open"]
@@ -327,6 +413,14 @@ class EditorialState:
             self.conflict_decisions.pop(tid, None)
         elif action == "add_conflict":
             self.manual_conflicts[tid] = {**record, **data}
+        elif action == "mark_reference":
+            self.reference_marks[tid] = {
+                **record,
+                "status": data.get("status"),
+                "notice": data.get("notice"),
+            }
+        elif action == "clear_reference":
+            self.reference_marks.pop(tid, None)
         return True
 
 
@@ -405,6 +499,9 @@ class Editor:
         ):
             self.kb.invalidate("grades")  # inconsistency counts the active conflicts
         tid = event["target"].partition(":")[2]
+        if event["action"] in ("mark_reference", "clear_reference"):
+            self._index_marks()
+            self.kb.invalidate("grades")  # a retraction lowers grades
         if event["action"] == "set_status" and tid in self.kb.articles:
             self.kb.amend_article(tid, review_status=event["after"]["status"])
         elif event["action"] == "set_verdict" and tid in self.kb.claims:
@@ -415,6 +512,16 @@ class Editor:
                 note=event["after"].get("note") or primary.get("note", ""),
             )
             self.kb.amend_claim(tid, primary=primary)  # verdicts move grades
+
+    def _index_marks(self) -> None:
+        """Which claims rest on a marked reference (recomputed against this knowledge base,
+        so claims imported later are marked too)."""
+        marks: dict[str, list[str]] = {}
+        for ref_id in self.state.reference_marks:
+            if ref_id in self.kb.references:
+                for cid in _dependent_claims(self.kb, ref_id):
+                    marks.setdefault(cid, []).append(ref_id)
+        self.state.claim_marks = marks
 
     # -- reading ---------------------------------------------------------------------------
     def version(self, target: str) -> int:
@@ -436,6 +543,8 @@ class Editor:
             )
         if kind == "conflict":
             out["decision"] = self.state.conflict_decisions.get(tid)
+        if kind == "reference":
+            out["mark"] = self.state.reference_marks.get(tid)
         return out
 
     # -- writing ---------------------------------------------------------------------------
@@ -500,6 +609,8 @@ class Editor:
             raise ClaimNotFound(tid)
         if kind == "article":
             self.kb.article(tid)
+        if kind == "reference":
+            self.kb.reference(tid)
         for text in (reason, *(v for v in after.values() if not isinstance(v, (list, dict)))):
             if not isinstance(text, str) or len(text) > MAX_TEXT:
                 raise InvalidQuery(f"text must be at most {MAX_TEXT} characters")
@@ -512,6 +623,8 @@ class Editor:
             return {"verdict": (self.kb.claims[tid].primary or {}).get("verdict")}
         if kind == "conflict":
             return {"decision": self.state.conflict_decisions.get(tid)}
+        if kind == "reference":
+            return {"mark": (self.state.reference_marks.get(tid) or {}).get("status")}
         return {}
 
     # -- compaction ------------------------------------------------------------------------

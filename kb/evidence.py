@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .editorial import claim_reference_marks
+
 if TYPE_CHECKING:
     from .claims import Claim
     from .knowledgebase import KnowledgeBase
@@ -140,6 +142,15 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
     elif verdict == "not_stated":
         level -= 1
         reasons.append("The primary source does not state this.")
+    # The editorial board's marks (kb.editorial): a retraction leaves nothing to stand on, an
+    # expression of concern costs one level.
+    for mark in claim_reference_marks(kb, claim.id):
+        if mark["status"] == "retracted":
+            level = 1
+            reasons.append(f"Rests on {mark['label']}, retracted: {mark['reason']}")
+        else:
+            level -= 1
+            reasons.append(f"Rests on {mark['label']}, under an expression of concern.")
     return max(level, 1), cebm, reasons, ref.id, GRADES[start]
 
 

@@ -168,6 +168,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "pending": art.review_status != "approved",
             "steps": review_steps(art.review_status),
             "approval": dashboard.approval_view(kb, article_id),
+            "reference_marks": dashboard.article_reference_marks(kb, article_id),
         },
         "last_updated": art.last_updated,
         "disclaimer": art.record.get("disclaimer"),
@@ -257,6 +258,7 @@ def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
         "claims": listed,
         "claims_total": len(deps["claims"]),
         "articles": deps["articles"],
+        "board": dashboard.board_reference(kb, ref_id),
     }
 
 

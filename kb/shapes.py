@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .trace import VERDICT_LABELS
+from .claims import VERDICT_LABELS
+from .editorial import claim_reference_marks
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -67,7 +68,8 @@ def claim_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
 
 def editorial_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
     """What the editorial board says about a claim, as readers see it: its open flags
-    (reason, by, at) and whether any makes it contested by the board."""
+    (reason, by, at), whether any makes it contested by the board, and the marks on the
+    references it rests on (``reference_marks``: retracted or expression of concern)."""
     state = kb.editorial
     flags = (
         []
@@ -77,7 +79,13 @@ def editorial_json(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
             for f in state.open_flags(claim_id)
         ]
     )
-    return {"flags": flags, "contested_by_board": bool(flags)}
+    # Marks on the references it rests on (retracted, expression of concern): see
+    # kb.editorial.claim_reference_marks.
+    return {
+        "flags": flags,
+        "contested_by_board": bool(flags),
+        "reference_marks": claim_reference_marks(kb, claim_id),
+    }
 
 
 def conflict_json(kb: KnowledgeBase, conflict_id: str) -> dict[str, Any]:

@@ -217,8 +217,10 @@ def test_an_approved_article_loses_the_pending_banner(editorial_client: FlaskCli
     assert doc["review"] == {**doc["review"], "status": "approved", "pending": False}
     assert reader.get("/api/").get_json()["articles"][0]["review_status"] == "approved"
     history = reader.get(f"/api/articles/{ARTICLE}/history").get_json()
+    open_then = len(history["events"][0]["after"]["at_approval"]["active_conflicts"])
+    assert open_then > 0
     assert history["events"][0]["change"] == (
-        "review status: Under review → Approved; approved over 6 active conflicts; "
+        f"review status: Under review → Approved; approved over {open_then} active conflicts; "
         "acknowledged: the conflicts are explained in the text"
     )
     assert history["events"][0]["reason"] == "checked against the dossier"
@@ -653,3 +655,140 @@ def test_a_flag_after_approval_marks_the_article_changed(editorial_client: Flask
         reader.get(f"/api/articles/{ARTICLE}").get_json()["review"]["approval"]["changed"] is False
     )
     assert "Changed since approval" not in reader.get(f"/articles/{ARTICLE}").text
+
+
+# -- retraction and expression of concern -----------------------------------------------------
+REF = "rassimariani2024"  # its claims include seed-systematic-review-2024-no-effect (article)
+REF_CLAIM = "seed-systematic-review-2024-no-effect"
+
+
+def test_a_retracted_reference_marks_and_downgrades_every_dependent_claim(
+    editorial_client: FlaskClient,
+) -> None:
+    reader = editorial_client.application.test_client()
+    dependents = [c["id"] for c in reader.get(f"/api/references/{REF}").get_json()["claims"]]
+    assert REF_CLAIM in dependents
+    before = {c: reader.get(f"/api/claims/{c}").get_json()["claim"]["evidence"] for c in dependents}
+    assert any(g["grade"] != "Very low" for g in before.values())
+    # A reviewer may not mark a reference; an editor may.
+    rita = editorial_client.application.test_client()
+    r = api(rita, login(rita, "rita"), f"references/{REF}/mark", status="retracted",
+            reason="r", base_version=0)  # fmt: skip
+    assert r.status_code == 403
+    token = login(editorial_client, "eve")
+    r = api(editorial_client, token, f"references/{REF}/mark", status="withdrawn", reason="r",
+            base_version=0)  # fmt: skip
+    assert r.status_code == 400
+    r = api(editorial_client, token, f"references/{REF}/mark", status="retracted",
+            base_version=0)  # fmt: skip
+    assert r.status_code == 400 and "reason" in r.get_json()["error"]["message"]
+    reason = "hypothetical retraction, for this test only"
+    r = form(
+        editorial_client,
+        token,
+        f"references/{REF}/mark",
+        status="retracted",
+        reason=reason,
+        notice="https://example.org/notice",
+        base_version=0,
+    )
+    assert r.status_code == 302 and r.headers["Location"] == f"/references/{REF}"
+    # Every dependent claim carries the mark and is graded Very low, with the reason.
+    for cid in dependents:
+        claim = reader.get(f"/api/claims/{cid}").get_json()["claim"]
+        (mark,) = claim["editorial"]["reference_marks"]
+        assert (mark["ref"], mark["status"], mark["reason"]) == (REF, "retracted", reason)
+        assert mark["notice"] == "https://example.org/notice"
+        assert claim["evidence"]["grade"] == "Very low"
+        assert any("retracted" in why for why in claim["evidence"]["reasons"])
+    # The reference page, the article (banner), the claim page and search results show it.
+    assert "Retracted." in reader.get(f"/references/{REF}").text
+    html = reader.get(f"/articles/{ARTICLE}").text
+    assert 'class="banner banner-error reference-mark"' in html and reason in html
+    review = reader.get(f"/api/articles/{ARTICLE}").get_json()["review"]
+    assert REF_CLAIM in review["reference_marks"][0]["claims"]
+    assert "Retracted:</strong> this statement rests on" in reader.get(f"/claims/{REF_CLAIM}").text
+    hits = reader.get("/api/search?q=systematic+review").get_json()["results"]
+    hit = next(h for h in hits if h["id"] in dependents)
+    assert hit["editorial"]["reference_marks"][0]["status"] == "retracted"
+    assert "Retracted:</strong>" in reader.get("/search?q=systematic+review").text
+    answer = reader.get("/api/ask?q=Does+LDN+work+for+chronic+pain%3F").get_json()
+    shown = [c for s in answer["sections"] for c in s["claims"]] + (
+        answer["bottom_line"] or {}
+    ).get("claims", [])
+    marked = [c for c in shown if c["id"] in dependents]
+    assert marked and all(c["editorial"]["reference_marks"] for c in marked)
+    history = reader.get(f"/api/claims/{REF_CLAIM}/history").get_json()["events"]
+    assert history[0]["action"] == "mark_reference" and history[0]["reason"] == reason
+    # Undo is another event: the mark goes, the grades come back, the history keeps both.
+    r = api(editorial_client, token, f"references/{REF}/clear", reason="mistaken", base_version=1)
+    assert r.status_code == 201
+    for cid in dependents:
+        claim = reader.get(f"/api/claims/{cid}").get_json()["claim"]
+        assert claim["editorial"]["reference_marks"] == []
+        assert claim["evidence"] == before[cid]
+    assert "reference-mark" not in reader.get(f"/articles/{ARTICLE}").text
+    actions = [
+        e["action"] for e in reader.get(f"/api/claims/{REF_CLAIM}/history").get_json()["events"]
+    ]
+    assert actions == ["clear_reference", "mark_reference"]
+
+
+def test_an_expression_of_concern_lowers_by_one_level(editorial_client: FlaskClient) -> None:
+    reader = editorial_client.application.test_client()
+    levels = ["Very low", "Low", "Moderate", "High"]
+    before = reader.get(f"/api/claims/{REF_CLAIM}").get_json()["claim"]["evidence"]["grade"]
+    token = login(editorial_client, "eve")
+    r = api(editorial_client, token, f"references/{REF}/mark", status="concern",
+            reason="hypothetical concern, for this test only", base_version=0)  # fmt: skip
+    assert r.status_code == 201
+    claim = reader.get(f"/api/claims/{REF_CLAIM}").get_json()["claim"]
+    assert claim["editorial"]["reference_marks"][0]["status_label"] == "Expression of concern"
+    assert claim["evidence"]["grade"] == levels[max(levels.index(before) - 1, 0)]
+
+
+# -- picking claims for a conflict ---------------------------------------------------------------
+def test_an_editor_picks_the_claims_of_a_new_conflict_by_searching(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
+    import html as html_lib
+
+    login(editorial_client, "eve")
+    # Step one is a GET form on the claim page, with the claim already on side A.
+    page = editorial_client.get(f"/claims/{CLAIM}").text
+    assert 'action="/editorial/conflicts/new" method="get"' in page
+    r = editorial_client.get(f"/editorial/conflicts/new?a={CLAIM}&q=vivid+dreams")
+    assert r.status_code == 200
+    assert_accessible(r.text)
+    links = [html_lib.unescape(u) for u in re.findall(r'href="([^"]+)">Add to side B', r.text)]
+    assert links, "search results offer to add each claim to a side"
+    # Following a link (no script) adds the claim to side B; the conflict can then be described.
+    r = editorial_client.get(links[0])
+    picked_b = re.search(r'name="pick_b" value="([^"]+)"', r.text).group(1)
+    assert picked_b != CLAIM and 'name="pick_a" value="seed-max-dose"' in r.text
+    assert "Describe the conflict" in r.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+    r = editorial_client.post(
+        "/editorial/conflicts",
+        data={
+            "csrf_token": token,
+            "type": "opposite_direction",
+            "explanation": "Picked, not typed.",
+            "pick_a": CLAIM,
+            "pick_b": picked_b,
+            "label_a": "A",
+            "label_b": "B",
+        },
+    )
+    assert r.status_code == 302
+    conflicts = editorial_client.get(f"/api/claims/{picked_b}").get_json()["claim"]["conflicts"]
+    added = [c for c in conflicts if c.startswith("cf-ed-")]
+    assert len(added) == 1
+    # An exact claim id finds that claim first; unknown picked ids are dropped, not a 500.
+    r = editorial_client.get(f"/editorial/conflicts/new?q={CLAIM}&a=nope")
+    assert r.status_code == 200 and f"({CLAIM})" in r.text and "(nope)" not in r.text
+
+
+def test_a_reviewer_cannot_open_the_claim_picker(editorial_client: FlaskClient) -> None:
+    login(editorial_client, "rita")
+    assert editorial_client.get("/editorial/conflicts/new?q=dose").status_code == 403

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, flash, jsonify, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from kb import dashboard
 from kb.editorial import ACTIONS, ROUTES, Editor
 from kb.errors import InvalidQuery
 
-from . import live
+from . import live, params
 from .auth import local_path, require_role
 
 pages_bp = Blueprint("editorial", __name__, url_prefix="/editorial")
@@ -70,6 +80,13 @@ def article_action(article_id: str, action: str) -> tuple[Response, int]:
 def conflict_action(conflict_id: str, action: str) -> tuple[Response, int]:
     """dismiss, resolve, restore, comment."""
     return jsonify(_submit("conflicts", conflict_id, action, _json_body())), 201
+
+
+@api_bp.post("/references/<ref_id>/<action>")
+@require_role("reviewer")
+def reference_action(ref_id: str, action: str) -> tuple[Response, int]:
+    """mark (``status``: retracted or concern, ``reason``, ``notice``), clear."""
+    return jsonify(_submit("references", ref_id, action, _json_body())), 201
 
 
 @api_bp.post("/conflicts")
@@ -130,13 +147,42 @@ def conflict_form(conflict_id: str, action: str) -> Response:
     return _form("conflicts", conflict_id, action, url_for("pages.dashboard"))
 
 
+@pages_bp.post("/references/<ref_id>/<action>")
+@require_role("reviewer")
+def reference_form(ref_id: str, action: str) -> Response:
+    """The reference-page forms: mark retracted or of concern, clear the mark."""
+    return _form("references", ref_id, action, url_for("pages.reference", ref_id=ref_id))
+
+
+@pages_bp.get("/conflicts/new")
+@require_role("editor")
+def pick_claims() -> str:
+    """Add a conflict by picking claims: a GET search step (``q``), links that add a result
+    to side A or B (``a``, ``b`` repeat), then the form that posts the conflict."""
+    q = params.text("q")
+    doc = dashboard.claim_picker(
+        live().kb, q, _ids(request.args.getlist("a")), _ids(request.args.getlist("b"))
+    )
+    return render_template("pick_claims.html", doc=doc)
+
+
+def _ids(values: list[str]) -> list[str]:
+    if len(values) > dashboard.MAX_PICKED:
+        raise InvalidQuery(f"at most {dashboard.MAX_PICKED} claims per side")
+    return [v for v in values if 0 < len(v) <= params.MAX_TEXT]
+
+
 @pages_bp.post("/conflicts")
 @require_role("reviewer")
 def add_conflict_form() -> Response:
     """The add-a-conflict form: two sides of comma-separated claim ids."""
     form = request.form
+    # Claim ids come typed (comma-separated) or picked (one field per claim).
     sides = [
-        {"label": form.get(f"label_{s}", ""), "claims": form.get(f"claims_{s}", "")}
+        {
+            "label": form.get(f"label_{s}", ""),
+            "claims": dashboard.split_ids(form.get(f"claims_{s}", "")) + form.getlist(f"pick_{s}"),
+        }
         for s in ("a", "b")
     ]
     result = dashboard.add_conflict(

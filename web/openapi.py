@@ -8,7 +8,7 @@ from typing import Any
 from kb.articles import REVIEW_STATUSES
 from kb.contested import TYPE_LABELS
 from kb.dashboard import ROUTES
-from kb.editorial import VERDICTS
+from kb.editorial import REFERENCE_MARKS, VERDICTS
 from kb.evidence import GRADE_ORDER
 from kb.export import CITATION_STYLES
 from kb.importer import MAX_BYTES
@@ -394,9 +394,16 @@ SCHEMAS: dict[str, Any] = {
             "verdict": {"enum": list(VERDICTS), "description": "propose-verdict, set-verdict"},
             "note": {**STR, "description": "set-verdict: the note shown with the verdict"},
             "status": {
-                "enum": list(REVIEW_STATUSES),
-                "description": "set-status: one step back or forward",
+                "enum": [*REVIEW_STATUSES, *REFERENCE_MARKS],
+                "description": "set-status: one step back or forward; "
+                "references mark: retracted or concern",
             },
+            "acknowledge": {
+                **STR,
+                "description": "set-status to approved over open flags, active conflicts or "
+                "marked references: why (required then)",
+            },
+            "notice": {**STR, "description": "references mark: web address of the notice"},
             "flag": {**STR, "description": "resolve-flag, dismiss-flag: the flag's id"},
         },
     },
@@ -1086,6 +1093,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/editorial/claims/{claim_id}/{action}": _action("claims", "claim_id"),
             "/api/editorial/articles/{article_id}/{action}": _action("articles", "article_id"),
             "/api/editorial/conflicts/{conflict_id}/{action}": _action("conflicts", "conflict_id"),
+            "/api/editorial/references/{ref_id}/{action}": _action("references", "ref_id"),
             "/api/downloads": _op(
                 "downloads_page",
                 "Every download: link, media type and the kb command giving the same bytes",
