@@ -212,13 +212,16 @@ def contested(
         ),
         key=lambda c: relevance(kb, c),
     )
-    groups: dict[str, dict[str, Any]] = {}
+    # Indirect context is grouped apart from the conflicts on the same topic.
+    groups: dict[tuple[str, bool], dict[str, Any]] = {}
     for c in kept:
+        label = f"{intervention_label(c.intervention)}: {outcome_label(c.outcome)}"
         group = groups.setdefault(
-            c.topic,
+            (c.topic, c.is_context),
             {
                 "topic": c.topic,
-                "label": f"{intervention_label(c.intervention)}: {outcome_label(c.outcome)}",
+                "label": label + (" (indirect context)" if c.is_context else ""),
+                "context": c.is_context,
                 "intervention": c.intervention,
                 "kind": c.kind,
                 "outcome": c.outcome,
