@@ -59,9 +59,11 @@ class _ViewCache:
 
 
 def _view_cache(kb: KnowledgeBase) -> _ViewCache:
-    cache = kb.__dict__.get("_conflict_view_cache")
+    cache: _ViewCache | None = kb.__dict__.get("_conflict_view_cache")
     if cache is None:
+        # setdefault: two threads racing here end up sharing one cache.
         cache = kb.__dict__.setdefault("_conflict_view_cache", _ViewCache())
+    assert cache is not None
     return cache
 
 
