@@ -59,12 +59,8 @@ class _ViewCache:
 
 
 def _view_cache(kb: KnowledgeBase) -> _ViewCache:
-    cache: _ViewCache | None = kb.__dict__.get("_conflict_view_cache")
-    if cache is None:
-        # setdefault: two threads racing here end up sharing one cache.
-        cache = kb.__dict__.setdefault("_conflict_view_cache", _ViewCache())
-    assert cache is not None
-    return cache
+    # Kept for the knowledge base's generation: changed records start a new cache.
+    return kb.cache("contested.views", lambda _kb: _ViewCache())
 
 
 def view_cache_stats(kb: KnowledgeBase) -> dict[str, int]:
@@ -260,12 +256,12 @@ def contested(
 
 def main_topic(kb: KnowledgeBase) -> str:
     """The intervention most claims are about (the knowledge base's subject), computed once."""
-    topic = kb.__dict__.get("_main_topic")
-    if topic is None:
-        counts = Counter(drug_of(c.intervention) for c in kb.claims.values())
-        topic = counts.most_common(1)[0][0] if counts else ""
-        kb.__dict__["_main_topic"] = topic
-    return topic
+    return kb.cache("contested.main_topic", _main_topic)
+
+
+def _main_topic(kb: KnowledgeBase) -> str:
+    counts = Counter(drug_of(c.intervention) for c in kb.claims.values())
+    return counts.most_common(1)[0][0] if counts else ""
 
 
 def relevance(kb: KnowledgeBase, conflict: Conflict) -> tuple[bool, bool, int, str, str]:
