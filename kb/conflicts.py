@@ -750,8 +750,11 @@ class _Detector:
         broad = self.broader_than(cond, by_cond)
         if not broad:
             return
-        there = [c for c in broad if any(_disagree(h, c) for h in direct)]
-        here = self.apart([h for h in direct if any(_disagree(h, c) for c in there)], there)
+        # Compare the distinct (strength, line) pairs, not every claim with every claim.
+        mine, theirs = {_rec(c) for c in direct}, {_rec(c) for c in broad}
+        clash = {(a, b) for a in mine for b in theirs if _disagree(a, b)}
+        there = [c for c in broad if _rec(c) in {b for _, b in clash}]
+        here = self.apart([h for h in direct if _rec(h) in {a for a, _ in clash}], there)
         if not (here and there):
             return
         first, label = here[0], self.tree.label(cond)
@@ -831,15 +834,19 @@ def _stance_words(claims: list[Claim]) -> str:
     return "; ".join(dict.fromkeys(words))
 
 
-def _disagree(a: Claim, b: Claim) -> bool:
-    """Two recommendations for one treatment that cannot both hold for one population."""
-    ra, rb = a.recommendation or {}, b.recommendation or {}
-    sa, sb = ra.get("strength"), rb.get("strength")
+def _rec(claim: Claim) -> tuple[str | None, str | None]:
+    rec = claim.recommendation or {}
+    return rec.get("strength"), rec.get("line")
+
+
+def _disagree(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """Two recommendations (strength, line) for one treatment that cannot both hold for one
+    population."""
+    (sa, la), (sb, lb) = a, b
     if "not-recommended" in (sa, sb) and sa != sb:
         return True
     if {sa, sb} == {"strong", "weak"}:
         return True
-    la, lb = ra.get("line"), rb.get("line")
     return bool(la and lb and frozenset({la, lb}) in _LINE_CLASH)
 
 

@@ -59,10 +59,8 @@ class _ViewCache:
 
 
 def _view_cache(kb: KnowledgeBase) -> _ViewCache:
-    cache = kb.__dict__.get("_conflict_view_cache")
-    if cache is None:
-        cache = kb.__dict__.setdefault("_conflict_view_cache", _ViewCache())
-    return cache
+    # Kept for the knowledge base's generation: changed records start a new cache.
+    return kb.cache("contested.views", lambda _kb: _ViewCache())
 
 
 def view_cache_stats(kb: KnowledgeBase) -> dict[str, int]:
@@ -212,13 +210,16 @@ def contested(
         ),
         key=lambda c: relevance(kb, c),
     )
-    groups: dict[str, dict[str, Any]] = {}
+    # Indirect context is grouped apart from the conflicts on the same topic.
+    groups: dict[tuple[str, bool], dict[str, Any]] = {}
     for c in kept:
+        label = f"{intervention_label(c.intervention)}: {outcome_label(c.outcome)}"
         group = groups.setdefault(
-            c.topic,
+            (c.topic, c.is_context),
             {
                 "topic": c.topic,
-                "label": f"{intervention_label(c.intervention)}: {outcome_label(c.outcome)}",
+                "label": label + (" (indirect context)" if c.is_context else ""),
+                "context": c.is_context,
                 "intervention": c.intervention,
                 "kind": c.kind,
                 "outcome": c.outcome,
@@ -255,12 +256,12 @@ def contested(
 
 def main_topic(kb: KnowledgeBase) -> str:
     """The intervention most claims are about (the knowledge base's subject), computed once."""
-    topic = kb.__dict__.get("_main_topic")
-    if topic is None:
-        counts = Counter(drug_of(c.intervention) for c in kb.claims.values())
-        topic = counts.most_common(1)[0][0] if counts else ""
-        kb.__dict__["_main_topic"] = topic
-    return topic
+    return kb.cache("contested.main_topic", _main_topic)
+
+
+def _main_topic(kb: KnowledgeBase) -> str:
+    counts = Counter(drug_of(c.intervention) for c in kb.claims.values())
+    return counts.most_common(1)[0][0] if counts else ""
 
 
 def relevance(kb: KnowledgeBase, conflict: Conflict) -> tuple[bool, bool, int, str, str]:

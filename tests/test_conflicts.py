@@ -263,3 +263,80 @@ def test_outcome_labels_cover_the_schema() -> None:
 
     schema = json.loads(resources.files("kb.schemas").joinpath("claims.schema.json").read_text())
     assert set(outcome_labels()) == set(schema["items"]["properties"]["outcome"]["enum"])
+
+
+# -- /contested, kb contested and the cached views ------------------------------------------------
+def test_contested_puts_the_main_topic_and_safety_first(real_kb: KnowledgeBase) -> None:
+    from kb.contested import contested
+
+    data = contested(real_kb)
+    assert data["main_topic"] == "naltrexone"
+    flat = [c for g in data["groups"] for c in g["conflicts"]]
+    assert flat[0]["type"] == "safety_contradiction"
+    first_other = next(i for i, c in enumerate(flat) if "naltrexone" not in c["intervention"])
+    assert all(
+        "naltrexone" not in c["intervention"] for c in flat[first_other:] if not c["context"]
+    )
+    # Conflicts before indirect context, and the group headings are words.
+    contexts = [c["context"] for c in flat]
+    assert contexts == sorted(contexts)
+    assert data["groups"][0]["label"] == "LDN: Drug interactions"
+    assert data["counts"] == {"conflicts": 11, "context": 9}
+
+
+def test_contested_filters_are_kept(real_kb: KnowledgeBase) -> None:
+    from kb.contested import contested
+
+    data = contested(real_kb, type="treatment_line")
+    assert data["filters"]["type"] == "treatment_line" and data["shown"] == 2
+    data = contested(real_kb, condition="fibromyalgia")
+    assert all(c["condition"] == "fibromyalgia" for g in data["groups"] for c in g["conflicts"])
+
+
+def test_conflict_views_are_cached_until_the_board_acts(data_dir: Path, tmp_path: Path) -> None:
+    from kb.contested import conflict_view, view_cache_stats
+    from kb.editorial import Editor
+
+    kb = KnowledgeBase.load(data_dir)
+    ed = Editor.open(kb, tmp_path / "instance")
+    cid = next(c.id for c in kb.conflicts.values() if c.type == "safety_contradiction")
+    first = conflict_view(kb, cid)
+    first["title"] = "changed by a caller"
+    again = conflict_view(kb, cid)
+    assert again["title"] != "changed by a caller"  # the cached view is never handed out
+    assert view_cache_stats(kb)["hits"] == 1
+    assert again["editorial"]["decision"] is None
+    ed.record(
+        "eve",
+        "editor",
+        "dismiss_conflict",
+        f"conflict:{cid}",
+        reason="reviewed",
+        base_version=ed.version(f"conflict:{cid}"),
+    )
+    after = conflict_view(kb, cid)
+    assert after["editorial"]["decision"]["decision"] == "dismissed"
+    # Built afresh, not served from the cache (which the event may also have replaced).
+    stats = view_cache_stats(kb)
+    assert stats["hits"] <= 1 and stats["misses"] >= 1
+
+
+def test_kb_contested_prints_titles_sides_texts_grades_and_sources(data_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from kb.cli import cli as main
+
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "contested"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith("11 conflicts, 9 pieces of indirect context")
+    assert "1. Drug interactions of LDN: none in the article" in out
+    assert "- no drug interactions:" in out
+    assert "LDN is said to have no clinically significant interactions" in out
+    flat = " ".join(out.split())
+    assert "[Very low; Bostick 2019; seed-no-drug-interactions]" in flat
+    assert out.index("== Conflicts ==") < out.index("== Indirect context ==")
+    as_json = json.loads(
+        CliRunner().invoke(main, ["--data-dir", str(data_dir), "contested", "--json"]).output
+    )
+    assert {"id", "type", "topic", "sides", "explanation", "title", "context"} <= set(as_json[0])
