@@ -300,7 +300,8 @@ def test_editorial_decisions_are_not_written_into_the_data_files(
     token = login(editorial_client, "eve")
     r = editorial_client.post(
         f"/api/editorial/articles/{SEED}/set-status",
-        json={"status": "approved", "base_version": 0},
+        # The bundled article has active conflicts: approving it needs an acknowledgement.
+        json={"status": "approved", "base_version": 0, "acknowledge": "conflicts explained"},
         headers={"X-CSRFToken": token},
     )
     assert r.status_code == 201
