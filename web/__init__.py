@@ -80,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["KB_WARM"]:
         warm(kb)
 
-    from . import api, auth, editorial, errors, filters, headers, imports, pages
+    from . import auth, editorial, errors, filters, headers, imports, pages
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = auth.secret_key(instance)
@@ -88,8 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.register(app, instance)
     editorial.register(app)
     imports.register(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+    pages.register(app)
     errors.register(app)
     headers.register(app)
     filters.register(app)
