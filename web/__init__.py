@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -14,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from kb import KnowledgeBase
 from kb.editorial import Editor
 from kb.importer import MAX_BYTES
+from kb.paths import index_dir, instance_dir
 
 csrf = CSRFProtect()
 # The largest request body: an answer document of MAX_BYTES plus its multipart envelope.
@@ -74,7 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     data_dir = kb.data_dir if kb is not None else app.config["KB_DATA_DIR"]
     instance = instance_dir(data_dir, app.config["KB_INSTANCE_DIR"])
     if kb is None:
-        kb = load_kb(data_dir, app.config["KB_INDEX_DIR"] or instance / "index")
+        kb = load_kb(data_dir, app.config["KB_INDEX_DIR"] or index_dir(data_dir, instance))
     app.extensions["instance_dir"] = instance
     _install(app, Live(kb, Editor.open(kb, instance)))
     if app.config["KB_WARM"]:
@@ -93,16 +93,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     headers.register(app)
     filters.register(app)
     return app
-
-
-def instance_dir(
-    data_dir: str | os.PathLike[str], configured: str | os.PathLike[str] | None
-) -> Path:
-    """The instance folder: ``configured``, else ``<data_dir>/../instance`` (beside the data,
-    never inside it; the search index defaults to its ``index`` folder)."""
-    if configured:
-        return Path(configured)
-    return Path(data_dir).absolute().parent / "instance"
 
 
 def load_kb(

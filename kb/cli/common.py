@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .. import paths
 from ..knowledgebase import KnowledgeBase
 
 T = TypeVar("T")
@@ -38,18 +39,16 @@ def emit(data: T, as_json: bool, render: Callable[[T], None]) -> None:
 
 def instance_dir(ctx: click.Context) -> Path:
     obj = ctx.find_root().obj
-    if obj.get("instance_dir") is not None:
-        return Path(obj["instance_dir"])
-    return Path(obj["data_dir"]).absolute().parent / "instance"
+    return paths.instance_dir(obj["data_dir"], obj.get("instance_dir"))
 
 
 def get_kb(ctx: click.Context) -> KnowledgeBase:
     """The knowledge base, with the editorial journal replayed (as the web site shows it)."""
     obj = ctx.find_root().obj
     if obj.get("kb") is None:
-        index_dir = obj.get("index_dir")
-        if index_dir is None and obj.get("instance_dir") is not None:
-            index_dir = Path(obj["instance_dir"]) / "index"
+        index_dir = obj.get("index_dir") or paths.index_dir(
+            obj["data_dir"], obj.get("instance_dir")
+        )
         obj["kb"] = KnowledgeBase.load(obj["data_dir"], index_dir=index_dir)
         get_editor(ctx)
     return obj["kb"]

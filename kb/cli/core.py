@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from .. import contested as contested_mod
+from .. import export, shapes
 from .. import integrity as integrity_mod
-from .. import shapes
 from .. import trace as trace_mod
 from .common import emit, get_kb, json_option, output_option
 
@@ -192,7 +192,7 @@ def graph() -> None:
 
 
 @graph.command("export")
-@click.option("--format", "fmt", type=click.Choice(["graphml", "node-link"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(export.GRAPH_FORMATS), required=True)
 @output_option
 @click.pass_context
 def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .. import export
 from .common import emit, get_kb, json_option, output_option
 
 
@@ -105,7 +106,7 @@ def _deliver(text: str, output: Path | None, what: str) -> None:
 
 
 @export_group.command("references")
-@click.option("--format", "fmt", type=click.Choice(["csl-json", "bibtex", "ris"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(export.REFERENCE_FORMATS), required=True)
 @output_option
 @click.pass_context
 def export_references_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
@@ -121,7 +122,7 @@ def export_references_cmd(ctx: click.Context, fmt: str, output: Path | None) -> 
 @export_group.command("citations")
 @click.option(
     "--style",
-    type=click.Choice(["harvard", "vancouver"]),
+    type=click.Choice(export.CITATION_STYLES),
     default="harvard",
     show_default=True,
     help="harvard: citeproc-py with its bundled CSL style.",
@@ -141,7 +142,9 @@ def export_citations_cmd(ctx: click.Context, style: str, output: Path | None) ->
 
 
 @export_group.command("claims")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(export.CLAIM_FORMATS), default="csv", show_default=True
+)
 @output_option
 @click.pass_context
 def export_claims_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
@@ -153,7 +156,7 @@ def export_claims_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None
 
 
 @export_group.command("graph")
-@click.option("--format", "fmt", type=click.Choice(["graphml", "node-link"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(export.GRAPH_FORMATS), required=True)
 @output_option
 @click.pass_context
 def export_graph_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:

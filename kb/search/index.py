@@ -35,6 +35,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.filelock import FileLock
 from whoosh.writing import CLEAR, LockError
 
+from .. import paths
 from ..errors import IndexBusy, KBError
 from ..storage import load_json, write_json_atomic
 from .concepts import CONCEPT_PREFIX
@@ -198,7 +199,7 @@ class SyncReport:
 
 def default_index_dir(data_dir: str | os.PathLike[str]) -> Path:
     """``<data_dir>/../instance/index``: next to the data, never inside it."""
-    return Path(data_dir).absolute().parent / "instance" / "index"
+    return paths.index_dir(data_dir)
 
 
 class SearchIndex:
