@@ -257,7 +257,7 @@ def main() -> None:
         ours: dict[str, list[float]] = {}
         theirs: dict[str, list[float]] = {}
         for _ in range(2):  # warm-up
-            for kind, q, f in MIX:
+            for _kind, q, f in MIX:
                 kb.search(q, **f)
                 sql, match, extra = fts5_query(q, f)
                 db.execute(sql, [match, *extra]).fetchall()
@@ -295,7 +295,7 @@ def main() -> None:
             )
         out["latency"] = rows
         per_query = {}
-        for kind, q, f in MIX:
+        for _kind, q, f in MIX:
             t = time.perf_counter()
             r = kb.search(q, **f)
             per_query[q + (f" {f}" if f else "")] = {

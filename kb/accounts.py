@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass
@@ -86,10 +87,8 @@ class Accounts:
         record = self._read().get(name)
         if record is None:
             # Spend the same time as a real check, so names cannot be probed by timing.
-            try:
+            with contextlib.suppress(VerificationError, InvalidHashError):
                 self._hasher.verify(self._hasher.hash("x" * MIN_PASSWORD), password)
-            except (VerificationError, InvalidHashError):
-                pass
             return None
         try:
             self._hasher.verify(record["hash"], password)

@@ -44,7 +44,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def cues() -> dict[str, Any]:
     """The question vocabularies (data, not code)."""
     text = resources.files("kb.vocab").joinpath("ask_cues.json").read_text("utf-8")
-    return json.loads(text)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -110,8 +111,8 @@ def _build_vocabulary(kb: KnowledgeBase) -> _Vocabulary:
     for claim in kb.claims.values():
         by_intervention[claim.intervention].add(claim.id)
         by_kind[claim.kind].add(claim.id)
-        for cond in kb.conditions.with_ancestors(claim.conditions):
-            by_condition[cond].add(claim.id)
+        for cid in kb.conditions.with_ancestors(claim.conditions):
+            by_condition[cid].add(claim.id)
     vocab = _Vocabulary(
         interventions,
         conditions,
@@ -160,7 +161,7 @@ def understand(kb: KnowledgeBase, question: str) -> dict[str, Any]:
 
 
 def _label(kind: str) -> str:
-    return cues()["kind_labels"].get(kind, kind.replace("_", " "))
+    return str(cues()["kind_labels"].get(kind, kind.replace("_", " ")))
 
 
 def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:

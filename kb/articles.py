@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 REVIEW_STATUSES: tuple[str, ...] = ("submitted", "under_review", "approved")
 STATUS_LABELS = {"submitted": "Submitted", "under_review": "Under review", "approved": "Approved"}
 
 
+class ArticleRecord(TypedDict):
+    """One record of ``articles.json`` as stored (``kb/schemas/articles.schema.json``)."""
+
+    id: str
+    title: str
+    question: str
+    source_ref: str | None
+    review_status: str
+    last_updated: str
+    audience: NotRequired[str]
+    disclaimer: NotRequired[str | None]
+    bottom_line: list[str]
+    sections: list[dict[str, Any]]
+    reference_list: list[dict[str, Any]]
+    citation_resolutions: list[dict[str, Any]]
+
+
 @dataclass(frozen=True, eq=False)
 class Article:
-    record: dict[str, Any]
+    record: ArticleRecord
 
     @property
     def id(self) -> str:
@@ -70,7 +87,7 @@ class Article:
         """What citation ``number`` resolves to in the article's own reference list."""
         for item in self.record["reference_list"]:
             if item["number"] == number:
-                return item["ref"]
+                return str(item["ref"])
         return None
 
     def resolution_for(self, number: int) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 KINDS: tuple[str, ...] = (
     "dose",
@@ -82,11 +82,33 @@ def format_value(value: dict[str, Any] | None) -> str | None:
     return text
 
 
+class ClaimRecord(TypedDict):
+    """One record of ``claims.json`` as stored (``kb/schemas/claims.schema.json``)."""
+
+    id: str
+    origin: str
+    kind: str
+    text: str
+    plain_text: NotRequired[str | None]
+    intervention: str
+    conditions: list[str]
+    outcome: str
+    value: dict[str, Any] | None
+    reported_numbers: dict[str, Any]
+    direction: str
+    citations: list[dict[str, Any]]
+    reported_in: str
+    seen_at: str
+    recommendation: dict[str, Any] | None
+    primary: dict[str, Any] | None
+    role: str
+
+
 @dataclass(frozen=True, eq=False)
 class Claim:
     """A claim wraps its stored record unchanged, so saving reproduces the file byte for byte."""
 
-    record: dict[str, Any]
+    record: ClaimRecord
 
     @property
     def id(self) -> str:
@@ -170,7 +192,7 @@ class Claim:
         if v["type"] == "percentage":
             return float(v["value"])
         if v["type"] == "ratio" and v["denominator"]:
-            return 100.0 * v["numerator"] / v["denominator"]
+            return 100.0 * float(v["numerator"]) / float(v["denominator"])
         return None
 
     def dose_bounds_mg(self) -> tuple[float, float] | None:

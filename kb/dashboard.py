@@ -306,7 +306,7 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
             f"added a {TYPE_LABELS.get(kind, kind)} conflict: "
             f"{sides}. {after.get('explanation', '')}".strip()
         )
-    return action
+    return str(action)
 
 
 def describe(kb: KnowledgeBase, event: dict[str, Any]) -> dict[str, Any]:

@@ -255,7 +255,7 @@ def citation_list(kb: KnowledgeBase, *, style: str = "harvard") -> list[dict[str
         bib.register(Citation([CitationItem(rid)]))
     # citeproc lower-cases the keys it registers; map entries back by position.
     keys = [str(k) for k in bib.keys]
-    texts = {k: str(entry) for k, entry in zip(keys, bib.bibliography())}
+    texts = {k: str(entry) for k, entry in zip(keys, bib.bibliography(), strict=True)}
     return [{"id": rid, "citation": texts[rid.lower()]} for rid in ids]
 
 

@@ -130,7 +130,8 @@ def neighbours(g: nx.MultiDiGraph, node: str) -> list[dict[str, Any]]:
 
 def to_node_link(g: nx.MultiDiGraph) -> dict[str, Any]:
     """Plain-JSON form of the graph (networkx node-link, edges under ``edges``)."""
-    return nx.node_link_data(g, edges="edges")
+    data: dict[str, Any] = nx.node_link_data(g, edges="edges")
+    return data
 
 
 def from_node_link(data: dict[str, Any]) -> nx.MultiDiGraph:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import conflicts as conflicts_mod
 from . import evidence as evidence_mod
-from .articles import Article
-from .claims import Claim
+from .articles import Article, ArticleRecord
+from .claims import Claim, ClaimRecord
 from .conditions import ConditionTree
 from .errors import ArticleNotFound, ClaimNotFound, ConflictNotFound, InvalidData, ReferenceNotFound
 from .locking import data_lock
@@ -48,7 +48,7 @@ def _read_records(
     data_dir: Path,
     file: str,
     schema: str,
-    wrap: Callable[[dict[str, Any]], T],
+    wrap: Callable[[Any], T],
     *,
     key: Callable[[dict[str, Any]], str] = lambda rec: rec["id"],
 ) -> dict[str, T]:
@@ -117,14 +117,16 @@ class KnowledgeBase:
 
     def amend_claim(self, claim_id: str, **changes: Any) -> Claim:
         """Replace claim ``claim_id`` by a copy whose record has ``changes`` (top-level keys)."""
-        claim = Claim({**self.claim(claim_id).record, **changes})
+        record: dict[str, Any] = {**self.claim(claim_id).record, **changes}
+        claim = Claim(cast(ClaimRecord, record))
         self.claims[claim_id] = claim
         self.invalidate()
         return claim
 
     def amend_article(self, article_id: str, **changes: Any) -> Article:
         """Replace article ``article_id`` by a copy whose record has ``changes``."""
-        article = Article({**self.article(article_id).record, **changes})
+        record: dict[str, Any] = {**self.article(article_id).record, **changes}
+        article = Article(cast(ArticleRecord, record))
         self.articles[article_id] = article
         self.invalidate()
         return article
@@ -421,7 +423,7 @@ class KnowledgeBase:
         ``type``, ``score`` and ``highlight``. Raises :class:`InvalidQuery` for a query that
         cannot be understood. The index is built or updated first when the data changed.
         """
-        return self.search_index.search(
+        results: dict[str, Any] = self.search_index.search(
             self,
             query,
             kind=kind,
@@ -431,6 +433,7 @@ class KnowledgeBase:
             limit=limit,
             page=page,
         )
+        return results
 
     def search_warm(self) -> None:
         """Build, update or open the search index now rather than on the first search."""
@@ -438,7 +441,8 @@ class KnowledgeBase:
 
     def reindex(self, *, rebuild: bool = False) -> dict[str, Any]:
         """Bring the search index up to date (``rebuild``: rewrite every document); a report."""
-        return self.search_index.sync(self, rebuild=rebuild).to_dict()
+        report: dict[str, Any] = self.search_index.sync(self, rebuild=rebuild).to_dict()
+        return report
 
 
 # -- referential integrity, one function per data file -----------------------------------------

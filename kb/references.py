@@ -20,11 +20,13 @@ class Reference:
 
     @property
     def custom(self) -> dict[str, Any]:
-        return self.csl.get("custom", {})
+        custom: dict[str, Any] = self.csl.get("custom", {})
+        return custom
 
     @property
     def title(self) -> str:
-        return self.csl.get("title", "")
+        title: str = self.csl.get("title", "")
+        return title
 
     @property
     def year(self) -> int | None:
@@ -45,7 +47,8 @@ class Reference:
 
     @property
     def design(self) -> str:
-        return self.custom.get("design", "not stated")
+        design: str = self.custom.get("design", "not stated")
+        return design
 
     @property
     def n(self) -> int | None:
@@ -54,7 +57,8 @@ class Reference:
 
     @property
     def role(self) -> Role:
-        return self.custom.get("role", "primary-study")
+        role: Role = self.custom.get("role", "primary-study")
+        return role
 
     @property
     def condition_ids(self) -> list[str]:

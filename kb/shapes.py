@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
 # pydantic reads TypedDicts from typing_extensions only, before Python 3.12.
@@ -118,8 +118,8 @@ def conflict_json(kb: KnowledgeBase, conflict_id: str) -> dict[str, Any]:
 # Every document the web API (and `--json` CLI output) returns is described here once, as a
 # TypedDict. web/openapi.py turns them into the OpenAPI response schemas (pydantic's
 # TypeAdapter), so the spec cannot drift from this description. Allowed values are never
-# retyped: ``OneOf(module.CONSTANT)`` names the list where it is defined (the module names
-# are bound at the end of this file, and only read when a schema is generated).
+# retyped: ``OneOf("kb.module:CONSTANT")`` names the list where it is defined (imported only
+# when a schema is generated: those modules import this one).
 
 
 class Schema:
@@ -135,9 +135,20 @@ class Schema:
         return schema
 
 
-def OneOf(values: Iterable[str]) -> Schema:
-    """The value is one of ``values`` (a tuple, or a dict's keys), read when the spec is made."""
-    return Schema(enum=list(values))
+class OneOf(Schema):
+    """The value is one of the list ``"module:NAME"`` names (a tuple, or a dict's keys): the
+    list where it is defined, never a copy, imported only when a schema is generated (those
+    modules import this one)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        module, _, name = self.where.partition(":")
+        schema: dict[str, Any] = handler(core_schema)
+        schema["enum"] = list(getattr(importlib.import_module(module), name))
+        return schema
 
 
 class Error(TypedDict):
@@ -152,7 +163,7 @@ class ErrorBody(TypedDict):
 
 
 class Evidence(TypedDict):
-    grade: Annotated[str, OneOf(evidence.GRADE_ORDER)]
+    grade: Annotated[str, OneOf("kb.evidence:GRADE_ORDER")]
     cebm_level: int
     reasons: list[str]
     basis_ref: str | None
@@ -190,7 +201,7 @@ class Claim(TypedDict):
     outcome: str
     value: dict[str, Any] | None
     value_text: str | None
-    direction: Annotated[str, OneOf(claims.DIRECTIONS)]
+    direction: Annotated[str, OneOf("kb.claims:DIRECTIONS")]
     citations: list[Citation]
     primary_verdict: dict[str, Any] | None
     evidence: Evidence
@@ -226,7 +237,7 @@ class ConflictSide(TypedDict):
 
 class Conflict(TypedDict):
     id: str
-    type: Annotated[str, OneOf(contested.TYPE_LABELS)]
+    type: Annotated[str, OneOf("kb.contested:TYPE_LABELS")]
     topic: str
     intervention: str
     kind: str
@@ -315,7 +326,7 @@ class Comment(TypedDict):
 
 
 class StatusMove(TypedDict):
-    status: Annotated[str, OneOf(articles.REVIEW_STATUSES)]
+    status: Annotated[str, OneOf("kb.articles:REVIEW_STATUSES")]
     label: str
     direction: Literal["back", "forward"]
 
@@ -333,7 +344,7 @@ class Article(TypedDict):
     id: str
     title: str
     question: str
-    audience: Annotated[str, OneOf(pages.AUDIENCES)]
+    audience: Annotated[str, OneOf("kb.pages:AUDIENCES")]
     audiences: list[dict[str, Any]]
     review: Review
     last_updated: str
@@ -783,7 +794,7 @@ class Downloads(TypedDict):
     """Every download with its link, media type and the kb command giving the same bytes."""
 
     downloads: list[DownloadItem]
-    citation_styles: list[Annotated[str, OneOf(export.CITATION_STYLES)]]
+    citation_styles: list[Annotated[str, OneOf("kb.export:CITATION_STYLES")]]
     counts: DownloadCounts
 
 
@@ -817,9 +828,9 @@ class Edit(TypedDict):
     base_version: Annotated[int, Schema(minimum=0)]
     reason: NotRequired[str]
     text: NotRequired[str]
-    verdict: NotRequired[Annotated[str, OneOf(claims.VERDICTS)]]
+    verdict: NotRequired[Annotated[str, OneOf("kb.claims:VERDICTS")]]
     note: NotRequired[str]
-    status: NotRequired[Annotated[str, OneOf(articles.REVIEW_STATUSES)]]
+    status: NotRequired[Annotated[str, OneOf("kb.articles:REVIEW_STATUSES")]]
     flag: NotRequired[str]
 
 
@@ -829,7 +840,7 @@ class NewSide(TypedDict):
 
 
 class NewConflict(TypedDict):
-    type: Annotated[str, OneOf(contested.TYPE_LABELS)]
+    type: Annotated[str, OneOf("kb.contested:TYPE_LABELS")]
     explanation: str
     topic: NotRequired[str]
     reason: NotRequired[str]
@@ -929,7 +940,7 @@ ImportConflict = TypedDict(
     "ImportConflict",
     {
         "id": "str",
-        "type": "Annotated[str, OneOf(contested.TYPE_LABELS)]",
+        "type": "Annotated[str, OneOf('kb.contested:TYPE_LABELS')]",
         "explanation": "str",
         "claims": "list[str]",
         "with": "list[str]",
@@ -968,7 +979,3 @@ class ImportReport(TypedDict):
     conflicts: list[ImportConflict]
     warnings: list[str]
     counts: ImportCounts
-
-
-# Read lazily by the OneOf(...) annotations above (imported last: these modules import this one).
-from . import articles, claims, contested, evidence, export, pages  # noqa: E402

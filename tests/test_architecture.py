@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from kb import KnowledgeBase
@@ -103,3 +105,23 @@ def test_the_site_never_imports_the_command_line() -> None:
         if name == "kb.cli" or name.startswith("kb.cli.")
     ]
     assert bad == []
+
+
+def test_every_module_imports_on_its_own() -> None:
+    """No import cycle breaks a library module imported first (each with no kb module loaded;
+    every web module starts by loading the whole of kb)."""
+    names = [
+        ".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for p in _modules("kb")
+    ]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    for loaded in [m for m in sys.modules if m.split('.')[0] == 'kb']:\n"
+        "        del sys.modules[loaded]\n"
+        "    importlib.import_module(name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -129,7 +129,7 @@ def test_truncated_file_names_file_and_position(data_dir: Path) -> None:
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00binary", b'{"not": "a list"}'])
 def test_empty_binary_or_wrong_shape_file(data_dir: Path, content: bytes) -> None:
     (data_dir / "references.json").write_bytes(content)
-    with pytest.raises(InvalidData, match="references.json"):
+    with pytest.raises(InvalidData, match=r"references\.json"):
         KnowledgeBase.load(data_dir)
 
 

@@ -27,7 +27,7 @@ def _open(data_dir: Path, instance: Path) -> tuple[KnowledgeBase, Editor]:
 
 
 def test_roles_decide_who_may_do_what(data_dir: Path, tmp_path: Path) -> None:
-    kb, ed = _open(data_dir, tmp_path / "instance")
+    _kb, ed = _open(data_dir, tmp_path / "instance")
     ed.record("rita", "reviewer", "flag", "claim:seed-max-dose", reason="6 mg used in FINAL")
     with pytest.raises(Forbidden, match="needs the editor role"):
         ed.record(
@@ -54,7 +54,7 @@ def test_roles_decide_who_may_do_what(data_dir: Path, tmp_path: Path) -> None:
 def test_malformed_edits_are_refused_and_not_journaled(
     data_dir: Path, tmp_path: Path, action: str, target: str, after: dict, reason: str, error: type
 ) -> None:
-    kb, ed = _open(data_dir, tmp_path / "instance")
+    _kb, ed = _open(data_dir, tmp_path / "instance")
     with pytest.raises(error):
         ed.record("eve", "editor", action, target, after=after, reason=reason)
     assert not (tmp_path / "instance" / "journal.jsonl").exists()
@@ -148,7 +148,7 @@ def test_flags_verdicts_and_conflict_decisions(data_dir: Path, tmp_path: Path) -
 
 def test_compaction_folds_into_data_files(data_dir: Path, tmp_path: Path) -> None:
     instance = tmp_path / "i"
-    kb, ed = _open(data_dir, instance)
+    _kb, ed = _open(data_dir, instance)
     ed.record(
         "eve",
         "editor",

@@ -18,7 +18,7 @@ def test_64_percent_claim_ends_at_mckenzie_brown_not_supported(real_kb: Knowledg
 
 def test_unresolved_citation_shows_proposed_resolution(real_kb: KnowledgeBase) -> None:
     t = trace(real_kb, "seed-gabapentin-first-line")
-    six = [s for s in t["steps"] if s["number"] == 6][0]
+    six = next(s for s in t["steps"] if s["number"] == 6)
     assert six["unresolved"] and six["cited"] is None
     res = six["proposed_resolution"]
     assert res["ref"]["id"] == "hivma_idsa2017" and res["confidence"] == "probable"

@@ -42,10 +42,10 @@ def test_matrix_for_the_article(real_kb: KnowledgeBase) -> None:
     assert numbers == sorted(numbers) and numbers[0] == 1
     cols = [r["id"] for r in m["references"]]
     row = next(r for r in m["rows"] if r["id"] == "seed-neuropathic-64pct-response")
-    cells = dict(zip(cols, row["cells"]))
+    cells = dict(zip(cols, row["cells"], strict=True))
     assert cells["praxis2025_regimen"] == ["cites"]
     assert set(cells["mckenziebrown2023"]) == {"via-summary", "primary"}
-    proposed = [dict(zip(cols, r["cells"])).get("rassimariani2024") for r in m["rows"]]
+    proposed = [dict(zip(cols, r["cells"], strict=True)).get("rassimariani2024") for r in m["rows"]]
     assert any(p and "proposed" in p for p in proposed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_page_is_accessible_html_without_scripts(real_client: FlaskClient, url: 
         assert f'for="{control_id}"' in html
     # Headings never skip a level going down.
     levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, (url, levels)
 
 

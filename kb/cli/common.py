@@ -51,7 +51,8 @@ def get_kb(ctx: click.Context) -> KnowledgeBase:
         )
         obj["kb"] = KnowledgeBase.load(obj["data_dir"], index_dir=index_dir)
         get_editor(ctx)
-    return obj["kb"]
+    kb: KnowledgeBase = obj["kb"]
+    return kb
 
 
 def get_editor(ctx: click.Context) -> Any:

@@ -96,12 +96,12 @@ def export_group() -> None:
 
 
 def _deliver(text: str, output: Path | None, what: str) -> None:
-    from .. import export as export_mod
+    from ..storage import write_text_atomic
 
     if output is None:
         click.echo(text, nl=False)
     else:
-        export_mod.write_text_atomic(output, text)
+        write_text_atomic(output, text)
         click.echo(f"wrote {what} to {output}", err=True)
 
 

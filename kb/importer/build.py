@@ -20,8 +20,8 @@ from ..storage import write_json_atomic
 from ..text import ascii_words, fold
 from .classify import Classifier
 from .document import MAX_BYTES, Document, RefEntry, Section, decode_document, parse_document
-from .values import headline, extract_values
-from .vocabularies import vocab, rules
+from .values import extract_values, headline
+from .vocabularies import rules, vocab
 
 PRIMARY_NOTE = "Imported; not yet traced to a primary source."
 # Statement role of an imported answer-page statement (kb.claims.ROLES): advice on what to do is
@@ -71,7 +71,8 @@ class ImportReport:
             "skipped_furniture": len(self.skipped_furniture),
             "conflicts": len(self.conflicts),
         }
-        return json.loads(json.dumps(data))  # a deep, JSON-clean copy
+        copy: dict[str, Any] = json.loads(json.dumps(data))  # a deep, JSON-clean copy
+        return copy
 
 
 # -- building records --------------------------------------------------------------------------
@@ -287,9 +288,10 @@ def _assemble(
     """The whole resulting knowledge base, validated in memory as loading would validate it."""
     new_ids = {c["id"] for c in claims}
     # Claims left by an interrupted earlier import of this document are replaced, not doubled.
-    claim_recs = [c.record for c in kb.claims.values() if c.id not in new_ids] + claims
+    # Records as plain dicts: the new ones are checked against the schemas just below.
+    claim_recs: list[Any] = [c.record for c in kb.claims.values() if c.id not in new_ids] + claims
     ref_recs = [r.csl for r in kb.references.values()] + refs
-    art_recs = [a.record for a in kb.articles.values()] + [article]
+    art_recs: list[Any] = [a.record for a in kb.articles.values()] + [article]
     validate_records(REFERENCES_FILE, "csl-data.json", ref_recs)
     validate_records(CLAIMS_FILE, "claims.schema.json", claim_recs)
     validate_records(ARTICLES_FILE, "articles.schema.json", art_recs)
@@ -302,7 +304,7 @@ def _assemble(
     )
     new_kb.check_references()  # the loader's referential-integrity pass
     if getattr(kb, "index_dir", None) is not None:
-        new_kb.index_dir = kb.index_dir  # type: ignore[attr-defined]
+        new_kb.index_dir = kb.index_dir
     return new_kb
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..knowledgebase import KnowledgeBase
 from .document import Document, Statement
 from .values import Value
-from .vocabularies import compiled, phrase_pattern, vocab, rules
+from .vocabularies import compiled, phrase_pattern, rules, vocab
 
 
 class Classifier:
@@ -113,7 +113,7 @@ class Classifier:
             for pat, rule in compiled()["direction_rules"]:
                 applies = kind in rule.get("kinds", ()) or outcome in rule.get("outcomes", ())
                 if applies and pat.search(text):
-                    return rule["direction"]
+                    return str(rule["direction"])
         return "neutral"
 
     def recommendation(self, st: Statement, kind: str) -> dict[str, Any] | None:

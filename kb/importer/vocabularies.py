@@ -12,7 +12,8 @@ from typing import Any
 @cache
 def vocab(name: str) -> dict[str, Any]:
     """One vocabulary file of ``kb/vocab`` (parsed once)."""
-    return json.loads(resources.files("kb.vocab").joinpath(name).read_text("utf-8"))
+    data: dict[str, Any] = json.loads(resources.files("kb.vocab").joinpath(name).read_text("utf-8"))
+    return data
 
 
 def rules() -> dict[str, Any]:

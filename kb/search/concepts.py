@@ -96,7 +96,8 @@ class Concept:
 
 def _load_synonyms() -> dict[str, Any]:
     text = resources.files("kb.vocab").joinpath("synonyms.json").read_text("utf-8")
-    return json.loads(text)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 class Vocabulary:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import evidence as evidence_mod
 from ..claims import KINDS
-from .concepts import WORD, Vocabulary
+from ..text import WORD
+from .concepts import Vocabulary
 
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase

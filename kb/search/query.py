@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidQuery
-from ..text import normalise
-from .concepts import WORD, Word, keep, words
+from ..text import WORD, normalise
+from .concepts import Word, keep, words
 
 if TYPE_CHECKING:
     from ..conditions import ConditionTree
@@ -79,7 +79,7 @@ class Node:
     children: tuple[Node | Leaf, ...]
 
 
-Tree = Union[Node, Leaf]
+Tree = Node | Leaf
 
 
 @dataclass
@@ -116,7 +116,7 @@ class ParsedQuery:
 class _Parser:
     def __init__(self, text: str, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self.tokens = _LEX.findall(text)
+        self.tokens: list[str] = _LEX.findall(text)
         self.i = 0
         self.q = ParsedQuery(text, None)
         self.stops: list[str] = []
@@ -155,7 +155,9 @@ class _Parser:
                                 items.append(left[:-1])
                             left = [left[-1]]
                         left_tree = self.run(left) if isinstance(left, list) else left
-                        items.append(_join("and", [t for t in (left_tree, right) if t]))
+                        joined = _join("and", [t for t in (left_tree, right) if t])
+                        if joined is not None:  # never None: ``right`` is a tree
+                            items.append(joined)
                 continue
             plain = self.plain_word(tok)
             if plain is not None:

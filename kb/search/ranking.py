@@ -262,7 +262,7 @@ class _Run:
             return {}
         idf = self.searcher.idf("body", token) * (BM25_K1 + 1)
         norm = seg.norm
-        return {d: idf * w / (w + norm[d]) for d, w in zip(ids, ws)}
+        return {d: idf * w / (w + norm[d]) for d, w in zip(ids, ws, strict=True)}
 
     def phrase(self, seg: _Segment, stems_: tuple[str, ...]) -> dict[int, float]:
         """Documents with the stems at consecutive positions; score = sum of term scores.
@@ -283,9 +283,9 @@ class _Run:
         for k, (ids, _, vs) in enumerate(lists):
             self._check()
             shift = n - k  # keeps the key non-negative
-            keys = set()
+            keys: set[int] = set()
             add = keys.add
-            for d, v in zip(ids, vs):
+            for d, v in zip(ids, vs, strict=True):
                 if d in candidates:
                     if len(v) == 4:
                         add((d << 24) + int.from_bytes(v, "little") + shift)
@@ -295,9 +295,9 @@ class _Run:
         found = {key >> 24 for key in keysets[0].intersection(*keysets[1:])}
         norm = seg.norm
         out = dict.fromkeys(found, 0.0)
-        for s, (ids, ws, _) in zip(stems_, lists):
+        for s, (ids, ws, _) in zip(stems_, lists, strict=True):
             idf = self.searcher.idf("body", s) * (BM25_K1 + 1)
-            for d, w in zip(ids, ws):
+            for d, w in zip(ids, ws, strict=True):
                 if d in out:
                     out[d] += idf * w / (w + norm[d])
         return out

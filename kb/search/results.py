@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import evidence as evidence_mod
 from .. import shapes
-from .concepts import stem
+from ..text import stem
 from .ranking import _distance
 
 if TYPE_CHECKING:

@@ -3,6 +3,7 @@ tokens and API login."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,7 @@ def assert_accessible(html: str) -> None:
     for control_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html):
         assert f'for="{control_id}"' in html, control_id
     levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", html)]
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, levels
     for form_html in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
         assert 'name="csrf_token"' in form_html
