@@ -102,6 +102,7 @@ class ClaimRecord(TypedDict):
     recommendation: dict[str, Any] | None
     primary: dict[str, Any] | None
     role: str
+    comparisons: NotRequired[list[dict[str, str]]]
 
 
 @dataclass(frozen=True, eq=False)

@@ -122,7 +122,7 @@ def _parse_header(line: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     if isinstance(head, dict) and set(head) == {HEADER_KEY} and isinstance(head[HEADER_KEY], str):
-        return head[HEADER_KEY]
+        return str(head[HEADER_KEY])
     return None
 
 

@@ -136,18 +136,21 @@ class Schema:
 
 
 class OneOf(Schema):
-    """The value is one of the list ``"module:NAME"`` names (a tuple, or a dict's keys): the
-    list where it is defined, never a copy, imported only when a schema is generated (those
-    modules import this one)."""
+    """The value is one of the lists ``"module:NAME"`` names (tuples, or dicts' keys): the
+    lists where they are defined, never copies, imported only when a schema is generated
+    (those modules import this one)."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, *where: str) -> None:
         super().__init__()
         self.where = where
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        module, _, name = self.where.partition(":")
         schema: dict[str, Any] = handler(core_schema)
-        schema["enum"] = list(getattr(importlib.import_module(module), name))
+        schema["enum"] = [
+            value
+            for module, _, name in (w.partition(":") for w in self.where)
+            for value in getattr(importlib.import_module(module), name)
+        ]
         return schema
 
 
@@ -247,8 +250,8 @@ class Conflict(TypedDict):
     scope: str
     explanation: str
     sides: list[ConflictSide]
-    title: NotRequired[str]
-    context: NotRequired[bool]
+    title: str  # readable, built from the conflict's data
+    context: bool  # indirect context: shown, never lowers a grade
     sides_total: NotRequired[int]
     sides_more: NotRequired[int]
     source: NotRequired[Literal["computed", "editor"]]
@@ -830,7 +833,13 @@ class Edit(TypedDict):
     text: NotRequired[str]
     verdict: NotRequired[Annotated[str, OneOf("kb.claims:VERDICTS")]]
     note: NotRequired[str]
-    status: NotRequired[Annotated[str, OneOf("kb.articles:REVIEW_STATUSES")]]
+    # set-status: an article's next or previous status; references mark: retracted or concern
+    status: NotRequired[
+        Annotated[str, OneOf("kb.articles:REVIEW_STATUSES", "kb.editorial:REFERENCE_MARKS")]
+    ]
+    # set-status to approved over open flags, active conflicts or marked references: why
+    acknowledge: NotRequired[str]
+    notice: NotRequired[str]  # references mark: web address of the notice
     flag: NotRequired[str]
 
 

@@ -251,6 +251,7 @@ def _other_paths() -> dict[str, Any]:
         "/api/editorial/claims/{claim_id}/{action}": _action("claims", "claim_id"),
         "/api/editorial/articles/{article_id}/{action}": _action("articles", "article_id"),
         "/api/editorial/conflicts/{conflict_id}/{action}": _action("conflicts", "conflict_id"),
+        "/api/editorial/references/{ref_id}/{action}": _action("references", "ref_id"),
         "/api/editorial/conflicts": _post(
             "add_conflict",
             "Add a conflict by hand (editors)",
