@@ -10,6 +10,7 @@ import ast
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from kb import KnowledgeBase
@@ -155,3 +156,23 @@ def test_no_private_name_is_imported_from_another_module() -> None:
         sorted(f"{where}: {name}" for name, where in found if name not in KNOWN_PRIVATE_IMPORTS)
         == []
     )
+
+
+def test_the_lock_file_pins_every_declared_dependency() -> None:
+    """CI installs requirements-lock.txt only: a dependency added to pyproject.toml without
+    running `bash .ci/lock` would be missing there."""
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    declared = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        declared += extra
+    pinned = {
+        norm(line.split("==")[0])
+        for line in (REPO / "requirements-lock.txt").read_text("utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    missing = [d for d in declared if norm(re.split(r"[<>=!~ \[;]", d)[0]) not in pinned]
+    assert missing == []
