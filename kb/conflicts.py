@@ -55,11 +55,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .claims import Claim, format_value
 from .evidence import evidence_source
@@ -159,6 +159,13 @@ def drug_of(intervention: str) -> str:
     return intervention.lower().removeprefix("low-dose ").removeprefix("low dose ")
 
 
+class _Pending(NamedTuple):
+    """A side before it is recorded: its claims are sorted into ids only if it is new."""
+
+    label: str
+    claims: Iterable[Claim]
+
+
 @dataclass(frozen=True)
 class Side:
     label: str
@@ -226,8 +233,11 @@ class _Detector:
         self.in_pain = {
             c for c in self.tree.conditions if c == PAIN_ROOT or PAIN_ROOT in self.tree.ancestors(c)
         }
+        # Per-claim facts asked for again and again on large knowledge bases.
         self._source: dict[str, str] = {}
-        self._design: dict[str, str] = {}
+        self._who: dict[str, str] = {}
+        self._top: dict[str, float] = {}
+        self._rec: dict[str, tuple[str | None, str | None]] = {}
 
     # -- what a claim is -------------------------------------------------------------------
     def pain_scope(self, claim: Claim) -> list[str]:
@@ -235,10 +245,30 @@ class _Detector:
 
     def source(self, claim: Claim) -> str:
         """Id of the reference the claim rests on (its own id when it rests on nothing)."""
-        if claim.id not in self._source:
+        cid = claim.id
+        found = self._source.get(cid)
+        if found is None:
             ref = evidence_source(self.kb, claim)
-            self._source[claim.id] = ref.id if ref is not None else claim.id
-        return self._source[claim.id]
+            found = self._source[cid] = ref.id if ref is not None else cid
+        return found
+
+    def top(self, claim: Claim) -> float:
+        """The highest dose of a dose-like value, in mg (0 where there is none)."""
+        cid = claim.id
+        found = self._top.get(cid)
+        if found is None:
+            bounds = claim.dose_bounds_mg()
+            found = self._top[cid] = bounds[1] if bounds is not None else 0.0
+        return found
+
+    def rec(self, claim: Claim) -> tuple[str | None, str | None]:
+        """(strength, line) of a recommendation."""
+        cid = claim.id
+        found = self._rec.get(cid)
+        if found is None:
+            r = claim.recommendation or {}
+            found = self._rec[cid] = (r.get("strength"), r.get("line"))
+        return found
 
     def design(self, claim: Claim) -> str:
         rid = self.source(claim)
@@ -246,10 +276,15 @@ class _Detector:
 
     def who(self, claim: Claim) -> str:
         """Where a claim comes from, for a title: "the article" or a reference label."""
-        if claim.origin in ("seed", "import"):
-            return "the article"
-        rid = claim.cited_refs[0] if claim.cited_refs else None
-        return self.kb.references[rid].label if rid in self.kb.references else claim.id
+        found = self._who.get(claim.id)
+        if found is None:
+            if claim.origin in ("seed", "import"):
+                found = "the article"
+            else:
+                rid = claim.cited_refs[0] if claim.cited_refs else None
+                found = self.kb.references[rid].label if rid in self.kb.references else claim.id
+            self._who[claim.id] = found
+        return found
 
     def whos(self, claims: Iterable[Claim], limit: int = 3) -> str:
         names = list(dict.fromkeys(self.who(c) for c in claims))
@@ -267,17 +302,20 @@ class _Detector:
         self,
         ctype: str,
         first: Claim,
-        sides: list[Side],
+        sides: list[_Pending],
         condition: str,
         scope: str,
-        explanation: str,
-        title: str,
+        explanation: str | Callable[[], str],
+        title: str | Callable[[], str],
         *,
         key_labels: Iterable[str] | None = None,
         topic_key: str | None = None,
     ) -> None:
         """Record a conflict. ``key_labels`` (default: the side labels) name it stably; pass
-        ``()`` where side labels are values that new data would change."""
+        ``()`` where side labels are values that new data would change. ``title`` and
+        ``explanation`` may be callables, called at once and only when the conflict is new
+        (naming sources reads every claim of a side; hence the ``noqa: B023`` on their
+        loop variables, which are bound for the duration of this call)."""
         sides = [s for s in sides if s.claims]
         if len(sides) < 2:
             return
@@ -291,7 +329,9 @@ class _Detector:
             labels,
         )
         if cid in self.found:
-            return
+            return  # found already: sides and words are built only once
+        title = title() if callable(title) else title
+        explanation = explanation() if callable(explanation) else explanation
         topic = f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
         self.found[cid] = Conflict(
             cid,
@@ -302,7 +342,7 @@ class _Detector:
             first.outcome,
             condition,
             scope,
-            tuple(sides),
+            tuple(Side(p.label, _ids(p.claims)) for p in sides),
             explanation,
             title=title[:1].upper() + title[1:],
         )
@@ -386,9 +426,13 @@ class _Detector:
                 groups[(c.intervention, c.kind, c.outcome)].append(c)
         for group in groups.values():
             by_cond = self.by_condition(group)
+            reviews = {
+                cond: [c for c in claims if self.design(c) in REVIEW_DESIGNS]
+                for cond, claims in by_cond.items()
+            }
             for cond, direct in sorted(by_cond.items()):
                 self._same_population(cond, direct)
-                self._indirect_efficacy(cond, direct, by_cond)
+                self._indirect_efficacy(cond, direct, reviews)
 
     def _same_population(self, cond: str, direct: list[Claim]) -> None:
         pos = [c for c in direct if c.direction == "benefit"]
@@ -401,20 +445,22 @@ class _Detector:
         self.emit(
             "opposite_direction",
             first,
-            [Side("benefit", _ids(pos)), Side("no benefit", _ids(neg))],
+            [_Pending("benefit", pos), _Pending("no benefit", neg)],
             cond,
             "same",
             f"For {label}, {_n(pos)} reporting benefit on {what.lower()} stand against "
             f"{_n(neg)} reporting no benefit.",
-            f"{what} with {intervention_label(first.intervention)} in {_lc(label)}: "
-            f"benefit in {self.whos(pos)} vs no benefit in {self.whos(neg)}",
+            lambda: (
+                f"{what} with {intervention_label(first.intervention)} in {_lc(label)}: "
+                f"benefit in {self.whos(pos)} vs no benefit in {self.whos(neg)}"
+            ),
         )
 
     def _indirect_efficacy(
-        self, cond: str, direct: list[Claim], by_cond: dict[str, list[Claim]]
+        self, cond: str, direct: list[Claim], reviews_by_cond: dict[str, list[Claim]]
     ) -> None:
         """Condition-specific results against mixed-condition reviews of a broader scope."""
-        reviews = [c for c in self.broader_than(cond, by_cond) if self.design(c) in REVIEW_DESIGNS]
+        reviews = self.broader_than(cond, reviews_by_cond)
         if not reviews:
             return
         first, label = direct[0], self.tree.label(cond)
@@ -429,8 +475,8 @@ class _Detector:
                 "indirect_context",
                 first,
                 [
-                    Side(f"{here_lab} ({label})", _ids(here)),
-                    Side(f"{there_lab} (reviews of a broader population)", _ids(there)),
+                    _Pending(f"{here_lab} ({label})", here),
+                    _Pending(f"{there_lab} (reviews of a broader population)", there),
                 ],
                 cond,
                 "broader",
@@ -438,8 +484,10 @@ class _Detector:
                 f"{_n(there)} from reviews of a broader, mixed population reporting "
                 f"{there_lab}: different populations, so this is indirect context, not a "
                 f"conflict.",
-                f"{what} with {intervention_label(first.intervention)}: {here_lab} in "
-                f"{_lc(label)} vs {there_lab} in broader reviews ({self.whos(there)})",
+                lambda: (
+                    f"{what} with {intervention_label(first.intervention)}: {here_lab} in "  # noqa: B023
+                    f"{_lc(label)} vs {there_lab} in broader reviews ({self.whos(there)})"  # noqa: B023
+                ),
             )
 
     def demonstrated_efficacy(self, claims: list[Claim]) -> None:
@@ -474,16 +522,18 @@ class _Detector:
                 "demonstrated_efficacy",
                 first,
                 [
-                    Side("efficacy said to be demonstrated", _ids(claimed)),
-                    Side("no benefit in trials and reviews", _ids(within)),
+                    _Pending("efficacy said to be demonstrated", claimed),
+                    _Pending("no benefit in trials and reviews", within),
                 ],
                 cond,
                 "same",
                 f"{_n(claimed).capitalize()} {'says' if len(claimed) == 1 else 'say'} trials "
                 f"have demonstrated the efficacy of {name}, but {_n(within)} from randomised "
                 f"trials or systematic reviews of {name} report no benefit on pain.",
-                f"Efficacy of {name} in trials: said to be demonstrated in {self.whos(claimed)} "
-                f"vs no benefit in {self.whos(within)}",
+                lambda: (
+                    f"Efficacy of {name} in trials: said to be demonstrated in {self.whos(claimed)} "  # noqa: B023
+                    f"vs no benefit in {self.whos(within)}"  # noqa: B023
+                ),
             )
 
     def _scopes(self, claims: list[Claim]) -> list[str]:
@@ -504,31 +554,35 @@ class _Detector:
         anchors: dict[float, list[Claim]] = defaultdict(list)
         for c in group:
             if c.outcome == "maximum-dose" and self.is_recommendation(c):
-                anchors[_top(c)].append(c)
+                anchors[self.top(c)].append(c)
         for top, anchor in sorted(anchors.items()):
-            higher = [c for c in group if c.outcome in DOSE_LEVEL_OUTCOMES and _top(c) > top + 1e-9]
+            higher = [
+                c for c in group if c.outcome in DOSE_LEVEL_OUTCOMES and self.top(c) > top + 1e-9
+            ]
             buckets = self.keep_overlapping([anchor, higher])
             if len(buckets) < 2 or (buckets[0] is not anchor and buckets[0][0] not in anchor):
                 continue
             scope, cond = self.scope_of(buckets)
             levels = ", ".join(sorted({c.value_text or "" for c in buckets[1]}))
-            highest = max(_top(c) for c in buckets[1])
+            highest = max(self.top(c) for c in buckets[1])
             others = {self.who(c) for c in buckets[1]}
             self.emit(
                 "incompatible_values",
                 anchor[0],
                 [
-                    Side(f"maximum {top:g} mg", _ids(buckets[0])),
-                    Side("higher dose levels reported", _ids(buckets[1])),
+                    _Pending(f"maximum {top:g} mg", buckets[0]),
+                    _Pending("higher dose levels reported", buckets[1]),
                 ],
                 cond,
                 scope,
                 f"A recommended maximum of {top:g} mg for {interv} sits below dose "
                 f"levels reported elsewhere: {levels}.",
-                f"Maximum dose of {intervention_label(interv)}: {top:g} mg in "
-                f"{self.whos(anchor)} vs higher doses in {len(others)} "
-                f"{'source' if len(others) == 1 else 'sources'}, up to {highest:g} mg "
-                f"({self.whos(c for c in buckets[1] if _top(c) == highest)})",
+                lambda: (
+                    f"Maximum dose of {intervention_label(interv)}: {top:g} mg in "  # noqa: B023
+                    f"{self.whos(anchor)} vs higher doses in {len(others)} "  # noqa: B023
+                    f"{'source' if len(others) == 1 else 'sources'}, up to {highest:g} mg "  # noqa: B023
+                    f"({self.whos(c for c in buckets[1] if self.top(c) == highest)})"  # noqa: B023
+                ),
             )
 
     def _schedules(self, interv: str, group: list[Claim]) -> None:
@@ -550,13 +604,16 @@ class _Detector:
             self.emit(
                 "incompatible_values",
                 buckets[0][0],
-                [Side(v, _ids(b)) for v, b in zip(values, buckets, strict=True)],
+                [_Pending(v, b) for v, b in zip(values, buckets, strict=True)],
                 cond,
                 scope,
                 f"Different {what.lower()}s are given for {interv}: " + "; ".join(values) + ".",
-                f"{what} of {intervention_label(interv)}: "
-                + " vs ".join(
-                    f"{v} in {self.whos(b)}" for v, b in zip(values, buckets, strict=True)
+                lambda: (
+                    f"{what} of {intervention_label(interv)}: "  # noqa: B023
+                    + " vs ".join(
+                        f"{v} in {self.whos(b)}"
+                        for v, b in zip(values, buckets, strict=True)  # noqa: B023
+                    )
                 ),
                 key_labels=(),
                 topic_key=outcome,
@@ -599,7 +656,7 @@ class _Detector:
                     if c0.outcome == "continuation-rate"
                     else f"{pct:g}%"
                 )
-                sides.append(Side(label, _ids(b)))
+                sides.append(_Pending(label, b))
             what = outcome_label(key)
             where = "in trials" if trial else "in routine care"
             self.emit(
@@ -610,9 +667,11 @@ class _Detector:
                 scope,
                 f"Estimates of the {what.lower()} for {interv} ({where}) range from "
                 f"{sides[0].label} to {sides[-1].label}.",
-                f"{what} with {intervention_label(interv)} {where}: "
-                f"{sides[0].label.split(' ')[0]} in {self.whos(buckets[0])} vs "
-                f"{sides[-1].label.split(' ')[0]} in {self.whos(buckets[-1])}",
+                lambda: (
+                    f"{what} with {intervention_label(interv)} {where}: "  # noqa: B023
+                    f"{sides[0].label.split(' ')[0]} in {self.whos(buckets[0])} vs "  # noqa: B023
+                    f"{sides[-1].label.split(' ')[0]} in {self.whos(buckets[-1])}"  # noqa: B023
+                ),
                 key_labels=(),
                 topic_key=key + ("/trial" if trial else ""),
             )
@@ -634,7 +693,7 @@ class _Detector:
             # keep_overlapping drops empty buckets: pair results with what is left.
             kept = [r for r in order if set(by_result[r]) & {c for b in buckets for c in b}]
             sides = [
-                Side(f"{_HARM_WORDS[r]} {'as' if r == 'similar' else 'than'} placebo", _ids(b))
+                _Pending(f"{_HARM_WORDS[r]} {'as' if r == 'similar' else 'than'} placebo", b)
                 for r, b in zip(kept, buckets, strict=True)
             ]
             scope, cond = self.scope_of(buckets)
@@ -655,10 +714,12 @@ class _Detector:
                     for r, b in zip(kept, buckets, strict=True)
                 )
                 + ".",
-                f"{what} with {intervention_label(first.intervention)} vs placebo: "
-                + " vs ".join(
-                    f"{_HARM_WORDS[r]} in {self.whos(b)}"
-                    for r, b in zip(kept, buckets, strict=True)
+                lambda: (
+                    f"{what} with {intervention_label(first.intervention)} vs placebo: "  # noqa: B023
+                    + " vs ".join(
+                        f"{_HARM_WORDS[r]} in {self.whos(b)}"
+                        for r, b in zip(kept, buckets, strict=True)  # noqa: B023
+                    )
                 ),
             )
 
@@ -686,7 +747,7 @@ class _Detector:
             pro = [c for c in pro if (c.recommendation or {}).get("line") != "rescue"]
             if not pro:
                 return
-            sides = [Side("recommended", _ids(pro)), Side("not recommended", _ids(against))]
+            sides = [_Pending("recommended", pro), _Pending("not recommended", against)]
             title = (
                 f"{name} for {_lc(label)}: recommended in {self.whos(pro)} vs not "
                 f"recommended in {self.whos(against)}"
@@ -694,7 +755,7 @@ class _Detector:
         elif {strength[c.id] for c in rated} == {"strong", "weak"}:
             strong = [c for c in rated if strength[c.id] == "strong"]
             weak = [c for c in rated if strength[c.id] == "weak"]
-            sides = [Side("strong", _ids(strong)), Side("weak", _ids(weak))]
+            sides = [_Pending("strong", strong), _Pending("weak", weak)]
             title = (
                 f"{name} for {_lc(label)}: strong recommendation in {self.whos(strong)} "
                 f"vs weak in {self.whos(weak)}"
@@ -710,7 +771,7 @@ class _Detector:
             f"For {label}, {first.intervention} is "
             + " by some sources and ".join(s.label for s in sides)
             + " by others.",
-            title,
+            lambda: title,
         )
 
     def _lines(self, cond: str, direct: list[Claim]) -> None:
@@ -726,7 +787,7 @@ class _Detector:
         if len(clashing) < 2:
             return
         first, label = direct[0], self.tree.label(cond)
-        sides = [Side(_line_label(ln), _ids(by_line[ln])) for ln in clashing]
+        sides = [_Pending(_line_label(ln), by_line[ln]) for ln in clashing]
         self.emit(
             "treatment_line",
             first,
@@ -736,10 +797,12 @@ class _Detector:
             f"For {label}, {first.intervention} is put at different lines of treatment: "
             + " vs ".join(s.label for s in sides)
             + ".",
-            f"Place of {intervention_label(first.intervention)} in {_lc(label)}: "
-            + " vs ".join(
-                f"{s.label} in {self.whos(by_line[ln])}"
-                for s, ln in zip(sides, clashing, strict=True)
+            lambda: (
+                f"Place of {intervention_label(first.intervention)} in {_lc(label)}: "
+                + " vs ".join(
+                    f"{s.label} in {self.whos(by_line[ln])}"
+                    for s, ln in zip(sides, clashing, strict=True)
+                )
             ),
         )
 
@@ -751,10 +814,11 @@ class _Detector:
         if not broad:
             return
         # Compare the distinct (strength, line) pairs, not every claim with every claim.
-        mine, theirs = {_rec(c) for c in direct}, {_rec(c) for c in broad}
+        mine, theirs = {self.rec(c) for c in direct}, {self.rec(c) for c in broad}
         clash = {(a, b) for a in mine for b in theirs if _disagree(a, b)}
-        there = [c for c in broad if _rec(c) in {b for _, b in clash}]
-        here = self.apart([h for h in direct if _rec(h) in {a for a, _ in clash}], there)
+        mine_clashing, theirs_clashing = {a for a, _ in clash}, {b for _, b in clash}
+        there = [c for c in broad if self.rec(c) in theirs_clashing]
+        here = self.apart([h for h in direct if self.rec(h) in mine_clashing], there)
         if not (here and there):
             return
         first, label = here[0], self.tree.label(cond)
@@ -763,15 +827,17 @@ class _Detector:
             "indirect_context",
             first,
             [
-                Side(f"{label}", _ids(here)),
-                Side("a broader population", _ids(there)),
+                _Pending(f"{label}", here),
+                _Pending("a broader population", there),
             ],
             cond,
             "broader",
             f"Guidance on {first.intervention} for {label} differs from guidance for a broader "
             f"population: different populations, so this is indirect context, not a conflict.",
-            f"{name}: {_stance_words(here)} for {_lc(label)} ({self.whos(here)}) vs "
-            f"{_stance_words(there)} for a broader population ({self.whos(there)})",
+            lambda: (
+                f"{name}: {_stance_words(here)} for {_lc(label)} ({self.whos(here)}) vs "
+                f"{_stance_words(there)} for a broader population ({self.whos(there)})"
+            ),
             topic_key="treatment-position",
         )
 
@@ -795,27 +861,24 @@ class _Detector:
                 "safety_contradiction",
                 said_none[0],
                 [
-                    Side("no drug interactions", _ids(said_none)),
-                    Side("interaction, precaution or contraindication", _ids(against)),
+                    _Pending("no drug interactions", said_none),
+                    _Pending("interaction, precaution or contraindication", against),
                 ],
                 cond,
                 "same",
                 f"{name} is said to have no drug interactions, but an interaction, "
                 f"precaution or contraindication is stated elsewhere (SEED_MAP §6 item 7 counts "
                 f"such statements as contradicting it).",
-                f"Drug interactions of {name}: none in {self.whos(said_none)} vs precautions "
-                f"in {self.whos(against)}",
+                lambda: (
+                    f"Drug interactions of {name}: none in {self.whos(said_none)} vs precautions "  # noqa: B023
+                    f"in {self.whos(against)}"  # noqa: B023
+                ),
             )
 
 
 def _lc(label: str) -> str:
     """A condition label inside a sentence: "fibromyalgia", but "HIV-associated ..." kept."""
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
-
-
-def _top(claim: Claim) -> float:
-    bounds = claim.dose_bounds_mg()
-    return bounds[1] if bounds is not None else 0.0
 
 
 def _line_label(line: str) -> str:
@@ -832,11 +895,6 @@ def _stance_words(claims: list[Claim]) -> str:
         line = _line_label(rec["line"]) if rec.get("line") else None
         words.append(", ".join(w for w in (strength, line) if w) or "recommended")
     return "; ".join(dict.fromkeys(words))
-
-
-def _rec(claim: Claim) -> tuple[str | None, str | None]:
-    rec = claim.recommendation or {}
-    return rec.get("strength"), rec.get("line")
 
 
 def _disagree(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
