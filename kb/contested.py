@@ -43,7 +43,7 @@ __all__ = [
 def _editorial_version(kb: KnowledgeBase) -> tuple[int, int]:
     """Changes whenever the board records anything (a decision, a verdict, a flag)."""
     state = kb.editorial
-    return (id(state), len(state.events)) if state is not None else (0, 0)
+    return (state.serial, len(state.events)) if state is not None else (0, 0)
 
 
 class _ViewCache:
@@ -88,9 +88,9 @@ def conflict_view(
     large knowledge base has, costs a sort of ids, not thousands of expansions. Views are
     cached per knowledge base, keyed by the editorial version (any board event invalidates).
     """
-    grades = kb.grades
-    # Grades object identity too: a reload or re-grading builds a new one.
-    key = (conflict_id, per_side, max_sides, frozenset(keep), _editorial_version(kb), id(grades))
+    # The cache is the knowledge base's for one generation: re-grading (invalidate) or
+    # changed records start a new one.
+    key = (conflict_id, per_side, max_sides, frozenset(keep), _editorial_version(kb))
     cache = _view_cache(kb)
     with cache.lock:
         hit = cache.views.get(key)

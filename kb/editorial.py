@@ -15,6 +15,7 @@ last line left by a killed writer is reported and skipped, never fatal.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import uuid
@@ -336,10 +337,15 @@ ROUTES: dict[str, dict[str, str]] = {
 }
 
 
+_STATE_SERIALS = itertools.count(1)
+
+
 @dataclass
 class EditorialState:
     """What replaying the events gives: flags, comments, decisions, history, versions."""
 
+    # Unique per state in this process: caches tell states apart by it, never by id().
+    serial: int = field(default_factory=lambda: next(_STATE_SERIALS), init=False, repr=False)
     events: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     versions: dict[str, int] = field(default_factory=lambda: defaultdict(int))

@@ -35,6 +35,18 @@ def test_no_module_reaches_into_the_knowledge_base() -> None:
     assert offenders == []
 
 
+def test_freshness_is_never_decided_by_object_identity() -> None:
+    """ids are reused once an object is freed: caches key on KnowledgeBase.generation (and
+    EditorialState.serial), never on id() of a knowledge base, its state or its views."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{lineno}: {line.strip()}"
+        for path in _modules("kb") + _modules("web")
+        for lineno, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if re.search(r"\bid\((self\.)?(kb|state|grades|editorial)\b", line)
+    ]
+    assert offenders == []
+
+
 def test_an_editorial_verdict_replaces_the_claim_and_moves_the_generation(
     data_dir: Path, tmp_path: Path
 ) -> None:
