@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
+    from .shapes import Integrity
 
 IDENTIFIERS = ("DOI", "PMID")  # PMCID only exists for papers in PubMed Central
 
@@ -16,7 +17,7 @@ def _publisher(csl: dict[str, Any]) -> set[str]:
     return {n for n in names if n}
 
 
-def report(kb: KnowledgeBase) -> dict[str, Any]:
+def report(kb: KnowledgeBase) -> Integrity:
     """Unresolved citations, secondary sources that trace elsewhere, self-citation, uncited
     claims, unused references, missing identifiers and seed statements the primary source
     does not support."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,7 @@ def integrity(ctx: click.Context, as_json: bool) -> None:
     emit(integrity_mod.report(get_kb(ctx)), as_json, _print_integrity)
 
 
-def _print_integrity(data: dict[str, Any]) -> None:
+def _print_integrity(data: Mapping[str, Any]) -> None:
     for key, items in data.items():
         click.echo(f"{key.replace('_', ' ')}: {len(items)}")
         for item in items:
