@@ -188,7 +188,7 @@ def contested(
     :data:`kb.conflicts.SEVERITY`), then by title.
 
     Each conflict is a :func:`conflict_view` (its strongest claims per side). Only active
-    conflicts are listed (see :meth:`kb.knowledgebase.KnowledgeBase.active_conflicts`).
+    conflicts are listed (:attr:`kb.knowledgebase.KnowledgeBase.conflicts`).
     ``type`` keeps one conflict type (see :data:`TYPE_LABELS`); ``condition`` keeps conflicts
     about that condition or any condition below it. Facet counts are over all conflicts, so
     every filter link shows how many it would give. An unknown type or condition is an
@@ -201,7 +201,7 @@ def contested(
     if condition is not None and condition not in kb.conditions:
         raise InvalidQuery(f"unknown condition {condition!r}")
     wanted = ({condition} | kb.conditions.descendants(condition)) if condition else None
-    all_conflicts = list(kb.active_conflicts().values())
+    all_conflicts = list(kb.conflicts.values())
     kept = sorted(
         (
             c

@@ -156,8 +156,13 @@ def approval_concerns(
         "questioned_references": list(
             dict.fromkeys(r for c in claims for r in state.claim_marks.get(c, []))
         ),
-        "active_conflicts": list(
-            dict.fromkeys(cf for c in claims for cf in kb.active_conflict_ids(c))
+        "active_conflicts": list(  # indirect context is not a conflict to acknowledge
+            dict.fromkeys(
+                cf
+                for c in claims
+                for cf in kb.active_conflict_ids(c)
+                if not kb.conflict(cf).is_context
+            )
         ),
     }
 
@@ -207,7 +212,7 @@ def since_approval(kb: KnowledgeBase, state: EditorialState, article_id: str) ->
         out["new_conflicts"] = [
             cf
             for cf in dict.fromkeys(cf for c in art.claim_ids() for cf in kb.active_conflict_ids(c))
-            if cf not in known
+            if cf not in known and not kb.conflict(cf).is_context
         ]
     out["approval"] = approval
     return out

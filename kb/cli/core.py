@@ -129,7 +129,7 @@ def contested(ctx: click.Context, ctype: str | None, as_json: bool) -> None:
     set aside), most relevant first: its title, sides, claim texts, grades and sources; then
     the indirect context (different populations), which never lowers a grade."""
     kb = get_kb(ctx)
-    active = sorted(kb.active_conflicts().values(), key=lambda c: contested_mod.relevance(kb, c))
+    active = sorted(kb.conflicts.values(), key=lambda c: contested_mod.relevance(kb, c))
     items = [shapes.conflict_json(kb, c.id) for c in active if ctype is None or c.type == ctype]
     emit(items, as_json, _print_contested)
 
