@@ -9,8 +9,9 @@ Four scenarios, each on a fresh copy of data/ in a temporary folder, with real p
 3. two server processes and a compaction: two ``kb serve`` processes over one data folder,
    comments through both, ``kb compact`` from a third process in between, then an edit based
    on an old version sent to each server (must be 409), and every comment read back from both.
-4. import × compaction race: ``kb import`` and ``kb compact`` started together, the compaction
-   at a different moment of the import each round.
+4. import × compaction race: a long-running process (as the site is) opens the data and its
+   editor, ``kb import`` runs in another process, and the first compacts once the import has
+   answered (every other round) or at a random moment during it (issue 12's lost imports).
 
 Counts only (no timings): writes acknowledged, writes found after restart, writes lost,
 refused writes found (must be 0). Run from the repository root:
@@ -43,8 +44,12 @@ DATA = REPO / "data"
 DOC = REPO / "tests" / "fixtures" / "import" / "existing-reference.txt"
 CLAIM = "seed-max-dose"
 PASSWORD = "fault injection password"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
 KB = (sys.executable, "-m", "kb.cli")
+CODE = [REPO]  # where the `kb` processes' code comes from (--baseline: an older checkout)
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(CODE[0]), *sys.path])}
 
 
 def fresh(root: Path) -> tuple[Path, Path]:
@@ -57,7 +62,7 @@ def fresh(root: Path) -> tuple[Path, Path]:
 def kb(data: Path, instance: Path, *args: str, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*KB, "--data-dir", str(data), "--instance-dir", str(instance), *args],
-        env=ENV,
+        env=env(),
         text=True,
         **kw,
     )
@@ -107,7 +112,7 @@ def kill_during_writes(root: Path, rounds: int) -> dict[str, Any]:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--writer", str(data), str(instance), "8"],
             stdout=subprocess.PIPE,
-            env=ENV,
+            env=env(),
         )
         assert proc.stdout is not None
         first = proc.stdout.readline()  # writing has begun
@@ -307,27 +312,58 @@ def two_servers(root: Path, rounds: int) -> dict[str, Any]:
 
 
 # -- 4. import × compaction race ---------------------------------------------------------------
+def compactor_main(data: str, instance: str) -> None:
+    """A long-running process (as the site is): opens the knowledge base and its editor, says
+    "ready", and compacts when told to on standard input."""
+    from kb import KnowledgeBase
+    from kb.editorial import Editor
+
+    editor = Editor.open(KnowledgeBase.load(data), instance)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    editor.compact()
+    print("done", flush=True)
+
+
 def import_race(root: Path, rounds: int) -> dict[str, Any]:
+    """Each round: a process opens the data and its editor (as a running site has), `kb import`
+    runs in another process, and the first process compacts — every other round once the
+    import has answered, otherwise at a random moment during it."""
     from kb import KnowledgeBase
     from kb.editorial import Editor
 
     data, instance = fresh(root)
-    editor = Editor.open(KnowledgeBase.load(data), instance)
+    rng = random.Random(7)
     acked: list[str] = []
-    comments: list[str] = []
+    comments = 0
     failures = 0
     for n in range(rounds):
         text = DOC.read_text("utf-8").replace("Test document:", f"Test document {n}:", 1)
         doc = root / f"doc-{n}.txt"
         doc.write_text(text, "utf-8")
-        editor.record("w", "reviewer", "comment", f"claim:{CLAIM}", after={"text": f"c{n}"})
-        comments.append(f"c{n}")
+        Editor.open(KnowledgeBase.load(data), instance).record(
+            "w", "reviewer", "comment", f"claim:{CLAIM}", after={"text": f"c{n}"}
+        )
+        comments += 1
+        compactor = subprocess.Popen(
+            [sys.executable, __file__, "--compactor", str(data), str(instance)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env(),
+            text=True,
+        )
+        assert compactor.stdin is not None and compactor.stdout is not None
+        compactor.stdout.readline()  # ready: it holds the data as loaded now
         importing = kb(data, instance, "import", str(doc), "--json", stdout=subprocess.PIPE)
-        time.sleep((n % 12) * 0.08)
-        compacting = kb(data, instance, "compact", stdout=subprocess.DEVNULL)
+        if n % 2:  # during the import, at a random moment
+            time.sleep(rng.uniform(0.0, 2.0))
+        else:  # once the import answered: the data it loaded is now older than the files
+            importing.wait(timeout=120)
+        compactor.stdin.write("go\n")
+        compactor.stdin.flush()
         out, _ = importing.communicate(timeout=120)
-        compacting.wait(timeout=120)
-        failures += compacting.returncode != 0
+        compactor.communicate(timeout=120)
+        failures += compactor.returncode != 0
         if importing.returncode == 0 and json.loads(out)["written"]:
             acked.append(json.loads(out)["article_id"])
     after = KnowledgeBase.load(data)
@@ -339,21 +375,39 @@ def import_race(root: Path, rounds: int) -> dict[str, Any]:
         "found": len(found),
         "lost": len(acked) - len(found),
         "refused_found": 0,
-        "note": f"{len(folded)} of {len(comments)} folded comments kept; "
-        f"{failures} compactions failed",
+        "note": f"{len(folded)} of {comments} comments kept; {failures} compactions failed",
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=12, help="rounds of each scenario")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run the import x compaction race with the `kb` processes taken from this "
+        "checkout (e.g. `git archive <commit> | tar -x -C DIR`), to compare",
+    )
     parser.add_argument("--writer", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--compactor", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.compactor:
+        compactor_main(*args.compactor)
+        return
     if args.writer:
         writer_main(args.writer[0], args.writer[1], int(args.writer[2]))
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="kb-faults-") as tmp:
+        if args.baseline:
+            CODE[0] = args.baseline.resolve()
+            root = Path(tmp) / "baseline"
+            root.mkdir()
+            row = import_race(root, args.rounds)
+            row["scenario"] = f"baseline ({args.baseline.name}): " + row["scenario"]
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            CODE[0] = REPO
         for n, scenario in enumerate(
             (
                 lambda r: kill_during_writes(r, 2 * args.rounds),
