@@ -216,4 +216,4 @@ def test_contested_lists_the_active_conflicts(data_dir: Path, instance_dir: Path
     editor.record("eve", "editor", "dismiss_conflict", f"conflict:{dismissed}", reason="same data")
     code, out = run(data_dir, "contested", "--json")
     ids = {c["id"] for c in json.loads(out)}
-    assert code == 0 and dismissed not in ids and len(ids) == len(kb.conflicts) - 1
+    assert code == 0 and dismissed not in ids and len(ids) == len(kb.computed_conflicts) - 1

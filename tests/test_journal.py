@@ -252,6 +252,28 @@ def test_a_valid_json_line_that_is_not_an_event_is_reported_and_skipped(
     assert ed2.compact() == 2  # only the two valid events are folded
 
 
+def test_the_site_serves_over_a_damaged_journal(data_dir: Path, tmp_path: Path) -> None:
+    """Issue 12: one event without an actor used to make health and claim pages a 500."""
+    from web import create_app
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "journal.jsonl").write_text(
+        json.dumps({"id": "x", "target": CLAIM, "action": "flag"}) + "\n"
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(data_dir),
+            "KB_INDEX_DIR": str(tmp_path / "index"),
+            "KB_INSTANCE_DIR": str(instance),
+        }
+    )
+    client = app.test_client()
+    for path in ("/api/health", "/claims/seed-max-dose", "/api/claims/seed-max-dose", "/"):
+        assert client.get(path).status_code == 200, path
+
+
 def test_malformed_editorial_json_names_the_file(data_dir: Path, tmp_path: Path) -> None:
     kb = KnowledgeBase.load(data_dir)
     for bad, words in (

@@ -78,6 +78,31 @@ def _variant(tmp_path: Path, n: int) -> Path:
     return path
 
 
+def test_compaction_keeps_an_import_written_after_it_loaded(data_dir: Path, tmp_path: Path) -> None:
+    """Issue 12's lost import, made deterministic: a long-running process (as the site is)
+    loaded the data and holds an editor; `kb import` in another process writes an article;
+    then the first process compacts. It must fold into the data as stored now, not as it
+    loaded it, so the article survives (before the writer lock it was gone)."""
+    instance = tmp_path / "instance"
+    editor = Editor.open(KnowledgeBase.load(data_dir), instance)
+    editor.record(
+        "eve",
+        "editor",
+        "set_status",
+        "article:ldn-chronic-pain",
+        after={"status": "submitted"},
+        base_version=0,
+    )
+    importing = _kb_process(data_dir, instance, "import", str(IMPORT_DOC))
+    out, _ = importing.communicate(timeout=120)
+    assert importing.returncode == 0 and out.startswith("Imported "), out
+    article = out.split(" as article ")[1].split()[0]
+    assert editor.compact() == 1
+    stored = KnowledgeBase.load(data_dir)
+    assert article in stored.articles  # the import survived the compaction
+    assert stored.articles["ldn-chronic-pain"].review_status == "submitted"  # and it folded
+
+
 @pytest.mark.slow
 def test_compaction_never_wipes_out_a_concurrent_import(data_dir: Path, tmp_path: Path) -> None:
     """An import and a `kb compact` racing in two processes: every import that answered
