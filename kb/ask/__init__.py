@@ -1,0 +1,274 @@
+"""Ask: a question in, an answer built only from knowledge-base claims out.
+
+1. **Read** the question (:mod:`.reading`): the treatments it names (a drug the knowledge base
+   does not list is answered for its class: hydromorphone → opioids), the conditions, what it
+   asks (intents from ``kb/vocab/ask_intents.json``), misspellings to correct.
+2. **Refuse only what is out of scope**: a subject no claim covers (another drug with no class
+   here, another condition, a population such as pregnancy or children), saying what is
+   missing. Filler words, adverbs and corrected misspellings never cause a refusal.
+3. **Rank** the topic's claims (:mod:`.retrieve`): intent match, condition, the search
+   engine's text relevance, evidence grade. Study-conduct statements never answer.
+4. **Answer directly** (:mod:`.compose`): one to three sentences from the best claims, each tied
+   to its claims and grade; disagreements stated; "does it work?" as an evidence meter over
+   distinct studies. Then sections, conflicts and follow-up questions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ..contested import conflict_view
+from ..shapes import claim_json
+from . import compose
+from .reading import MAX_QUESTION, Reading, read
+from .retrieve import Ranked, rank
+from .vocab import index, topic_ids, vocab
+
+if TYPE_CHECKING:
+    from ..knowledgebase import KnowledgeBase
+
+__all__ = ["MAX_QUESTION", "ask", "understand"]
+
+PER_SECTION = 6
+
+
+def understand(kb: KnowledgeBase, question: str) -> dict[str, Any]:
+    """What the question names and asks (the ``understood`` part of an answer)."""
+    return read(kb, question).to_json()
+
+
+def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
+    """Answer ``question`` from the knowledge base only (see the module docstring).
+
+    Raises :class:`~kb.errors.InvalidQuery` for an empty, over-long or non-text question.
+    """
+    reading = read(kb, question)
+    answer = _empty(reading)
+    refusal = _refusal(kb, reading)
+    if refusal is not None:
+        answer["message"] = refusal
+        return answer
+    ranked = rank(kb, reading)
+    if not ranked.pool:
+        answer["message"] = (
+            "The knowledge base holds no claims on that combination of treatment, condition "
+            "and question."
+        )
+        return answer
+    answer["relevant"] = True
+    answer["sections"] = _sections(kb, reading, ranked)
+    found = _meter(kb, reading, ranked)
+    if found is not None:
+        answer["meter"] = _meter_json(found)
+        answer["answer"] = compose.meter_answer(kb, reading, found, _subject(kb, reading))
+    else:
+        answer["answer"] = compose.direct(kb, reading, ranked)
+    answer["answer"]["note"] = _note(reading)
+    answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
+    shown = list(dict.fromkeys(answer["answer"]["claims"][:12] + _section_ids(answer)))
+    conflict_ids = sorted({x for cid in shown for x in kb.active_conflict_ids(cid)})
+    # Large knowledge bases have conflicts with thousands of claims a side: list the strongest
+    # per side (always including the claims shown here), with counts of the rest.
+    answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
+    answer["follow_ups"] = _follow_ups(kb, reading)
+    answer["message"] = _message(reading, ranked)
+    return answer
+
+
+def _empty(reading: Reading) -> dict[str, Any]:
+    return {
+        "question": reading.question,
+        "understood": reading.to_json(),
+        "relevant": False,
+        "message": "",
+        "suggestion": None,
+        "answer": None,
+        "meter": None,
+        "bottom_line": None,
+        "sections": [],
+        "contested": [],
+        "follow_ups": [],
+    }
+
+
+def _coverage(kb: KnowledgeBase) -> str:
+    ix = index(kb)
+    top = sorted(ix.by_intervention, key=lambda n: (-len(ix.by_intervention[n]), n))[:3]
+    return ", ".join(top) + " for chronic pain conditions"
+
+
+def _refusal(kb: KnowledgeBase, reading: Reading) -> str | None:
+    """Why the question is out of scope, or None when the knowledge base can answer it."""
+    if reading.populations:
+        names = ", ".join(f"“{p}”" for p in reading.populations)
+        return (
+            f"The knowledge base holds no evidence on {names}: no claim covers that population. "
+            f"It covers {_coverage(kb)} in adults."
+        )
+    if reading.unknown:
+        names = ", ".join(f"“{t}”" for t in reading.unknown)
+        return f"The knowledge base holds no evidence on {names}. It covers {_coverage(kb)}."
+    if not reading.interventions and not reading.conditions:
+        return (
+            "The question names no treatment or condition the knowledge base holds. "
+            f"It covers {_coverage(kb)}."
+        )
+    return None
+
+
+def _label(kind: str) -> str:
+    return str(vocab().cues["kind_labels"].get(kind, kind.replace("_", " ")))
+
+
+def _sections(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> list[dict[str, Any]]:
+    """The intent's claims first, then the other intents', or (no intent) one per kind."""
+    out = []
+    if reading.intent is not None:
+        first = ranked.top(PER_SECTION, 0) or ranked.top(PER_SECTION)
+        out.append(_section(kb, reading.intent.id, reading.intent.label, first, ranked))
+        ix = index(kb)
+        from .vocab import target_ids
+
+        for other in reading.intents[1:3]:
+            ids = ranked.pool & target_ids(ix, other.targets)
+            saved = ranked.tiers
+            ranked.tiers = [ids]
+            best = ranked.top(PER_SECTION)
+            ranked.tiers = saved
+            if best and not set(best) <= set(first):
+                out.append(_section(kb, other.id, other.label, best, ranked, total=len(ids)))
+        return out
+    by_kind: dict[str, set[str]] = {}
+    for cid in ranked.pool:
+        by_kind.setdefault(kb.claims[cid].kind, set()).add(cid)
+    for kind in sorted(by_kind, key=lambda k: (-len(by_kind[k]), k)):
+        saved = ranked.tiers
+        ranked.tiers = [by_kind[kind]]
+        best = ranked.top(PER_SECTION)
+        ranked.tiers = saved
+        out.append(_section(kb, kind, _label(kind), best, ranked, total=len(by_kind[kind])))
+    return out
+
+
+def _section(
+    kb: KnowledgeBase,
+    key: str,
+    label: str,
+    ids: list[str],
+    ranked: Ranked,
+    total: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": key,
+        "label": label,
+        "total": total if total is not None else len(ranked.tiers[0]) or len(ranked.pool),
+        "claims": [claim_json(kb, cid) for cid in ids],
+    }
+
+
+def _section_ids(answer: dict[str, Any]) -> list[str]:
+    return [c["id"] for s in answer["sections"] for c in s["claims"]]
+
+
+def _meter(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any] | None:
+    intent = reading.intent
+    if intent is None or not intent.meter:
+        return None
+    ix = index(kb)
+    effect: set[str] = set()
+    for kind in compose.METER_KINDS:
+        effect |= ix.by_kind.get(kind, set())
+    # Per condition: the condition's own studies, not the general ones filed above it.
+    base = ranked.specific if reading.conditions else ranked.pool
+    return compose.meter(kb, ranked, base & effect)
+
+
+def _meter_json(found: dict[str, Any]) -> dict[str, Any]:
+    keep = ("ref", "label", "design", "design_label", "n", "side", "claims")
+    return {
+        "studies": found["studies"],
+        "counts": found["counts"],
+        "groups": [
+            {
+                "id": g["id"],
+                "label": g["label"],
+                "participants": sum(s["n"] or 0 for s in g["studies"]) or None,
+                "studies": [{k: s[k] for k in keep} for s in g["studies"]],
+            }
+            for g in found["groups"]
+        ],
+    }
+
+
+def _subject(kb: KnowledgeBase, reading: Reading) -> str:
+    if reading.conditions:
+        labels = [
+            "CRPS" if c == "crps" else kb.conditions.label(c).lower() for c in reading.conditions
+        ]
+        return " and ".join(labels)
+    return "chronic pain"
+
+
+def _note(reading: Reading) -> str | None:
+    if not reading.classes:
+        return None
+    parts = [
+        f"{c['drug']} is not named in any claim; answered for the class {c['label']}"
+        for c in reading.classes
+    ]
+    return "; ".join(parts).capitalize() + "."
+
+
+def _message(reading: Reading, ranked: Ranked) -> str:
+    bits = []
+    if reading.corrections:
+        bits.append(f"Showing results for “{reading.text}”.")
+    note = _note(reading)
+    if note:
+        bits.append(note)
+    bits.append(
+        f"{len(ranked.pool)} claims in the knowledge base bear on this question; the direct "
+        "answer comes first, then the strongest claims."
+    )
+    return " ".join(bits)
+
+
+def _bottom_line(kb: KnowledgeBase, ids: list[str]) -> dict[str, Any] | None:
+    """The article's bottom line when the direct answer rests on one of its statements."""
+    wanted = set(ids)
+    for art in kb.articles.values():
+        if art.bottom_line and wanted & set(art.bottom_line):
+            claims = [claim_json(kb, cid) for cid in art.bottom_line]
+            return {
+                "source": "article",
+                "article_id": art.id,
+                "title": art.title,
+                "text": " ".join(c["text"] for c in claims),
+                "claims": claims,
+            }
+    return None
+
+
+def _follow_ups(kb: KnowledgeBase, reading: Reading) -> list[str]:
+    ix = index(kb)
+    intervention = reading.interventions[0] if reading.interventions else "low-dose naltrexone"
+    condition = reading.conditions[0] if reading.conditions else "chronic-pain"
+    counts = ix.topic_kinds.get((intervention, condition))
+    if counts is None:
+        topic = topic_ids(ix, [intervention]) & ix.below.get(condition, set())
+        counts = ix.topic_kinds[(intervention, condition)] = Counter(
+            kb.claims[c].kind for c in topic
+        )
+    asked = set(reading.intent.kinds) if reading.intent is not None else set()
+    templates = vocab().cues["follow_up_templates"]
+    label = {"low-dose naltrexone": "low-dose naltrexone (LDN)"}.get(intervention, intervention)
+    cond_label = kb.conditions.label(condition).lower() if condition != "crps" else "CRPS"
+    out = []
+    for kind, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if kind in asked or kind not in templates:
+            continue
+        out.append(templates[kind].format(intervention=label, condition=cond_label))
+        if len(out) == 3:
+            break
+    return out
