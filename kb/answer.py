@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from .ask import MAX_QUESTION, ask, understand
+from typing import Any
 
-__all__ = ["MAX_QUESTION", "ask", "understand"]
+from .ask import MAX_QUESTION, ask, understand
+from .ask.vocab import vocab
+
+__all__ = ["MAX_QUESTION", "ask", "cues", "understand"]
+
+
+def cues() -> dict[str, Any]:
+    """The question cues (``kb/vocab/ask_cues.json``): aliases, labels, follow-up templates."""
+    return vocab().cues

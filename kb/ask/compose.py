@@ -58,7 +58,8 @@ def source_label(kb: KnowledgeBase, cid: str) -> str:
 def sentence(kb: KnowledgeBase, text: str, ids: list[str]) -> dict[str, Any]:
     grades = [kb.grades[c].grade for c in ids]
     best = min(grades, key=GRADE_ORDER.index) if grades else "Not graded"
-    return {"text": text, "claims": ids, "grade": best}
+    cites = [{"claim": c, "label": source_label(kb, c)} for c in ids[:12]]
+    return {"text": text, "claims": ids, "grade": best, "cites": cites}
 
 
 def claim_sentence(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
