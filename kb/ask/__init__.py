@@ -15,22 +15,22 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..contested import conflict_view
 from ..shapes import claim_json
 from . import compose
 from .reading import MAX_QUESTION, Reading, read
-from .retrieve import Ranked, rank
-from .vocab import index, topic_ids, vocab
+from .retrieve import Ranked, intent_ids, memo, positions, rank, topic
+from .vocab import MAIN_INTERVENTION, index, topic_ids, vocab
 
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
 
-__all__ = ["MAX_QUESTION", "ask", "understand"]
+__all__ = ["MAX_QUESTION", "ask", "understand", "warm"]
 
 PER_SECTION = 6
+MAX_CONFLICTS = 3
 
 
 def understand(kb: KnowledgeBase, question: str) -> dict[str, Any]:
@@ -67,13 +67,28 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     answer["answer"]["note"] = _note(reading)
     answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
     shown = list(dict.fromkeys(answer["answer"]["claims"][:12] + _section_ids(answer)))
-    conflict_ids = sorted({x for cid in shown for x in kb.active_conflict_ids(cid)})
+    # The conflicts the answer's own claims take part in first, then those of the sections'.
+    conflict_ids = list(dict.fromkeys(x for cid in shown for x in kb.active_conflict_ids(cid)))
+    conflict_ids = sorted(conflict_ids[:MAX_CONFLICTS])
     # Large knowledge bases have conflicts with thousands of claims a side: list the strongest
     # per side (always including the claims shown here), with counts of the rest.
     answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
     answer["follow_ups"] = _follow_ups(kb, reading)
     answer["message"] = _message(reading, ranked)
     return answer
+
+
+def warm(kb: KnowledgeBase) -> None:
+    """Build what every question reuses before the first one arrives: the vocabulary index,
+    the grade order, the studies behind effect claims, and the topic of the main treatment
+    for each condition."""
+    ix = index(kb)
+    positions(kb)
+    memo(kb, ("effect-parts",), lambda: compose.effect_parts(kb))
+    held = [MAIN_INTERVENTION] if MAIN_INTERVENTION in ix.by_intervention else []
+    for condition in [None, *sorted(kb.conditions.conditions)]:
+        reading = Reading("", "", interventions=held, conditions=[condition] if condition else [])
+        topic(kb, reading)
 
 
 def _empty(reading: Reading) -> dict[str, Any]:
@@ -127,26 +142,17 @@ def _sections(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> list[dict[
     if reading.intent is not None:
         first = ranked.top(PER_SECTION, 0) or ranked.top(PER_SECTION)
         out.append(_section(kb, reading.intent.id, reading.intent.label, first, ranked))
-        ix = index(kb)
-        from .vocab import target_ids
-
-        for other in reading.intents[1:3]:
-            ids = ranked.pool & target_ids(ix, other.targets)
-            saved = ranked.tiers
-            ranked.tiers = [ids]
-            best = ranked.top(PER_SECTION)
-            ranked.tiers = saved
+        further = intent_ids(kb, reading, ranked, 2)
+        for other, ids in zip(reading.intents[1:2], further, strict=True):
+            best = ranked.best(ids, PER_SECTION)
             if best and not set(best) <= set(first):
                 out.append(_section(kb, other.id, other.label, best, ranked, total=len(ids)))
         return out
     by_kind: dict[str, set[str]] = {}
-    for cid in ranked.pool:
+    for cid in ranked.tiers[2]:
         by_kind.setdefault(kb.claims[cid].kind, set()).add(cid)
     for kind in sorted(by_kind, key=lambda k: (-len(by_kind[k]), k)):
-        saved = ranked.tiers
-        ranked.tiers = [by_kind[kind]]
-        best = ranked.top(PER_SECTION)
-        ranked.tiers = saved
+        best = ranked.best(by_kind[kind], PER_SECTION)
         out.append(_section(kb, kind, _label(kind), best, ranked, total=len(by_kind[kind])))
     return out
 
@@ -162,7 +168,7 @@ def _section(
     return {
         "kind": key,
         "label": label,
-        "total": total if total is not None else len(ranked.tiers[0]) or len(ranked.pool),
+        "total": total if total is not None else len(ranked.first) or len(ranked.pool),
         "claims": [claim_json(kb, cid) for cid in ids],
     }
 
@@ -175,13 +181,11 @@ def _meter(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any
     intent = reading.intent
     if intent is None or not intent.meter:
         return None
-    ix = index(kb)
-    effect: set[str] = set()
-    for kind in compose.METER_KINDS:
-        effect |= ix.by_kind.get(kind, set())
+    parts = memo(kb, ("effect-parts",), lambda: compose.effect_parts(kb))
     # Per condition: the condition's own studies, not the general ones filed above it.
     base = ranked.specific if reading.conditions else ranked.pool
-    return compose.meter(kb, ranked, base & effect)
+    key = ("meter", tuple(reading.interventions), tuple(reading.conditions))
+    return memo(kb, key, lambda: compose.meter(kb, parts, base))  # type: ignore[no-any-return]
 
 
 def _meter_json(found: dict[str, Any]) -> dict[str, Any]:
@@ -254,12 +258,9 @@ def _follow_ups(kb: KnowledgeBase, reading: Reading) -> list[str]:
     ix = index(kb)
     intervention = reading.interventions[0] if reading.interventions else "low-dose naltrexone"
     condition = reading.conditions[0] if reading.conditions else "chronic-pain"
-    counts = ix.topic_kinds.get((intervention, condition))
-    if counts is None:
-        topic = topic_ids(ix, [intervention]) & ix.below.get(condition, set())
-        counts = ix.topic_kinds[(intervention, condition)] = Counter(
-            kb.claims[c].kind for c in topic
-        )
+    held = topic_ids(ix, [intervention])
+    counts = ix.condition_kinds.get(condition, {})
+    counts = {k: n for k, n in counts.items() if not held.isdisjoint(ix.by_kind.get(k, ()))}
     asked = set(reading.intent.kinds) if reading.intent is not None else set()
     templates = vocab().cues["follow_up_templates"]
     label = {"low-dose naltrexone": "low-dose naltrexone (LDN)"}.get(intervention, intervention)

@@ -108,7 +108,7 @@ def disagreement(kb: KnowledgeBase, ids: list[str], label: str) -> dict[str, Any
 
 def direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any]:
     """The direct answer for an intent question, or the best claims of the topic."""
-    tier = 0 if ranked.tiers[0] else None
+    tier = 0 if ranked.first else None
     best = ranked.top(MAX_SENTENCES + 5, tier)
     if not best:
         return {"text": "", "claims": [], "certainty": None, "sentences": []}
@@ -149,18 +149,41 @@ def _group(design: str) -> int:
     return len(DESIGN_GROUPS) - 1
 
 
-def meter(kb: KnowledgeBase, ranked: Ranked, claims: set[str]) -> dict[str, Any] | None:
-    """Distinct studies (references) behind the effect claims, for / against / mixed /
-    neutral, grouped by design, strongest first. None when no effect claim rests on a study."""
-    per_study: dict[str, list[str]] = defaultdict(list)
+EffectParts = dict[str, dict[tuple[bool, str], list[str]]]
+
+
+def effect_parts(kb: KnowledgeBase) -> EffectParts:
+    """Per study (the reference a claim's grade rests on): its effect claims split by
+    (about pain?, direction), each list best grade first. Built once per grading."""
+    from .vocab import index
+
+    ix = index(kb)
     grades = kb.grades
-    for cid in claims:
-        ref = grades[cid].basis_ref
-        if ref is not None and ref in kb.references:
-            per_study[ref].append(cid)
-    if not per_study:
+    parts: EffectParts = defaultdict(lambda: defaultdict(list))
+    for kind in METER_KINDS:
+        for cid in ix.by_kind.get(kind, set()) - ix.conduct:
+            ref = grades[cid].basis_ref
+            if ref is not None and ref in kb.references:
+                claim = kb.claims[cid]
+                parts[ref][(claim.outcome == "pain", claim.direction)].append(cid)
+    order = {g: i for i, g in enumerate(GRADE_ORDER)}
+    for by_part in parts.values():
+        for ids in by_part.values():
+            ids.sort(key=lambda c: (order.get(grades[c].grade, len(order)), c))
+    return {ref: dict(v) for ref, v in parts.items()}
+
+
+def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict[str, Any] | None:
+    """Distinct studies (references) behind the effect claims among ``claims``, for / against /
+    mixed / neutral, grouped by design, strongest first. None when no effect claim rests on a
+    study."""
+    studies = []
+    for ref, by_part in parts.items():
+        present = {key: ids for key, ids in by_part.items() if not claims.isdisjoint(ids)}
+        if present:
+            studies.append(_study(kb, ref, present, claims))
+    if not studies:
         return None
-    studies = [_study(kb, ranked, ref, cids) for ref, cids in per_study.items()]
     studies.sort(key=lambda s: (s["group"], -(s["n"] or 0), s["best_grade"], s["ref"]))
     counts = {"for": 0, "against": 0, "mixed": 0, "neutral": 0}
     for s in studies:
@@ -173,11 +196,16 @@ def meter(kb: KnowledgeBase, ranked: Ranked, claims: set[str]) -> dict[str, Any]
     return {"studies": len(studies), "counts": counts, "groups": groups, "ordered": studies}
 
 
-def _study(kb: KnowledgeBase, ranked: Ranked, ref_id: str, cids: list[str]) -> dict[str, Any]:
-    ref = kb.references[ref_id]
-    pain = [c for c in cids if kb.claims[c].outcome == "pain"]
-    basis = pain or cids
-    directions = {kb.claims[c].direction for c in basis}
+def _study(
+    kb: KnowledgeBase,
+    ref_id: str,
+    present: dict[tuple[bool, str], list[str]],
+    claims: frozenset[str],
+) -> dict[str, Any]:
+    # A study's side is that of its pain results when it has any, else of all its results.
+    pain = {key: ids for key, ids in present.items() if key[0]}
+    basis = pain or present
+    directions = {direction for _, direction in basis}
     if len(directions) == 1:
         side = SIDE[directions.pop()]
     elif directions <= {"benefit", "neutral"}:
@@ -186,7 +214,10 @@ def _study(kb: KnowledgeBase, ranked: Ranked, ref_id: str, cids: list[str]) -> d
         side = "against"
     else:
         side = "mixed"
-    best = sorted(basis, key=lambda c: ranked.key(c)[2:])
+    grades = kb.grades
+    firsts = [next(c for c in ids if c in claims) for ids in basis.values()]
+    best = sorted(firsts, key=lambda c: (GRADE_ORDER.index(grades[c].grade), c))
+    ref = kb.references[ref_id]
     desc = DESIGNS.get(ref.design)
     return {
         "ref": ref_id,
@@ -197,7 +228,7 @@ def _study(kb: KnowledgeBase, ranked: Ranked, ref_id: str, cids: list[str]) -> d
         "n": ref.n,
         "side": side,
         "claims": best,
-        "best_grade": GRADE_ORDER.index(kb.grades[best[0]].grade),
+        "best_grade": GRADE_ORDER.index(grades[best[0]].grade),
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -234,7 +234,9 @@ class Index:
     general: frozenset[str]  # claims filed under a top-level condition (chronic pain)
     conduct: frozenset[str]
     signature: tuple[int, int]
-    topic_kinds: dict[tuple[str, str], Any] = field(default_factory=dict)
+    frequency: dict[str, int]  # stem → number of claims whose text holds it
+    condition_kinds: dict[str, dict[str, int]]  # condition → claims per kind on it or below
+    topic_kinds: dict[Any, Any] = field(default_factory=dict)
 
 
 def _is_conduct(claim: Any) -> bool:
@@ -271,7 +273,8 @@ def index(kb: KnowledgeBase) -> Index:
     roots = {c.id for c in kb.conditions.conditions.values() if not c.parents}
     general, conduct = set(), set()
     known: set[str] = set()
-    seen_texts: set[str] = set()
+    text_count: Counter[str] = Counter()
+    condition_kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for claim in kb.claims.values():
         cid = claim.id
         by_intervention[claim.intervention].add(cid)
@@ -281,13 +284,18 @@ def index(kb: KnowledgeBase) -> Index:
             exact[cond].add(cid)
         for cond in kb.conditions.with_ancestors(claim.conditions):
             below[cond].add(cid)
+            condition_kinds[cond][claim.kind] += 1
         if roots.intersection(claim.conditions):
             general.add(cid)
         if _is_conduct(claim):
             conduct.add(cid)
-        if claim.text not in seen_texts:  # synthetic knowledge bases repeat texts
-            seen_texts.add(claim.text)
-            known.update(tokens(claim.text))
+        text_count[claim.text] += 1
+    frequency: Counter[str] = Counter()
+    for text, n in text_count.items():  # large knowledge bases repeat texts: tokenise once
+        words = set(tokens(text))
+        known.update(words)
+        for s in {stem(w) for w in words}:
+            frequency[s] += n
     texts = [r.title for r in kb.references.values()]
     texts += [c.label + " " + " ".join(c.synonyms) for c in kb.conditions.conditions.values()]
     texts += [" ".join(a) for a in v.cues["interventions"].values()]
@@ -312,6 +320,8 @@ def index(kb: KnowledgeBase) -> Index:
         frozenset(general),
         frozenset(conduct),
         signature,
+        dict(frequency),
+        {c: dict(k) for c, k in condition_kinds.items()},
     )
     kb.__dict__["_ask_index"] = result
     return result
@@ -332,22 +342,30 @@ def _intent_words(v: Vocab) -> frozenset[str]:
     return _intent_words_cached()
 
 
-def topic_ids(ix: Index, interventions: list[str]) -> set[str]:
+def topic_ids(ix: Index, interventions: list[str]) -> frozenset[str]:
     """Claims about any of ``interventions`` (the low dose includes its parent drug)."""
-    out: set[str] = set()
-    for name in interventions:
-        out |= ix.by_intervention.get(name, set())
-        for same in SAME_DRUG.get(name, ()):
-            out |= ix.by_intervention.get(same, set())
-    return out
+    key = ("topic-ids", tuple(interventions))
+    hit = ix.topic_kinds.get(key)
+    if hit is None:
+        out: set[str] = set()
+        for name in interventions:
+            out |= ix.by_intervention.get(name, set())
+            for same in SAME_DRUG.get(name, ()):
+                out |= ix.by_intervention.get(same, set())
+        hit = ix.topic_kinds[key] = frozenset(out)
+    return hit
 
 
-def target_ids(ix: Index, pairs: tuple[tuple[str, str], ...]) -> set[str]:
-    out: set[str] = set()
-    for kind, outcome in pairs:
-        out |= (
-            ix.by_kind.get(kind, set())
-            if outcome == "*"
-            else ix.by_target.get((kind, outcome), set())
-        )
-    return out
+def target_ids(ix: Index, pairs: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """Claims of any of the (kind, outcome) pairs (outcome "*": any outcome of the kind)."""
+    key = ("targets", pairs)
+    hit = ix.topic_kinds.get(key)
+    if hit is None:
+        out: set[str] = set()
+        for kind, outcome in pairs:
+            if outcome == "*":
+                out |= ix.by_kind.get(kind, set())
+            else:
+                out |= ix.by_target.get((kind, outcome), set())
+        hit = ix.topic_kinds[key] = frozenset(out)
+    return hit
