@@ -151,3 +151,31 @@ def test_any_text_gets_an_answer_or_a_clear_refusal(akb: KnowledgeBase, text: st
     except InvalidQuery:
         return
     assert isinstance(a["relevant"], bool) and a["message"]
+
+
+def test_a_condition_without_its_own_claims_says_so(akb: KnowledgeBase) -> None:
+    # No claim is filed under HIV neuropathy for LDN: the general claims stand in, and say so.
+    a = ask(akb, "LDN in HIV neuropathy?")
+    assert a["understood"]["conditions"] == ["hiv-neuropathy"]
+    assert "no claim is specific to HIV-associated neuropathic pain" in a["answer"]["note"]
+
+
+def test_the_most_specific_condition_named_is_kept(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Does LDN work for diabetic nerve pain?")
+    assert a["understood"]["conditions"] == ["painful-diabetic-neuropathy"]
+    assert a["meter"]["studies"] == 1  # Srinivasan 2021, the one trial in this condition
+    assert "srinivasan2021-f1" in a["answer"]["claims"]
+
+
+def test_another_named_drug_puts_interactions_first(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Can LDN be used with tramadol?")
+    assert a["understood"]["intents"][0] == "interactions"
+    assert "bostick2019-f3" in a["answer"]["claims"]
+    # A comparison is not an interaction question.
+    b = ask(akb, "Is LDN better than amitriptyline for diabetic neuropathy?")
+    assert "srinivasan2021-f1" in b["answer"]["claims"]
+
+
+def test_filler_words_in_an_understood_question_are_not_subjects(akb: KnowledgeBase) -> None:
+    for q in ("Does LDN cause liver damage?", "How long do I need to wait before increasing?"):
+        assert ask(akb, q)["relevant"], q

@@ -50,11 +50,12 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         answer["message"] = refusal
         return answer
     ranked = rank(kb, reading)
+    if not ranked.pool and reading.intent is not None and reading.intent.widen:
+        # No other treatment is filed for the condition: say where LDN itself stands.
+        reading.intents = [i for i in vocab().intents if i.id == "place-in-therapy"]
+        ranked = rank(kb, reading)
     if not ranked.pool:
-        answer["message"] = (
-            "The knowledge base holds no claims on that combination of treatment, condition "
-            "and question."
-        )
+        answer["message"] = _nothing(kb, reading)
         return answer
     answer["relevant"] = True
     answer["sections"] = _sections(kb, reading, ranked)
@@ -64,7 +65,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         answer["answer"] = compose.meter_answer(kb, reading, found, _subject(kb, reading))
     else:
         answer["answer"] = compose.direct(kb, reading, ranked)
-    answer["answer"]["note"] = _note(reading)
+    answer["answer"]["note"] = _note(kb, reading, ranked)
     answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
     shown = list(dict.fromkeys(answer["answer"]["claims"][:12] + _section_ids(answer)))
     # The conflicts the answer's own claims take part in first, then those of the sections'.
@@ -74,7 +75,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     # per side (always including the claims shown here), with counts of the rest.
     answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
     answer["follow_ups"] = _follow_ups(kb, reading)
-    answer["message"] = _message(reading, ranked)
+    answer["message"] = _message(kb, reading, ranked)
     return answer
 
 
@@ -130,6 +131,16 @@ def _refusal(kb: KnowledgeBase, reading: Reading) -> str | None:
             f"It covers {_coverage(kb)}."
         )
     return None
+
+
+def _nothing(kb: KnowledgeBase, reading: Reading) -> str:
+    names = " or ".join(reading.interventions) or "any treatment"
+    where = " or ".join(kb.conditions.label(c) for c in reading.conditions)
+    return (
+        f"The knowledge base holds no claims on {names}"
+        + (f" for {where}" if where else "")
+        + f". It covers {_coverage(kb)}."
+    )
 
 
 def _label(kind: str) -> str:
@@ -214,21 +225,29 @@ def _subject(kb: KnowledgeBase, reading: Reading) -> str:
     return "chronic pain"
 
 
-def _note(reading: Reading) -> str | None:
-    if not reading.classes:
-        return None
+def _note(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> str | None:
+    """What the answer had to stand in for: a drug's class, a condition's parent."""
     parts = [
         f"{c['drug']} is not named in any claim; answered for the class {c['label']}"
         for c in reading.classes
     ]
-    return "; ".join(parts).capitalize() + "."
+    if reading.conditions and not ranked.specific:
+        named = " or ".join(kb.conditions.label(c) for c in reading.conditions)
+        parts.append(
+            f"no claim is specific to {named}; the claims shown are about the broader "
+            "conditions it belongs to"
+        )
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
-def _message(reading: Reading, ranked: Ranked) -> str:
+def _message(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> str:
     bits = []
     if reading.corrections:
         bits.append(f"Showing results for “{reading.text}”.")
-    note = _note(reading)
+    note = _note(kb, reading, ranked)
     if note:
         bits.append(note)
     bits.append(

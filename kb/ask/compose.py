@@ -91,9 +91,11 @@ def disagreement(kb: KnowledgeBase, ids: list[str], label: str) -> dict[str, Any
     """ "Sources differ on the maximum dose: 4.5 mg nightly in the article; 6 mg in Bruun 2024"
     when claims answering the same outcome state different values."""
     by_value: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    lead = _value(kb.claims[ids[0]]) if ids else None
     for cid in ids:
         key = _value(kb.claims[cid])
-        if key is not None:
+        # Only values of the same type and unit can disagree (a % is not an IRR).
+        if key is not None and lead is not None and key[0] == lead[0] and key[4] == lead[4]:
             by_value[key].append(cid)
     if len(by_value) < 2:
         return None
@@ -103,7 +105,10 @@ def disagreement(kb: KnowledgeBase, ids: list[str], label: str) -> dict[str, Any
         sources = sorted({source_label(kb, c) for c in cids})
         parts.append(f"{stated} in {' and '.join(sources)}")
         used += cids
-    return sentence(kb, f"Sources differ on the {label.lower()}: " + "; ".join(parts) + ".", used)
+    topic = label.lower()
+    if not topic.startswith(("how ", "when ", "who ", "what ", "does ")):
+        topic = "the " + topic
+    return sentence(kb, f"Sources differ on {topic}: " + "; ".join(parts) + ".", used)
 
 
 def direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any]:

@@ -16,6 +16,49 @@ if TYPE_CHECKING:
 
 MAX_QUESTION = 500
 GAP = 4  # words allowed where an intent phrase says "..."
+COMPARING = frozenset({"better", "compare", "compared", "comparison", "versus", "vs", "than"})
+# Words that introduce the subject of a question: an unknown word right after one of them (or
+# opening the question) is what the question is about ("for lupus", "does cannabis").
+SUBJECT_AFTER = frozenset(
+    [
+        "for",
+        "in",
+        "with",
+        "of",
+        "on",
+        "about",
+        "does",
+        "do",
+        "can",
+        "could",
+        "is",
+        "are",
+        "should",
+        "help",
+        "helps",
+        "treat",
+        "treats",
+        "treating",
+        "take",
+        "takes",
+        "taking",
+        "using",
+        "use",
+        "versus",
+        "vs",
+        "than",
+        "against",
+        "and",
+        "or",
+        "like",
+        "after",
+        "during",
+        "while",
+        "prescribe",
+        "prescribing",
+        "give",
+    ]
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -70,17 +113,20 @@ def read(kb: KnowledgeBase, question: Any) -> Reading:
     _name(ix, reading)
     reading.intents = _intents(_without_names(ix, reading.text))
     _scope(kb, ix, reading)
-    if (
-        reading.interventions
-        and MAIN_INTERVENTION in reading.interventions
-        and len(reading.interventions) > 1
-        and reading.classes
-    ):
+    others = [i for i in reading.interventions if i != MAIN_INTERVENTION]
+    words = set(tokens(reading.text))
+    if MAIN_INTERVENTION in reading.interventions and others and not words & COMPARING:
         # LDN named with another drug: whatever else is asked, interactions come first.
-        inter = next((i for i in vocab().intents if i.id == "interactions"), None)
-        if inter is not None and inter not in reading.intents:
-            reading.intents.insert(0, inter)
+        _put_first(reading, "interactions")
+    elif not reading.intents and reading.interventions and not reading.conditions:
+        _put_first(reading, "definition")  # "What is LDN?"
     return reading
+
+
+def _put_first(reading: Reading, intent_id: str) -> None:
+    found = next((i for i in vocab().intents if i.id == intent_id), None)
+    if found is not None:
+        reading.intents = [found] + [i for i in reading.intents if i is not found]
 
 
 def _words_to_check(ix: Index, text: str) -> list[str]:
@@ -131,7 +177,17 @@ def _name(ix: Index, reading: Reading) -> None:
             if drug not in {i.lower() for i in held}:
                 reading.classes.append({"drug": drug, "class": cls.id, "label": cls.label})
     reading.interventions = sorted(found)
-    reading.conditions = sorted({cid for pat, cid in ix.conditions if pat.search(text)})
+    found_conditions = {cid for pat, cid in ix.conditions if pat.search(text)}
+    # The most specific condition named: "HIV neuropathy" is not also "neuropathy".
+    reading.conditions = sorted(
+        c
+        for c in found_conditions
+        if not any(c in kb_ancestors(ix, other) for other in found_conditions if other != c)
+    )
+
+
+def kb_ancestors(ix: Index, cid: str) -> frozenset[str]:
+    return ix.ancestors.get(cid, frozenset())
 
 
 def _without_names(ix: Index, text: str) -> str:
@@ -166,6 +222,16 @@ def _intents(text: str) -> list[Intent]:
     return sorted(hits, key=lambda i: -i.priority)
 
 
+def _subjects(words: list[str]) -> set[str]:
+    """Words in a subject position: opening the question, or within two words after a word
+    that introduces a subject."""
+    out = set(words[:1])
+    for i, w in enumerate(words):
+        if w in SUBJECT_AFTER:
+            out.update(words[i + 1 : i + 3])
+    return out
+
+
 def _scope(kb: KnowledgeBase, ix: Index, reading: Reading) -> None:
     v = vocab()
     words = tokens(reading.text)
@@ -173,10 +239,12 @@ def _scope(kb: KnowledgeBase, ix: Index, reading: Reading) -> None:
         {w for w in words if w in v.populations and stem(w) not in ix.known and w not in ix.known}
     )
     members = {m for c in v.classes for m in c.members}
-    reading.unknown = sorted(
-        {w for w in _words_to_check(ix, reading.text) if w not in members}
-        - set(reading.populations)
-    )
+    unknown = {w for w in _words_to_check(ix, reading.text) if w not in members}
+    unknown -= set(reading.populations)
+    if reading.intents or reading.conditions:
+        # The question is understood: an unknown word sinks it only where a subject goes.
+        unknown &= _subjects(words)
+    reading.unknown = sorted(unknown)
     if not reading.interventions and (reading.intents or reading.conditions):
         reading.interventions = (
             [MAIN_INTERVENTION] if MAIN_INTERVENTION in ix.by_intervention else []

@@ -190,7 +190,7 @@ def search_text(kb: KnowledgeBase, reading: Reading) -> str:
     """The question's rarest content words (and the intent's), as a plain query."""
     ix = index(kb)
     v = vocab()
-    stop = STOPS | frozenset(v.cues["stopwords"]) | v.filler
+    stop = STOPS | frozenset(v.cues["stopwords"])
     words = [w for w in tokens(reading.text) if w not in stop and len(w) > 1 and w.isalnum()]
     if reading.intent is not None:
         words += tokens(reading.intent.query)

@@ -88,6 +88,7 @@ class Vocab:
     populations: frozenset[str]
     filler: frozenset[str]
     cues: dict[str, Any]
+    condition_aliases: dict[str, tuple[str, ...]]
 
 
 def _read(name: str) -> Any:
@@ -198,6 +199,14 @@ def vocab() -> Vocab:
     scope = data.get("out_of_scope") or {}
     populations = _strings(scope.get("populations", []), file, "out_of_scope", "populations")
     filler = _strings(data.get("filler", []), file, "filler", "filler")
+    aliases = data.get("condition_aliases", {})
+    if not isinstance(aliases, dict):
+        raise InvalidData(file, "must be an object", record="condition_aliases")
+    condition_aliases = {
+        cid: tuple(_strings(v, file, "condition_aliases", cid))
+        for cid, v in aliases.items()
+        if cid != "about"
+    }
     cues = _read(CUES_FILE)
     for key in ("interventions", "stopwords", "follow_up_templates", "kind_labels"):
         if key not in cues:
@@ -208,6 +217,7 @@ def vocab() -> Vocab:
         frozenset(p.lower() for p in populations),
         frozenset(f.lower() for f in filler),
         cues,
+        condition_aliases,
     )
 
 
@@ -236,6 +246,7 @@ class Index:
     signature: tuple[int, int]
     frequency: dict[str, int]  # stem → number of claims whose text holds it
     condition_kinds: dict[str, dict[str, int]]  # condition → claims per kind on it or below
+    ancestors: dict[str, frozenset[str]]
     topic_kinds: dict[Any, Any] = field(default_factory=dict)
 
 
@@ -263,7 +274,12 @@ def index(kb: KnowledgeBase) -> Index:
     conditions = [
         (phrase_pattern(phrase), cond.id)
         for cond in kb.conditions.conditions.values()
-        for phrase in (cond.label, cond.id.replace("-", " "), *cond.synonyms)
+        for phrase in (
+            cond.label,
+            cond.id.replace("-", " "),
+            *cond.synonyms,
+            *v.condition_aliases.get(cond.id, ()),
+        )
     ]
     by_intervention: dict[str, set[str]] = defaultdict(set)
     below: dict[str, set[str]] = defaultdict(set)
@@ -299,6 +315,7 @@ def index(kb: KnowledgeBase) -> Index:
     texts = [r.title for r in kb.references.values()]
     texts += [c.label + " " + " ".join(c.synonyms) for c in kb.conditions.conditions.values()]
     texts += [" ".join(a) for a in v.cues["interventions"].values()]
+    texts += [" ".join(a) for a in v.condition_aliases.values()]
     texts += [" ".join(sorted(c.members)) + " " + c.term for c in v.classes]
     for text in texts:
         known.update(tokens(text))
@@ -322,6 +339,7 @@ def index(kb: KnowledgeBase) -> Index:
         signature,
         dict(frequency),
         {c: dict(k) for c, k in condition_kinds.items()},
+        {c: frozenset(kb.conditions.ancestors(c)) for c in kb.conditions.conditions},
     )
     kb.__dict__["_ask_index"] = result
     return result
