@@ -157,7 +157,7 @@ def test_a_condition_without_its_own_claims_says_so(akb: KnowledgeBase) -> None:
     # No claim is filed under HIV neuropathy for LDN: the general claims stand in, and say so.
     a = ask(akb, "LDN in HIV neuropathy?")
     assert a["understood"]["conditions"] == ["hiv-neuropathy"]
-    assert "no claim is specific to HIV-associated neuropathic pain" in a["answer"]["note"]
+    assert "No claim is specific to HIV-associated neuropathic pain" in a["answer"]["note"]
 
 
 def test_the_most_specific_condition_named_is_kept(akb: KnowledgeBase) -> None:
