@@ -119,12 +119,12 @@ def measure(size: int, cache: Path, count: int, seed: int) -> dict[str, float]:
     data, index_dir = ensure(size, cache)
     started = time.perf_counter()
     kb = KnowledgeBase.load(data, index_dir=index_dir)
+    # The engine keeps result pages under this name; a cache that never hits takes its place.
+    counter = kb.cache("search.results", lambda kb: _NoCache())
     kb.search_warm()
     warm(kb)
     ask(kb, "What dose of LDN is used?")
     warm_s = time.perf_counter() - started
-    counter = _NoCache()
-    kb.__dict__["_search_results"] = counter
     times, cpu = [], []
     for q in questions(count, seed):
         t, c = time.perf_counter(), time.process_time()

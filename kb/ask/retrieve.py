@@ -128,12 +128,15 @@ def topic(kb: KnowledgeBase, reading: Reading) -> tuple[frozenset[str], frozense
         and intent.widen
         and set(reading.interventions) <= {"low-dose naltrexone", "naltrexone"}
     )
-    key = ("topic", tuple(reading.interventions), tuple(reading.conditions), widen)
-    return memo(kb, key, lambda: _topic(kb, reading, widen))  # type: ignore[no-any-return]
+    # Study conduct (phase lengths, enrolment) never answers a question about an effect; a
+    # trial's regimen does answer a dosing question.
+    conduct = bool(intent is not None and intent.conduct_ok)
+    key = ("topic", tuple(reading.interventions), tuple(reading.conditions), widen, conduct)
+    return memo(kb, key, lambda: _topic(kb, reading, widen, conduct))  # type: ignore[no-any-return]
 
 
 def _topic(
-    kb: KnowledgeBase, reading: Reading, widen: bool
+    kb: KnowledgeBase, reading: Reading, widen: bool, conduct: bool
 ) -> tuple[frozenset[str], frozenset[str]]:
     ix = index(kb)
     names = reading.interventions
@@ -154,7 +157,8 @@ def _topic(
         pool = specific | (pool & up)
     else:
         specific = pool & ix.general
-    pool -= ix.conduct
+    if not conduct:
+        pool -= ix.conduct
     return frozenset(pool), frozenset(specific & pool)
 
 

@@ -19,9 +19,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from whoosh.analysis import STOP_WORDS  # type: ignore[import-untyped]
-from whoosh.lang.porter import stem as _porter  # type: ignore[import-untyped]
+from whoosh.analysis import STOP_WORDS
 
+from .. import text
 from ..claims import KINDS
 from ..errors import InvalidData
 
@@ -37,22 +37,20 @@ CONDUCT_OUTCOMES = frozenset({"study-conduct", "study-schedule"})
 MAIN_INTERVENTION = "low-dose naltrexone"
 # The parent drug's claims (approval, mechanism) answer questions about the low dose too.
 SAME_DRUG = {"low-dose naltrexone": ("naltrexone",)}
-# Small normaliser (kb/text.py is not on main yet): lower case, hyphens as spaces, Porter stems.
-TOKEN = re.compile(r"\d+(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)?")
 STOPS = frozenset(STOP_WORDS)
 
 
 def stem(word: str) -> str:
-    return word if word[0].isdigit() else _porter(word)
+    return text.stem(word)
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case words of ``text``; hyphens and slashes separate words."""
-    return TOKEN.findall(text.lower().replace("-", " ").replace("/", " "))
+def tokens(value: str) -> list[str]:
+    """Lower-case words of ``value`` (:func:`kb.text.tokens`)."""
+    return text.tokens(value)
 
 
-def stems(text: str) -> list[str]:
-    return [stem(t) for t in tokens(text)]
+def stems(value: str) -> list[str]:
+    return [text.stem(t) for t in text.tokens(value)]
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,7 @@ class Intent:
     phrases: tuple[tuple[tuple[str, ...], ...], ...]  # per phrase: stem runs joined by "..."
     meter: bool = False
     widen: bool = False
+    conduct_ok: bool = False  # dosing: a trial's regimen (study conduct) answers it too
 
     @property
     def kinds(self) -> list[str]:
@@ -157,6 +156,7 @@ def parse_intents(data: Any, file: str = f"kb/vocab/{INTENTS_FILE}") -> tuple[In
                 phrases=tuple(p for p in phrases if p),
                 meter=bool(rec.get("meter", False)),
                 widen=bool(rec.get("widen", False)),
+                conduct_ok=bool(rec.get("conduct_ok", False)),
             )
         )
     return tuple(out)
@@ -257,11 +257,12 @@ def _is_conduct(claim: Any) -> bool:
 
 
 def index(kb: KnowledgeBase) -> Index:
-    """The lookups for ``kb``, kept on it (rebuilt when claims are added or removed)."""
+    """The lookups for ``kb``, kept for its current generation (see ``KnowledgeBase.cache``)."""
+    return kb.cache("ask.index", _build_index)
+
+
+def _build_index(kb: KnowledgeBase) -> Index:
     signature = (id(kb.claims), len(kb.claims))
-    cached = kb.__dict__.get("_ask_index")
-    if isinstance(cached, Index) and cached.signature == signature:
-        return cached
     v = vocab()
     held = {c.intervention for c in kb.claims.values()}
     interventions = [
@@ -307,8 +308,8 @@ def index(kb: KnowledgeBase) -> Index:
             conduct.add(cid)
         text_count[claim.text] += 1
     frequency: Counter[str] = Counter()
-    for text, n in text_count.items():  # large knowledge bases repeat texts: tokenise once
-        words = set(tokens(text))
+    for body, n in text_count.items():  # large knowledge bases repeat texts: tokenise once
+        words = set(tokens(body))
         known.update(words)
         for s in {stem(w) for w in words}:
             frequency[s] += n
@@ -317,8 +318,8 @@ def index(kb: KnowledgeBase) -> Index:
     texts += [" ".join(a) for a in v.cues["interventions"].values()]
     texts += [" ".join(a) for a in v.condition_aliases.values()]
     texts += [" ".join(sorted(c.members)) + " " + c.term for c in v.classes]
-    for text in texts:
-        known.update(tokens(text))
+    for body in texts:
+        known.update(tokens(body))
     spellable = sorted(
         {w for t in texts for w in tokens(t) if len(w) >= 5}
         | {w for i in _intent_words(v) for w in [i] if len(w) >= 5}
@@ -341,7 +342,6 @@ def index(kb: KnowledgeBase) -> Index:
         {c: dict(k) for c, k in condition_kinds.items()},
         {c: frozenset(kb.conditions.ancestors(c)) for c in kb.conditions.conditions},
     )
-    kb.__dict__["_ask_index"] = result
     return result
 
 
