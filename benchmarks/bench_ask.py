@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
 import random
@@ -91,6 +92,11 @@ def questions(n: int, seed: int) -> list[str]:
 
 
 def ensure(size: int, cache: Path) -> tuple[Path, Path]:
+    # Keyed by the real data and the generator, so a cached copy is never stale.
+    digest = hashlib.sha256()
+    for part in [*sorted((REPO / "data").glob("*.json")), REPO / "benchmarks" / "synthetic.py"]:
+        digest.update(part.read_bytes())
+    cache = cache / digest.hexdigest()[:12]
     data = cache / f"kb{size // 1000}k"
     if not (data / "claims.json").exists():
         subprocess.run(

@@ -49,11 +49,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     if refusal is not None:
         answer["message"] = refusal
         return answer
-    ranked = rank(kb, reading)
-    if not ranked.pool and reading.intent is not None and reading.intent.widen:
-        # No other treatment is filed for the condition: say where LDN itself stands.
-        reading.intents = [i for i in vocab().intents if i.id == "place-in-therapy"]
-        ranked = rank(kb, reading)
+    ranked = _rank(kb, reading)
     if not ranked.pool:
         answer["message"] = _nothing(kb, reading)
         return answer
@@ -67,16 +63,28 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         answer["answer"] = compose.direct(kb, reading, ranked)
     answer["answer"]["note"] = _note(kb, reading, ranked)
     answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
-    shown = list(dict.fromkeys(answer["answer"]["claims"][:12] + _section_ids(answer)))
-    # The conflicts the answer's own claims take part in first, then those of the sections'.
-    conflict_ids = list(dict.fromkeys(x for cid in shown for x in kb.active_conflict_ids(cid)))
-    conflict_ids = sorted(conflict_ids[:MAX_CONFLICTS])
-    # Large knowledge bases have conflicts with thousands of claims a side: list the strongest
-    # per side (always including the claims shown here), with counts of the rest.
-    answer["contested"] = [conflict_view(kb, x, keep=frozenset(shown)) for x in conflict_ids]
+    answer["contested"] = _contested(kb, answer)
     answer["follow_ups"] = _follow_ups(kb, reading)
     answer["message"] = _message(kb, reading, ranked)
     return answer
+
+
+def _rank(kb: KnowledgeBase, reading: Reading) -> Ranked:
+    ranked = rank(kb, reading)
+    if not ranked.pool and reading.intent is not None and reading.intent.widen:
+        # No other treatment is filed for the condition: say where LDN itself stands.
+        reading.intents = [i for i in vocab().intents if i.id == "place-in-therapy"]
+        ranked = rank(kb, reading)
+    return ranked
+
+
+def _contested(kb: KnowledgeBase, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conflicts the answer's own claims take part in first, then the sections'."""
+    shown = list(dict.fromkeys(answer["answer"]["claims"][:12] + _section_ids(answer)))
+    ids = list(dict.fromkeys(x for cid in shown for x in kb.active_conflict_ids(cid)))
+    # Large knowledge bases have conflicts with thousands of claims a side: list the strongest
+    # per side (always including the claims shown here), with counts of the rest.
+    return [conflict_view(kb, x, keep=frozenset(shown)) for x in sorted(ids[:MAX_CONFLICTS])]
 
 
 def warm(kb: KnowledgeBase) -> None:
