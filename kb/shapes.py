@@ -511,25 +511,70 @@ class SearchResults(TypedDict):
 
 
 class BottomLine(TypedDict):
-    source: Literal["article", "evidence-summary"]
+    source: Literal["article"]
     article_id: str | None
+    title: NotRequired[str | None]
     text: str
     claims: list[Claim]
 
 
-class KindSummary(TypedDict):
-    kind: str
+class AnswerCite(TypedDict):
+    claim: str
     label: str
-    benefit: int
-    no_benefit: int
-    mixed: int
-    neutral: int
-    sources: int
+
+
+class AnswerSentence(TypedDict):
+    """One sentence of a direct answer, tied to the claims it is built from."""
+
+    text: str
+    claims: list[str]
+    grade: str
+    cites: list[AnswerCite]
+
+
+class DirectAnswer(TypedDict):
+    """One to three sentences built only from claims (``kb.ask.compose``)."""
+
+    text: str
+    claims: list[str]
+    certainty: str | None
+    note: str | None
+    sentences: list[AnswerSentence]
+
+
+class MeterStudy(TypedDict):
+    ref: str
+    label: str
+    design: str
+    design_label: str
+    n: int | None
+    side: Literal["for", "against", "mixed", "neutral"]
+    claims: list[str]
+
+
+class MeterGroup(TypedDict):
+    id: str
+    label: str
+    participants: int | None
+    studies: list[MeterStudy]
+
+
+# "for" is a Python keyword: the functional form keeps it as the JSON key.
+MeterCounts = TypedDict("MeterCounts", {"for": int, "against": int, "mixed": int, "neutral": int})
+
+
+class Meter(TypedDict):
+    """ "Does it work?": distinct studies for / against / mixed / neutral, by design."""
+
+    studies: int
+    counts: MeterCounts
+    groups: list[MeterGroup]
 
 
 class AnswerSection(TypedDict):
     kind: str
     label: str
+    total: NotRequired[int]
     claims: list[Claim]
 
 
@@ -539,8 +584,9 @@ class Answer(TypedDict):
     question: str
     relevant: bool
     message: str
+    answer: DirectAnswer | None
+    meter: Meter | None
     bottom_line: BottomLine | None
-    summary: list[KindSummary]
     sections: list[AnswerSection]
     contested: list[Conflict]
     follow_ups: list[str]

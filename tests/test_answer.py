@@ -1,6 +1,10 @@
-"""Ask: answers built only from claims, and a plain "nothing here" when nothing fits."""
+"""Ask: a direct answer first, built only from claims; honest study counts; refusals that say
+what is missing. The clinician question set is in test_ask_quality.py."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -8,81 +12,170 @@ from hypothesis import strategies as st
 
 from kb import InvalidQuery, KnowledgeBase
 from kb.answer import ask
+from kb.ask.vocab import parse_classes, parse_intents
+from kb.errors import InvalidData
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CONDUCT = {"younger2009-f5", "younger2013-f5", "bested2023-f2", "srinivasan2021-f4"}
+
+
+@pytest.fixture(scope="module")
+def akb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The bundled data with a private search index (read-only use)."""
+    return KnowledgeBase.load(DATA, index_dir=tmp_path_factory.mktemp("ask") / "index")
 
 
 def _ids(answer: dict) -> set[str]:
     return {c["id"] for s in answer["sections"] for c in s["claims"]}
 
 
-def test_starting_dose_answer_uses_the_article_bottom_line(real_kb: KnowledgeBase) -> None:
-    a = ask(real_kb, "What is the starting dose of low-dose naltrexone?")
-    assert a["relevant"]
-    assert a["bottom_line"]["source"] == "article"
+def test_direct_answer_comes_from_claims_with_grades(akb: KnowledgeBase) -> None:
+    a = ask(akb, "What is the starting dose of low-dose naltrexone?")
+    direct = a["answer"]
+    assert direct["claims"][0] == "seed-start-dose"
+    assert "1.5 mg" in direct["text"] and direct["certainty"] == akb.grade("seed-start-dose").grade
+    for s in direct["sentences"]:
+        assert s["claims"] and s["grade"]
+    # Every number in the answer is written in one of its claims (nothing invented).
+    said = " ".join(akb.claims[c].text + " " + str(akb.claims[c].value) for c in direct["claims"])
+    for number in re.findall(r"\d+(?:\.\d+)?", direct["text"]):
+        assert number in said
     assert a["bottom_line"]["article_id"] == "ldn-chronic-pain"
-    assert "seed-start-dose" in {c["id"] for c in a["bottom_line"]["claims"]}
-    assert [s["kind"] for s in a["sections"]] == ["dose"]
-    for section in a["sections"]:
-        for claim in section["claims"]:
-            assert claim["citations"] or claim["evidence"]["basis_ref"] is None
 
 
-def test_crps_response_finds_crps_evidence(real_kb: KnowledgeBase) -> None:
-    a = ask(real_kb, "CRPS response")
+def test_sources_that_differ_are_said_in_the_answer(akb: KnowledgeBase) -> None:
+    # The article caps LDN at 4.5 mg; the FINAL trial titrated up to 6 mg (dossier).
+    text = ask(akb, "What is the maximum dose of LDN?")["answer"]["text"]
+    assert "Sources differ on the maximum dose" in text
+    assert "4.5 mg" in text and "6 mg" in text
+
+
+def test_fibromyalgia_meter_counts_studies_not_claims(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Does LDN work for fibromyalgia?")
+    meter = a["meter"]
+    refs = [s["ref"] for g in meter["groups"] for s in g["studies"]]
+    assert len(refs) == len(set(refs)) == meter["studies"] == sum(meter["counts"].values())
+    # The negative trials are counted against, not hidden in conflict one-liners.
+    sides = {s["ref"]: s["side"] for g in meter["groups"] for s in g["studies"]}
+    assert sides["bruun2024_final"] == "against" and sides["bested2023"] == "against"
+    assert sides["vatvani2024"] == "for"
+    # Systematic reviews and trials first, the best evidence named first in the answer.
+    assert [g["id"] for g in meter["groups"]][:2] == ["reviews", "trials"]
+    assert a["answer"]["text"].index("Vatvani") < a["answer"]["text"].index("Bruun")
+    assert any(c["type"] == "opposite_direction" for c in a["contested"])
+
+
+def test_crps_rests_on_weak_designs_and_says_so(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Does LDN help CRPS?")
+    assert "only on weaker designs" in a["answer"]["text"]
+    assert "case report (2 patients)" in a["answer"]["text"]
+    assert {g["id"] for g in a["meter"]["groups"]} <= {"observational", "case-reports", "other"}
+
+
+def test_adverse_effects_never_say_for_or_against(akb: KnowledgeBase) -> None:
+    for q in ("What are the side effects of LDN?", "How common are side effects of LDN?"):
+        a = ask(akb, q)
+        assert a["meter"] is None
+        assert not re.search(r"\b\d+ (for|against)\b", a["answer"]["text"])
+
+
+def test_study_conduct_never_answers_time_to_effect(akb: KnowledgeBase) -> None:
+    a = ask(akb, "How long before LDN starts working?")
+    assert "seed-onset-3-4-weeks" in a["answer"]["claims"]
+    assert not CONDUCT & (set(a["answer"]["claims"]) | _ids(a))
+
+
+@pytest.mark.parametrize("drug", ["hydromorphone", "fentanyl", "oxycodone"])
+def test_named_opioid_is_answered_for_the_class(akb: KnowledgeBase, drug: str) -> None:
+    a = ask(akb, f"Can a patient on {drug} take LDN?")
     assert a["relevant"]
-    assert {"chopra2013-f1", "seed-crps-candidate", "mckenziebrown2023-f3"} <= _ids(a)
-    tree = real_kb.conditions
-    for cid in _ids(a):
-        assert "crps" in tree.with_ancestors(real_kb.claims[cid].conditions) or any(
-            "crps" in tree.with_ancestors([c]) for c in real_kb.claims[cid].conditions
-        )
-
-
-def test_contested_fibromyalgia_question_shows_both_sides(real_kb: KnowledgeBase) -> None:
-    a = ask(real_kb, "Does LDN work for fibromyalgia?")
-    assert a["bottom_line"]["source"] == "evidence-summary"
-    efficacy = next(s for s in a["summary"] if s["kind"] == "efficacy")
-    assert efficacy["benefit"] > 0 and efficacy["no_benefit"] > 0
-    assert any(
-        c["type"] == "opposite_direction" and c["condition"] == "fibromyalgia"
-        for c in a["contested"]
-    )
-    assert len(a["follow_ups"]) == 3
-    assert all("fibromyalgia" in q for q in a["follow_ups"][:1])
+    assert "bostick2019-f3" in a["answer"]["claims"]  # naltrexone is an opioid antagonist
+    assert "answered for the class opioids" in a["answer"]["note"]
+    assert a["understood"]["classes"][0]["drug"] == drug
 
 
 @pytest.mark.parametrize(
     "question",
+    ["How quickly does LDN work?", "How rapidly does LDN relieve pain?", "LDN dose, roughly?"],
+)
+def test_adverbs_and_filler_never_cause_a_refusal(akb: KnowledgeBase, question: str) -> None:
+    assert ask(akb, question)["relevant"]
+
+
+def test_misspelt_condition_is_corrected_and_said(akb: KnowledgeBase) -> None:
+    a = ask(akb, "LDN dose for fibromialgia?")
+    assert a["relevant"] and a["understood"]["conditions"] == ["fibromyalgia"]
+    assert "Showing results for “LDN dose for fibromyalgia?”" in a["message"]
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
     [
-        "metformin dose in type 2 diabetes",
-        "sumatriptan for migraine",
-        "Is LDN safe in pregnancy?",
+        ("metformin dose in type 2 diabetes", "metformin"),
+        ("sumatriptan for migraine", "sumatriptan"),
+        ("Is LDN safe in pregnancy?", "pregnancy"),
+        ("Can children take LDN?", "children"),
     ],
 )
-def test_nothing_relevant_is_said_plainly(real_kb: KnowledgeBase, question: str) -> None:
-    a = ask(real_kb, question)
+def test_out_of_scope_is_refused_naming_what_is_missing(
+    akb: KnowledgeBase, question: str, missing: str
+) -> None:
+    a = ask(akb, question)
     assert a["relevant"] is False
-    assert a["sections"] == [] and a["bottom_line"] is None and a["contested"] == []
-    assert "no evidence on" in a["message"]
+    assert a["sections"] == [] and a["answer"] is None and a["contested"] == []
+    assert "no evidence on" in a["message"] and f"“{missing}”" in a["message"]
 
 
-def test_misspelt_condition_gets_a_suggestion(real_kb: KnowledgeBase) -> None:
-    a = ask(real_kb, "fibromialgia dose")
-    assert a["relevant"] is False
-    assert a["suggestion"] == "fibromyalgia dose"
-    assert ask(real_kb, a["suggestion"])["relevant"]
+def test_bad_vocabularies_are_clear_errors() -> None:
+    with pytest.raises(InvalidData, match=r"record 'x'.*targets"):
+        parse_intents({"intents": [{"id": "x", "label": "X", "priority": 1, "targets": []}]})
+    with pytest.raises(InvalidData, match="unknown kind 'dosage'"):
+        parse_intents(
+            {"intents": [{"id": "x", "label": "X", "priority": 1, "targets": [["dosage", "*"]]}]}
+        )
+    with pytest.raises(InvalidData, match=r"record 'opioids'.*members"):
+        parse_classes({"classes": {"opioids": {"label": "o", "term": "o", "members": "x"}}})
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 501, "\x00\x01"])
-def test_unusable_questions_are_refused(real_kb: KnowledgeBase, question: str) -> None:
+def test_unusable_questions_are_refused(akb: KnowledgeBase, question: str) -> None:
     with pytest.raises(InvalidQuery):
-        ask(real_kb, question)
+        ask(akb, question)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=200))
-def test_any_text_gets_an_answer_or_a_clear_refusal(real_kb: KnowledgeBase, text: str) -> None:
+def test_any_text_gets_an_answer_or_a_clear_refusal(akb: KnowledgeBase, text: str) -> None:
     try:
-        a = ask(real_kb, text)
+        a = ask(akb, text)
     except InvalidQuery:
         return
     assert isinstance(a["relevant"], bool) and a["message"]
+
+
+def test_a_condition_without_its_own_claims_says_so(akb: KnowledgeBase) -> None:
+    # No claim is filed under HIV neuropathy for LDN: the general claims stand in, and say so.
+    a = ask(akb, "LDN in HIV neuropathy?")
+    assert a["understood"]["conditions"] == ["hiv-neuropathy"]
+    assert "No claim is specific to HIV-associated neuropathic pain" in a["answer"]["note"]
+
+
+def test_the_most_specific_condition_named_is_kept(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Does LDN work for diabetic nerve pain?")
+    assert a["understood"]["conditions"] == ["painful-diabetic-neuropathy"]
+    assert a["meter"]["studies"] == 1  # Srinivasan 2021, the one trial in this condition
+    assert "srinivasan2021-f1" in a["answer"]["claims"]
+
+
+def test_another_named_drug_puts_interactions_first(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Can LDN be used with tramadol?")
+    assert a["understood"]["intents"][0] == "interactions"
+    assert "bostick2019-f3" in a["answer"]["claims"]
+    # A comparison is not an interaction question.
+    b = ask(akb, "Is LDN better than amitriptyline for diabetic neuropathy?")
+    assert "srinivasan2021-f1" in b["answer"]["claims"]
+
+
+def test_filler_words_in_an_understood_question_are_not_subjects(akb: KnowledgeBase) -> None:
+    for q in ("Does LDN cause liver damage?", "How long do I need to wait before increasing?"):
+        assert ask(akb, q)["relevant"], q

@@ -25,16 +25,23 @@ def _print_answer(data: dict[str, Any]) -> None:
     if not data["relevant"]:
         click.echo(f"  {data['message']}")
         return
-    bottom = data["bottom_line"]
-    origin = (
-        f"article {bottom['article_id']}" if bottom["source"] == "article" else "evidence summary"
-    )
-    click.echo(f"\nBottom line ({origin}):")
-    if bottom["claims"]:
-        for c in bottom["claims"]:
-            click.echo(f"  - [{c['evidence']['grade']}] {c['text']}{board_flag(c)}")
-    else:
-        click.echo(f"  {bottom['text']}")
+    click.echo(f"  {data['message']}")
+    direct = data["answer"]
+    click.echo(f"\nAnswer (certainty: {direct['certainty']}):")
+    for s in direct["sentences"]:
+        click.echo(f"  - {s['text']}  ({', '.join(s['claims'][:6])})")
+    if direct.get("note"):
+        click.echo(f"  Note: {direct['note']}")
+    meter = data.get("meter")
+    if meter:
+        counts = ", ".join(f"{n} {side}" for side, n in meter["counts"].items() if n)
+        click.echo(f"\nEvidence meter: {meter['studies']} studies ({counts})")
+        for g in meter["groups"]:
+            studies = "; ".join(
+                f"{s['label']} ({s['side']}{', n=' + str(s['n']) if s['n'] else ''})"
+                for s in g["studies"]
+            )
+            click.echo(f"  {g['label']}: {studies}")
     for sec in data["sections"]:
         click.echo(f"\n{sec['label']}:")
         for c in sec["claims"]:

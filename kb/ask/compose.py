@@ -1,0 +1,305 @@
+"""The direct answer: one to three sentences from the best claims' own words and values.
+
+Every sentence is a claim's text (or, for a disagreement or an evidence count, a sentence
+built only from claims' structured values and their sources' labels), tied to its claim ids and
+grade. Nothing is said that no claim says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from ..evidence import DESIGNS, GRADE_ORDER
+
+if TYPE_CHECKING:
+    from ..knowledgebase import KnowledgeBase
+    from .reading import Reading
+    from .retrieve import Ranked
+
+MAX_SENTENCES = 3
+# Designs in the order evidence is presented: reviews and trials first, case reports last.
+DESIGN_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("reviews", "systematic reviews", ("systematic-review-meta-analysis", "systematic-review")),
+    ("trials", "randomised trials", ("randomized-controlled-trial", "crossover-rct", "pilot-rct")),
+    (
+        "observational",
+        "observational studies",
+        ("retrospective-cohort", "medication-use-evaluation", "case-series"),
+    ),
+    ("case-reports", "case reports", ("case-report",)),
+    (
+        "other",
+        "reviews, guidelines and summaries",
+        (
+            "guideline",
+            "narrative-review",
+            "scoping-review",
+            "secondary-summary",
+            "mechanistic/preclinical",
+        ),
+    ),
+)
+STRONG_GROUPS = ("reviews", "trials")
+METER_KINDS = ("efficacy", "response_rate")
+SIDE = {"benefit": "for", "no-benefit": "against", "mixed": "mixed", "neutral": "neutral"}
+
+
+def source_label(kb: KnowledgeBase, cid: str) -> str:
+    """How a sentence names where a claim comes from: "the article" for the seed's own
+    statements, else the label of the reference its grade rests on."""
+    claim = kb.claims[cid]
+    if claim.origin == "seed":
+        return "the article"
+    ref = kb.grades[cid].basis_ref or (claim.cited_refs[0] if claim.cited_refs else None)
+    return kb.references[ref].label if ref and ref in kb.references else "an uncited statement"
+
+
+def sentence(kb: KnowledgeBase, text: str, ids: list[str]) -> dict[str, Any]:
+    grades = [kb.grades[c].grade for c in ids]
+    best = min(grades, key=GRADE_ORDER.index) if grades else "Not graded"
+    cites = [{"claim": c, "label": source_label(kb, c)} for c in ids[:12]]
+    return {"text": text, "claims": ids, "grade": best, "cites": cites}
+
+
+def claim_sentence(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
+    grade = kb.grades[cid].grade
+    text = kb.claims[cid].text.rstrip()
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    return sentence(kb, f"{text} [{source_label(kb, cid)}; {grade}]", [cid])
+
+
+def _value(claim: Any) -> tuple[Any, ...] | None:
+    """The structured value as a comparable key (the wording of ``as_stated`` may differ)."""
+    v = claim.value or {}
+    if not v or not isinstance(v.get("as_stated"), str):
+        return None
+    interval = v.get("interval") or {}
+    return (
+        v.get("type"),
+        v.get("value"),
+        v.get("low"),
+        v.get("high"),
+        v.get("unit"),
+        interval.get("value"),
+        interval.get("unit"),
+    )
+
+
+def disagreement(kb: KnowledgeBase, ids: list[str], label: str) -> dict[str, Any] | None:
+    """ "Sources differ on the maximum dose: 4.5 mg nightly in the article; 6 mg in Bruun 2024"
+    when claims answering the same outcome state different values."""
+    by_value: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    lead = _value(kb.claims[ids[0]]) if ids else None
+    for cid in ids:
+        key = _value(kb.claims[cid])
+        # Only values of the same type and unit can disagree (a % is not an IRR).
+        if key is not None and lead is not None and key[0] == lead[0] and key[4] == lead[4]:
+            by_value[key].append(cid)
+    if len(by_value) < 2:
+        return None
+    parts, used = [], []
+    for cids in list(by_value.values())[:3]:
+        stated = (kb.claims[cids[0]].value or {}).get("as_stated")
+        sources = sorted({source_label(kb, c) for c in cids})
+        parts.append(f"{stated} in {' and '.join(sources)}")
+        used += cids
+    topic = label.lower()
+    if not topic.startswith(("how ", "when ", "who ", "what ", "does ")):
+        topic = "the " + topic
+    return sentence(kb, f"Sources differ on {topic}: " + "; ".join(parts) + ".", used)
+
+
+def direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any]:
+    """The direct answer for an intent question, or the best claims of the topic."""
+    tier = 0 if ranked.first else None
+    best = ranked.top(MAX_SENTENCES + 5, tier)
+    if not best:
+        return {"text": "", "claims": [], "certainty": None, "sentences": []}
+    sentences = [claim_sentence(kb, best[0])]
+    if reading.intent is not None and tier == 0:
+        outcome = kb.claims[best[0]].outcome
+        same = [c for c in best if kb.claims[c].outcome == outcome]
+        differ = disagreement(kb, same, reading.intent.label)
+        if differ is not None:
+            sentences.append(differ)
+    for cid in best[1:]:
+        if len(sentences) >= MAX_SENTENCES:
+            break
+        if any(cid in s["claims"] for s in sentences):
+            continue
+        sentences.append(claim_sentence(kb, cid))
+    return finish(kb, sentences)
+
+
+def finish(kb: KnowledgeBase, sentences: list[dict[str, Any]]) -> dict[str, Any]:
+    ids: list[str] = []
+    for s in sentences:
+        ids += [c for c in s["claims"] if c not in ids]
+    certainty = sentences[0]["grade"] if sentences else None
+    return {
+        "text": " ".join(s["text"] for s in sentences),
+        "claims": ids,
+        "certainty": certainty,
+        "sentences": sentences,
+    }
+
+
+# -- "does it work?": the evidence meter --------------------------------------------------
+def _group(design: str) -> int:
+    for i, (_, _, designs) in enumerate(DESIGN_GROUPS):
+        if design in designs:
+            return i
+    return len(DESIGN_GROUPS) - 1
+
+
+EffectParts = dict[str, dict[tuple[bool, str], list[str]]]
+
+
+def effect_parts(kb: KnowledgeBase) -> EffectParts:
+    """Per study (the reference a claim's grade rests on): its effect claims split by
+    (about pain?, direction), each list best grade first. Built once per grading."""
+    from .vocab import index
+
+    ix = index(kb)
+    grades = kb.grades
+    parts: EffectParts = defaultdict(lambda: defaultdict(list))
+    for kind in METER_KINDS:
+        for cid in ix.by_kind.get(kind, set()) - ix.conduct:
+            ref = grades[cid].basis_ref
+            if ref is not None and ref in kb.references:
+                claim = kb.claims[cid]
+                parts[ref][(claim.outcome == "pain", claim.direction)].append(cid)
+    order = {g: i for i, g in enumerate(GRADE_ORDER)}
+    for by_part in parts.values():
+        for ids in by_part.values():
+            ids.sort(key=lambda c: (order.get(grades[c].grade, len(order)), c))
+    return {ref: dict(v) for ref, v in parts.items()}
+
+
+def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict[str, Any] | None:
+    """Distinct studies (references) behind the effect claims among ``claims``, for / against /
+    mixed / neutral, grouped by design, strongest first. None when no effect claim rests on a
+    study."""
+    studies = []
+    for ref, by_part in parts.items():
+        present = {key: ids for key, ids in by_part.items() if not claims.isdisjoint(ids)}
+        if present:
+            studies.append(_study(kb, ref, present, claims))
+    if not studies:
+        return None
+    studies.sort(key=lambda s: (s["group"], -(s["n"] or 0), s["best_grade"], s["ref"]))
+    counts = {"for": 0, "against": 0, "mixed": 0, "neutral": 0}
+    for s in studies:
+        counts[s["side"]] += 1
+    groups = []
+    for i, (gid, label, _) in enumerate(DESIGN_GROUPS):
+        members = [s for s in studies if s["group"] == i]
+        if members:
+            groups.append({"id": gid, "label": label, "studies": members})
+    return {"studies": len(studies), "counts": counts, "groups": groups, "ordered": studies}
+
+
+def _study(
+    kb: KnowledgeBase,
+    ref_id: str,
+    present: dict[tuple[bool, str], list[str]],
+    claims: frozenset[str],
+) -> dict[str, Any]:
+    # A study's side is that of its pain results when it has any, else of all its results.
+    pain = {key: ids for key, ids in present.items() if key[0]}
+    basis = pain or present
+    directions = {direction for _, direction in basis}
+    if len(directions) == 1:
+        side = SIDE[directions.pop()]
+    elif directions <= {"benefit", "neutral"}:
+        side = "for"
+    elif directions <= {"no-benefit", "neutral"}:
+        side = "against"
+    else:
+        side = "mixed"
+    grades = kb.grades
+    firsts = [next(c for c in ids if c in claims) for ids in basis.values()]
+    best = sorted(firsts, key=lambda c: (GRADE_ORDER.index(grades[c].grade), c))
+    ref = kb.references[ref_id]
+    desc = DESIGNS.get(ref.design)
+    return {
+        "ref": ref_id,
+        "label": ref.label,
+        "design": ref.design,
+        "design_label": desc[2] if desc else ref.design,
+        "group": _group(ref.design),
+        "n": ref.n,
+        "side": side,
+        "claims": best,
+        "best_grade": GRADE_ORDER.index(grades[best[0]].grade),
+    }
+
+
+def _study_phrase(s: dict[str, Any]) -> str:
+    n = f", {s['n']} participants" if s["n"] else ""
+    return f"{s['label']} ({s['design_label']}{n})"
+
+
+def meter_answer(
+    kb: KnowledgeBase, reading: Reading, found: dict[str, Any], subject: str
+) -> dict[str, Any]:
+    """Counts, then the best study named first with its finding, then the strongest study on
+    the other side (or a plain statement when only weak designs exist)."""
+    counts = found["counts"]
+    bits = [f"{counts[k]} {k}" for k in ("for", "against", "mixed") if counts[k]]
+    if counts["neutral"]:
+        bits.append(f"{counts['neutral']} without a clear direction")
+    ordered = found["ordered"]
+    all_ids = [c for s in ordered for c in s["claims"]]
+    first = sentence(
+        kb,
+        f"For {subject} the knowledge base holds {_studies(found['studies'])} "
+        f"on whether it works: " + ", ".join(bits) + ".",
+        all_ids,
+    )
+    sentences = [first]
+    strong = [s for s in ordered if DESIGN_GROUPS[s["group"]][0] in STRONG_GROUPS]
+    if not strong:
+        weak = ", ".join(_weak_phrase(s) for s in ordered[:4])
+        sentences.append(
+            sentence(
+                kb,
+                f"For {subject} it rests only on weaker designs: {weak}; no randomised trial "
+                "or systematic review.",
+                [s["claims"][0] for s in ordered[:4]],
+            )
+        )
+    lead = ordered[0]
+    sentences.append(_finding(kb, lead, "Best evidence"))
+    other = next(
+        (s for s in ordered[1:] if s["side"] != lead["side"] and s["side"] in ("for", "against")),
+        None,
+    )
+    if other is not None and len(sentences) < MAX_SENTENCES:
+        sentences.append(_finding(kb, other, "Strongest evidence on the other side"))
+    out = finish(kb, sentences[:MAX_SENTENCES])
+    # The certainty is that of the best evidence's own finding, not of the whole count.
+    out["certainty"] = kb.grades[lead["claims"][0]].grade
+    return out
+
+
+def _studies(n: int) -> str:
+    return "1 study" if n == 1 else f"{n} studies"
+
+
+def _weak_phrase(s: dict[str, Any]) -> str:
+    n = f" ({s['n']} patients)" if s["n"] else ""
+    return f"a {s['design_label']}{n}"
+
+
+def _finding(kb: KnowledgeBase, s: dict[str, Any], lead: str) -> dict[str, Any]:
+    cid = s["claims"][0]
+    text = kb.claims[cid].text.rstrip().rstrip(".")
+    side = {"for": "for", "against": "against", "mixed": "mixed", "neutral": "no clear direction"}
+    return sentence(
+        kb,
+        f"{lead} ({side[s['side']]}): {_study_phrase(s)}: {text} [{kb.grades[cid].grade}].",
+        [cid],
+    )
