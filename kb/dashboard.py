@@ -289,6 +289,12 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
             "restore_conflict": "active",
         }[action]
         return f"conflict: {old} → {new}"
+    if action.startswith("user_"):
+        if action == "user_role":
+            return f"role: {after.get('from_role')} → {after.get('role')}"
+        if action == "user_add":
+            return f"added as {after.get('role')}"
+        return ACTIONS[action].label if action in ACTIONS else action
     if action in ("mark_reference", "clear_reference"):
         old = str(before.get("mark") or "none")
         new = str(after.get("status")) if action == "mark_reference" else "none"
@@ -536,6 +542,25 @@ def article_reference_marks(kb: KnowledgeBase, article_id: str) -> list[dict[str
             if cid not in item["claims"]:
                 item["claims"].append(cid)
     return list(out.values())
+
+
+def users_page(kb: KnowledgeBase, users: Sequence[Any]) -> dict[str, Any]:
+    """The admin's account page: every account (name, role, disabled; never a hash), the
+    roles one can have and the account changes in the journal, newest first."""
+    from .editorial import ACCOUNT_ROLES
+
+    state = kb.editorial
+    events = [] if state is None else list(state.events)
+    return {
+        "users": [
+            {"name": u.name, "role": u.role, "disabled": u.disabled}
+            for u in sorted(users, key=lambda u: u.name)
+        ],
+        "roles": list(ACCOUNT_ROLES),
+        "history": [describe(kb, e) for e in reversed(events) if e["target"].startswith("user:")][
+            :ACTIVITY_LIMIT
+        ],
+    }
 
 
 def approval_view(kb: KnowledgeBase, article_id: str) -> dict[str, Any] | None:
