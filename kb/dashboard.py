@@ -42,20 +42,25 @@ _SPLIT = re.compile(r"[\s,;]+")
 
 
 # -- writing -------------------------------------------------------------------------------
+MAX_VERSION = 2**53  # no target ever gets near; larger numbers are refused, not compared
+
+
 def base_version(value: Any) -> int:
     """The version an edit was based on, from a form field or JSON (an :class:`InvalidQuery`
-    when it is missing or not a whole number ≥ 0)."""
+    when it is missing or not a whole number from 0 to :data:`MAX_VERSION`)."""
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidQuery(
             "base_version is required: the version of the target the edit was based on"
         )
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidQuery(f"base_version must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise InvalidQuery("base_version must not be negative")
-    return number
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 20 else MAX_VERSION + 1
+    if not isinstance(value, int):
+        raise InvalidQuery(f"base_version must be a whole number, not {str(value)[:40]!r}")
+    if not 0 <= value <= MAX_VERSION:
+        raise InvalidQuery(f"base_version must be a whole number from 0 to {MAX_VERSION}")
+    return value
 
 
 def _text(fields: Mapping[str, Any], name: str) -> str:

@@ -45,9 +45,9 @@ from flask_wtf.csrf import generate_csrf
 from kb import dashboard
 from kb.accounts import Accounts, User, administer
 from kb.editorial import ACTIONS, ROLES
-from kb.errors import Forbidden, NotFound
+from kb.errors import Forbidden, InvalidQuery, NotFound
 
-from . import live
+from . import live, params
 from .errors import respond
 from .throttle import LoginThrottle
 
@@ -215,8 +215,9 @@ def api_csrf() -> Response:
 @bp.post("/api/login")
 def api_login() -> Any:
     """Log in with JSON ``{"name", "password"}``; the session cookie carries the login."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    try:
+        body = params.json_object()
+    except InvalidQuery:
         return respond(400, 'send JSON {"name": ..., "password": ...}')
     name = str(body.get("name") or "").strip()[:100]
     password = str(body.get("password") or "")[:1000]
