@@ -896,7 +896,9 @@ def test_concurrent_wrong_logins_never_check_more_passwords_than_the_limit(
                         headers={"X-CSRFToken": token})  # fmt: skip
         statuses.append(r.status_code)
 
-    threads = [threading.Thread(target=attempt, args=ct) for ct in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=attempt, args=ct) for ct in zip(clients, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
