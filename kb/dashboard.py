@@ -42,20 +42,25 @@ _SPLIT = re.compile(r"[\s,;]+")
 
 
 # -- writing -------------------------------------------------------------------------------
+MAX_VERSION = 2**53  # no target ever gets near; larger numbers are refused, not compared
+
+
 def base_version(value: Any) -> int:
     """The version an edit was based on, from a form field or JSON (an :class:`InvalidQuery`
-    when it is missing or not a whole number ≥ 0)."""
+    when it is missing or not a whole number from 0 to :data:`MAX_VERSION`)."""
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidQuery(
             "base_version is required: the version of the target the edit was based on"
         )
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidQuery(f"base_version must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise InvalidQuery("base_version must not be negative")
-    return number
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 20 else MAX_VERSION + 1
+    if not isinstance(value, int):
+        raise InvalidQuery(f"base_version must be a whole number, not {str(value)[:40]!r}")
+    if not 0 <= value <= MAX_VERSION:
+        raise InvalidQuery(f"base_version must be a whole number from 0 to {MAX_VERSION}")
+    return value
 
 
 def _text(fields: Mapping[str, Any], name: str) -> str:
@@ -289,6 +294,12 @@ def _change(state: EditorialState, event: dict[str, Any]) -> str:
             "restore_conflict": "active",
         }[action]
         return f"conflict: {old} → {new}"
+    if action.startswith("user_"):
+        if action == "user_role":
+            return f"role: {after.get('from_role')} → {after.get('role')}"
+        if action == "user_add":
+            return f"added as {after.get('role')}"
+        return ACTIONS[action].label if action in ACTIONS else action
     if action in ("mark_reference", "clear_reference"):
         old = str(before.get("mark") or "none")
         new = str(after.get("status")) if action == "mark_reference" else "none"
@@ -536,6 +547,25 @@ def article_reference_marks(kb: KnowledgeBase, article_id: str) -> list[dict[str
             if cid not in item["claims"]:
                 item["claims"].append(cid)
     return list(out.values())
+
+
+def users_page(kb: KnowledgeBase, users: Sequence[Any]) -> dict[str, Any]:
+    """The admin's account page: every account (name, role, disabled; never a hash), the
+    roles one can have and the account changes in the journal, newest first."""
+    from .editorial import ACCOUNT_ROLES
+
+    state = kb.editorial
+    events = [] if state is None else list(state.events)
+    return {
+        "users": [
+            {"name": u.name, "role": u.role, "disabled": u.disabled}
+            for u in sorted(users, key=lambda u: u.name)
+        ],
+        "roles": list(ACCOUNT_ROLES),
+        "history": [describe(kb, e) for e in reversed(events) if e["target"].startswith("user:")][
+            :ACTIVITY_LIMIT
+        ],
+    }
 
 
 def approval_view(kb: KnowledgeBase, article_id: str) -> dict[str, Any] | None:

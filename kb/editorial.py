@@ -49,6 +49,8 @@ MAX_TEXT = 2000
 
 # The board's roles, least trusted first: each may do everything the roles before it may.
 ROLES: tuple[str, ...] = ("reader", "reviewer", "editor", "admin")
+# Roles an account can have (readers need none).
+ACCOUNT_ROLES: tuple[str, ...] = ROLES[1:]
 # The kinds of target an event can be about ("claim:<id>", ...), and their URL plurals.
 TARGET_KINDS: dict[str, str] = {
     "claims": "claim",
@@ -328,6 +330,18 @@ _ACTIONS = (
            ("status", "notice"), "mark"),
     Action("clear_reference", "editor", ("reference",), "cleared a reference's mark",
            "Mark cleared.", _check_clear, (), "clear"),
+    # Account changes (kb.accounts.administer makes them, then journals them here).
+    Action("user_add", "admin", ("user",), "added an account", "Account added.", _no_check),
+    Action("user_role", "admin", ("user",), "changed an account's role", "Role changed.",
+           _no_check),
+    Action("user_password", "admin", ("user",), "reset a password", "Password reset.",
+           _no_check),
+    Action("user_disable", "admin", ("user",), "disabled an account", "Account disabled.",
+           _no_check),
+    Action("user_enable", "admin", ("user",), "enabled an account", "Account enabled.",
+           _no_check),
+    Action("user_remove", "admin", ("user",), "removed an account", "Account removed.",
+           _no_check),
 )  # fmt: skip
 # Actions that change what an approved article says (it is then "changed since approval").
 CHANGES_APPROVAL = frozenset(

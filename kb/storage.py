@@ -77,26 +77,27 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, *, mode: int | None = None) -> None:
     """Write ``data`` canonically to ``path`` atomically (see :func:`write_text_atomic`)."""
-    write_text_atomic(path, canonical_json(data))
+    write_text_atomic(path, canonical_json(data), mode=mode)
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
     """Write ``text`` (UTF-8) to ``path``: temp file in the same folder, fsync, rename.
 
     A reader (or a crash) sees either the old file or the new one, never a torn one. The file
     keeps the old file's mode, or gets the usual one for a new file (not mkstemp's 0600).
-    A full disk raises :class:`StorageFull`, a read-only folder or other I/O failure
-    :class:`StorageError` (the old file stays, no temp file is left).
+    ``mode`` sets it instead (0o600 for secrets). A full disk raises :class:`StorageFull`, a
+    read-only folder or other I/O failure :class:`StorageError` (the old file stays, no temp
+    file is left).
     """
     try:
-        _write_text_atomic(Path(path), text)
+        _write_text_atomic(Path(path), text, mode)
     except OSError as exc:
         raise storage_error(path, exc) from None
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
+def _write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -108,12 +109,13 @@ def _write_text_atomic(path: Path, text: str) -> None:
         raise
     try:
         with fh:
-            try:
-                mode = path.stat().st_mode & 0o777
-            except FileNotFoundError:
-                mask = os.umask(0)
-                os.umask(mask)
-                mode = 0o666 & ~mask
+            if mode is None:
+                try:
+                    mode = path.stat().st_mode & 0o777
+                except FileNotFoundError:
+                    mask = os.umask(0)
+                    os.umask(mask)
+                    mode = 0o666 & ~mask
             os.fchmod(fh.fileno(), mode)
             fh.write(text)
             fh.flush()

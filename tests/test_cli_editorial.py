@@ -217,3 +217,32 @@ def test_contested_lists_the_active_conflicts(data_dir: Path, instance_dir: Path
     code, out = run(data_dir, "contested", "--json")
     ids = {c["id"] for c in json.loads(out)}
     assert code == 0 and dismissed not in ids and len(ids) == len(kb.computed_conflicts) - 1
+
+
+def test_users_passwd_role_disable_are_journaled(data_dir: Path, instance_dir: Path) -> None:
+    code, out = run(data_dir, "users", "add", "eve", "--role", "editor", "--password-stdin",
+                    input=PASSWORD + "\n")  # fmt: skip
+    assert code == 0, out
+    old = Accounts(instance_dir).get("eve").generation
+    code, out = run(data_dir, "users", "passwd", "eve", input="a brand new one\na brand new one\n")
+    assert code == 0 and "every session it had has ended" in out, out
+    assert "a brand new one" not in out
+    accounts = Accounts(instance_dir)
+    assert accounts.authenticate("eve", "a brand new one").role == "editor"
+    assert accounts.authenticate("eve", PASSWORD) is None
+    assert accounts.get("eve").generation != old
+    code, out = run(data_dir, "users", "role", "eve", "--role", "reviewer")
+    assert code == 0 and accounts.get("eve").role == "reviewer"
+    code, out = run(data_dir, "users", "disable", "eve")
+    assert code == 0 and accounts.authenticate("eve", "a brand new one") is None
+    code, out = run(data_dir, "users", "list")
+    assert "(disabled)" in out
+    code, out = run(data_dir, "users", "passwd", "nobody", "--password-stdin", input="whatever1\n")
+    assert code != 0 and "nobody" in out and "Traceback" not in out
+    code, out = run(data_dir, "history", "claim:seed-max-dose")  # still works beside them
+    assert code == 0
+    journal = (instance_dir / "journal.jsonl").read_text()
+    events = [json.loads(line) for line in journal.splitlines()]
+    actions = [e["action"] for e in events if "action" in e]  # the first line is the header
+    assert actions == ["user_add", "user_password", "user_role", "user_disable"]
+    assert "a brand new one" not in journal and "$argon2" not in journal

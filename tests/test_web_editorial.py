@@ -792,3 +792,117 @@ def test_an_editor_picks_the_claims_of_a_new_conflict_by_searching(
 def test_a_reviewer_cannot_open_the_claim_picker(editorial_client: FlaskClient) -> None:
     login(editorial_client, "rita")
     assert editorial_client.get("/editorial/conflicts/new?q=dose").status_code == 403
+
+
+# -- accounts ------------------------------------------------------------------------------------
+def _cookie(client: FlaskClient) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
+    token = login(editorial_client, "rita")
+    thief = editorial_app.test_client()
+    thief.set_cookie("session", _cookie(editorial_client))
+    assert thief.get("/api/csrf").get_json()["user"] == {"name": "rita", "role": "reviewer"}
+    editorial_client.post("/logout", data={"csrf_token": token})
+    assert thief.get("/api/csrf").get_json()["user"] is None
+    r = api(thief, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
+    assert r.status_code == 401
+
+
+def test_removing_and_adding_an_account_again_does_not_revive_old_cookies(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
+    token = login(editorial_client, "rita")
+    accounts = editorial_app.extensions["accounts"]
+    accounts.remove("rita")
+    accounts.add("rita", "reviewer", PASSWORD)
+    r = api(editorial_client, token, f"claims/{CLAIM}/flag", reason="r", base_version=0)
+    assert r.status_code == 401
+
+
+def test_the_admin_page_manages_accounts_and_journals_each_change(
+    editorial_app: Flask, editorial_client: FlaskClient
+) -> None:
+    rita = editorial_app.test_client()
+    login(rita, "rita")
+    assert rita.get("/editorial/users").status_code == 403
+    eve = editorial_app.test_client()
+    login(eve, "eve")
+    assert eve.get("/editorial/users").status_code == 403
+    token = login(editorial_client, "adam")
+    page = editorial_client.get("/editorial/users")
+    assert page.status_code == 200 and "rita" in page.text and "$argon2" not in page.text
+    assert_accessible(page.text)
+
+    def post(path: str, **fields: str) -> Any:
+        return editorial_client.post(path, data={"csrf_token": token, **fields})
+
+    r = post("/editorial/users", name="nina", role="reviewer", password=PASSWORD, reason="new")
+    assert r.status_code == 302 and r.headers["Location"] == "/editorial/users"
+    assert post("/editorial/users", name="bad name", role="reviewer",
+                password=PASSWORD).status_code == 400  # fmt: skip
+    assert post("/editorial/users/rita/role", role="editor").status_code == 302
+    assert rita.get("/api/csrf").get_json()["user"] is None  # a role change ends its sessions
+    assert post("/editorial/users/eve/password", password="a new password").status_code == 302
+    assert eve.get("/api/csrf").get_json()["user"] is None  # so does a password reset
+    r = eve.post("/api/login", json={"name": "eve", "password": "a new password"},
+                 headers={"X-CSRFToken": csrf(eve)})  # fmt: skip
+    assert r.status_code == 200
+    assert post("/editorial/users/eve/disable").status_code == 302
+    assert eve.get("/api/csrf").get_json()["user"] is None
+    r = eve.post("/api/login", json={"name": "eve", "password": "a new password"},
+                 headers={"X-CSRFToken": csrf(eve)})  # fmt: skip
+    assert r.status_code == 401
+    assert post("/editorial/users/adam/remove").status_code == 400  # never one's own account
+    assert post("/editorial/users/nina/explode").status_code == 404
+    html = editorial_client.get("/editorial/users").text
+    assert "disabled" in html
+    for words in ("added an account", "changed an account&#39;s role", "reset a password",
+                  "disabled an account", "role: reviewer → editor"):  # fmt: skip
+        assert words in html, words
+    assert a_new_password_is_nowhere(editorial_app)
+
+
+def a_new_password_is_nowhere(app: Flask) -> bool:
+    instance = app.extensions["instance_dir"]
+    return all("a new password" not in p.read_text() for p in instance.glob("*.json*"))
+
+
+def test_concurrent_wrong_logins_never_check_more_passwords_than_the_limit(
+    editorial_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    accounts = editorial_app.extensions["accounts"]
+    checks: list[str] = []
+    real = accounts.authenticate
+
+    def counted(name: str, password: str) -> Any:
+        checks.append(name)
+        return real(name, password)
+
+    monkeypatch.setattr(accounts, "authenticate", counted)
+    clients = [editorial_app.test_client() for _ in range(40)]
+    tokens = [csrf(c) for c in clients]
+    start = threading.Barrier(40)
+    statuses: list[int] = []
+
+    def attempt(client: FlaskClient, token: str) -> None:
+        start.wait()
+        r = client.post("/api/login", json={"name": "eve", "password": "wrong password"},
+                        headers={"X-CSRFToken": token})  # fmt: skip
+        statuses.append(r.status_code)
+
+    threads = [
+        threading.Thread(target=attempt, args=ct) for ct in zip(clients, tokens, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    limit = editorial_app.config["LOGIN_MAX_FAILURES"]
+    assert len(checks) <= limit
+    assert statuses.count(401) == len(checks) and statuses.count(429) == 40 - len(checks)

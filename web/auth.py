@@ -2,9 +2,11 @@
 
 Accounts live in ``<instance>/users.json`` (``kb users add``). A login sets a signed session
 cookie (HttpOnly, SameSite=Lax, Secure unless configured off) that lasts
-``PERMANENT_SESSION_LIFETIME``; the account is looked up again on every request, so removing it
-or changing its role takes effect at once. Failed logins are throttled per name and address
-(:mod:`web.throttle`): past the limit the answer is 429 without checking the password.
+``PERMANENT_SESSION_LIFETIME``; the account and its session generation are looked up again on
+every request, so logging out, a password or role change, disabling or removing the account
+ends every session it had (a copied cookie stops working too). Login attempts are counted per
+name and address *before* the password is checked (:mod:`web.throttle`): past the limit the
+answer is 429 without checking. Unknown and known names cost the same one Argon2 check.
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ from flask_login import (
 )
 from flask_wtf.csrf import generate_csrf
 
-from kb.accounts import Accounts, User, UserNotFound
+from kb import dashboard
+from kb.accounts import Accounts, User, administer
 from kb.editorial import ACTIONS, ROLES
-from kb.errors import Forbidden
+from kb.errors import Forbidden, InvalidQuery, NotFound
 
+from . import live, params
 from .errors import respond
 from .throttle import LoginThrottle
 
@@ -53,13 +57,15 @@ SECRET_FILE = "secret_key"
 
 
 class SessionUser(UserMixin):
-    """The logged-in account as Flask-Login holds it."""
+    """The logged-in account as Flask-Login holds it. Its id carries the account's session
+    generation (``name:generation``), so a logout, password or role change, disabling or
+    removal (each moves the generation on) ends every session made before."""
 
     def __init__(self, user: User) -> None:
-        self.name, self.role = user.name, user.role
+        self.name, self.role, self.generation = user.name, user.role, user.generation
 
     def get_id(self) -> str:
-        return self.name
+        return f"{self.name}:{self.generation}"
 
     def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "role": self.role}
@@ -138,12 +144,11 @@ def _attempt(name: str, password: str) -> tuple[SessionUser | None, int]:
     """(the user, 0) on success; (None, seconds to wait) when throttled; (None, 0) when the
     name or password is wrong."""
     address = request.remote_addr or "unknown"
-    wait = _throttle().retry_after(name, address)
+    wait = _throttle().attempt(name, address)  # counted before the check: no race
     if wait:
         return None, wait
-    user = accounts().authenticate(name, password) if name and password else None
+    user = accounts().authenticate(name, password)
     if user is None:
-        _throttle().failed(name, address)
         return None, 0
     _throttle().succeeded(name, address)
     session.clear()  # a fresh session (and CSRF token) for the new identity
@@ -165,8 +170,8 @@ def login() -> Any:
     next_url = local_path(request.values.get("next"))
     if request.method == "GET":
         return render_template("login.html", doc=None, next=next_url, error=None)
-    name = request.form.get("name", "").strip()
-    user, wait = _attempt(name, request.form.get("password", ""))
+    name = request.form.get("name", "").strip()[:100]
+    user, wait = _attempt(name, request.form.get("password", "")[:1000])
     if user is not None:
         flash(f"Logged in as {user.name} ({user.role}).", "info")
         return redirect(next_url)
@@ -186,11 +191,18 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Log out (a POST with the CSRF token, so no other site can log a user out)."""
+    """Log out (a POST with the CSRF token, so no other site can log a user out). Every
+    session of the account ends, so a copied cookie stops working too."""
+    _end_sessions()
     logout_user()
     session.clear()
     flash("Logged out.", "info")
     return redirect(url_for("pages.home"))
+
+
+def _end_sessions() -> None:
+    if current_user.is_authenticated:
+        accounts().end_sessions(current_user.name)
 
 
 @bp.get("/api/csrf")
@@ -203,10 +215,12 @@ def api_csrf() -> Response:
 @bp.post("/api/login")
 def api_login() -> Any:
     """Log in with JSON ``{"name", "password"}``; the session cookie carries the login."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    try:
+        body = params.json_object()
+    except InvalidQuery:
         return respond(400, 'send JSON {"name": ..., "password": ...}')
-    name, password = str(body.get("name") or "").strip(), str(body.get("password") or "")
+    name = str(body.get("name") or "").strip()[:100]
+    password = str(body.get("password") or "")[:1000]
     user, wait = _attempt(name, password)
     if user is not None:
         return jsonify({"user": user.to_dict(), "csrf_token": generate_csrf()})
@@ -220,10 +234,72 @@ def api_login() -> Any:
 
 @bp.post("/api/logout")
 def api_logout() -> Response:
-    """Log out."""
+    """Log out (every session of the account ends)."""
+    _end_sessions()
     logout_user()
     session.clear()
     return jsonify({"user": None})
+
+
+# -- the admin's account page ------------------------------------------------------------------
+USER_OPS = {
+    "role": "user_role",
+    "password": "user_password",
+    "disable": "user_disable",
+    "enable": "user_enable",
+    "remove": "user_remove",
+}
+
+
+@bp.get("/editorial/users")
+@require_role("admin")
+def users_page() -> str:
+    """Every account, with forms to add one, change a role, reset a password, disable,
+    enable or remove; each change is journaled."""
+    doc = dashboard.users_page(live().kb, accounts().list())
+    return render_template("users.html", doc=doc)
+
+
+def _administer(action: str, name: str, **kwargs: Any) -> Response:
+    administer(
+        accounts(),
+        live().editor,
+        current_user.name,
+        current_user.role,
+        action,
+        name,
+        reason=request.form.get("reason", "").strip()[:2000],
+        **kwargs,
+    )
+    flash(ACTIONS[action].done, "info")
+    return redirect(url_for("auth.users_page"))
+
+
+@bp.post("/editorial/users")
+@require_role("admin")
+def add_user() -> Response:
+    """Add an account (name, role, password)."""
+    form = request.form
+    return _administer(
+        "user_add",
+        form.get("name", "").strip(),
+        role=form.get("role", ""),
+        password=form.get("password", ""),
+    )
+
+
+@bp.post("/editorial/users/<name>/<op>")
+@require_role("admin")
+def change_user(name: str, op: str) -> Response:
+    """role (``role``), password (``password``), disable, enable, remove."""
+    if op not in USER_OPS:
+        raise NotFound(f"users/{name}/{op}")
+    kwargs: dict[str, str] = {}
+    if op == "role":
+        kwargs["role"] = request.form.get("role", "")
+    if op == "password":
+        kwargs["password"] = request.form.get("password", "")
+    return _administer(USER_OPS[op], name, **kwargs)
 
 
 def secret_key(instance_dir: Path) -> str:
@@ -262,11 +338,9 @@ def register(app: Flask, instance_dir: Path) -> None:
     manager.init_app(app)
 
     @manager.user_loader
-    def load_user(name: str) -> SessionUser | None:
-        try:
-            return SessionUser(accounts().get(name))
-        except UserNotFound:
-            return None
+    def load_user(session_id: str) -> SessionUser | None:
+        user = accounts().session_user(session_id)
+        return SessionUser(user) if user is not None else None
 
     manager.unauthorized_handler(_unauthorized)
     app.add_template_global(can)

@@ -54,10 +54,7 @@ def _submit(kind: str, target_id: str, action: str, fields: dict[str, Any]) -> d
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidQuery("send a JSON object")
-    return body
+    return params.json_object()
 
 
 # -- JSON ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from kb.errors import (
     DataBusy,
@@ -39,6 +39,8 @@ from kb.errors import (
     UserExists,
 )
 from kb.importer import MAX_BYTES
+
+from . import params
 
 STATUS: tuple[tuple[type[KBError], int], ...] = (
     (NotFound, 404),
@@ -102,7 +104,9 @@ def respond(
 
 
 def register(app: Flask) -> None:
-    """Install the handlers on ``app``."""
+    """Install the handlers on ``app``, and strict JSON parsing of request bodies (a body
+    nested too deeply, with NaN or Infinity, or with invalid Unicode is a 400)."""
+    params.install(app)
 
     @app.errorhandler(KBError)
     def kb_error(exc: KBError) -> Any:
@@ -132,8 +136,18 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
-        return respond(exc.code or 500, exc.description or TITLES.get(exc.code or 500, "Error"))
+    def http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, SecurityError):
+            # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either.
+            return Response(f"{exc.description}\n", 400, mimetype="text/plain")
+        response = app.make_response(
+            respond(exc.code or 500, exc.description or TITLES.get(exc.code or 500, "Error"))
+        )
+        # Keep the exception's own headers (Allow on a 405, WWW-Authenticate, ...).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:

@@ -6,10 +6,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, request
 from markupsafe import Markup, escape
 
 from kb.contested import TYPE_LABELS
+
+from .params import url_here
 
 # Search highlights may mark matches with <b>, <strong>, <em> or <mark> tags (with a class).
 # Everything is escaped first; only those tags are then turned back into <mark>.
@@ -64,7 +66,7 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
+    return url_here(request.endpoint or "pages.home", request.view_args, args)
 
 
 def register(app: Flask) -> None:

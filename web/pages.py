@@ -25,7 +25,6 @@ from flask import (
     jsonify,
     render_template,
     request,
-    url_for,
 )
 
 from kb import answer, contested, dashboard, glossary, integrity, matrix, pages, shapes
@@ -324,7 +323,7 @@ PAGES: tuple[Page, ...] = (
 def render(template: str, doc: Document | None, **extra: Any) -> str:
     """Render ``doc`` with ``template``, linking the page's JSON twin."""
     name = (request.endpoint or "").rpartition(".")[2]
-    api_url = url_for(f"api.{name}", **(request.view_args or {}), **request.args.to_dict())
+    api_url = params.url_here(f"api.{name}", request.view_args, request.args.to_dict())
     return render_template(template, doc=doc, api_url=api_url, **extra)
 
 

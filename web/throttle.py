@@ -17,7 +17,7 @@ MAX_KEYS = 10_000  # addresses and names remembered at most; the oldest are forg
 
 
 class LoginThrottle:
-    """Counts failed logins; :meth:`retry_after` says how long a name+address must wait."""
+    """Counts login attempts; :meth:`attempt` counts one or says how long to wait."""
 
     def __init__(
         self,
@@ -44,30 +44,43 @@ class LoginThrottle:
             del self._failures[key]
         return times
 
-    def retry_after(self, name: str, address: str) -> int:
-        """Seconds until ``name`` may try again from ``address``; 0 when it may now."""
-        now = self.clock()
+    def _wait(self, name: str, address: str, now: float) -> int:
         waits = []
-        with self._lock:
-            for key, limit in (
-                ((name.casefold(), address), self.max_failures),
-                (("", address), self.max_per_address),
-            ):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[len(times) - limit] + self.window - now)
+        for key, limit in (
+            ((name.casefold(), address), self.max_failures),
+            (("", address), self.max_per_address),
+        ):
+            times = self._recent(key, now)
+            if len(times) >= limit:
+                waits.append(times[len(times) - limit] + self.window - now)
         return max(1, int(max(waits)) + 1) if waits else 0
 
-    def failed(self, name: str, address: str) -> None:
-        """Count one failed attempt."""
+    def retry_after(self, name: str, address: str) -> int:
+        """Seconds until ``name`` may try again from ``address``; 0 when it may now."""
+        with self._lock:
+            return self._wait(name, address, self.clock())
+
+    def attempt(self, name: str, address: str) -> int:
+        """Count an attempt *before* the password is checked and return 0, or return the
+        seconds to wait (nothing counted) when over the limit. Checking and counting happen
+        under one lock, so concurrent attempts can never run more checks than the limit; a
+        success then takes its attempt back (:meth:`succeeded`)."""
         now = self.clock()
         with self._lock:
+            wait = self._wait(name, address, now)
+            if wait:
+                return wait
             for key in ((name.casefold(), address), ("", address)):
                 self._failures.setdefault(key, deque()).append(now)
             while len(self._failures) > MAX_KEYS:
                 del self._failures[next(iter(self._failures))]
+            return 0
 
     def succeeded(self, name: str, address: str) -> None:
-        """Forget the failures of ``name`` from ``address`` (not the address-wide count)."""
+        """Forget the attempts of ``name`` from ``address``, and this one from the
+        address-wide count."""
         with self._lock:
             self._failures.pop((name.casefold(), address), None)
+            wide = self._failures.get(("", address))
+            if wide:
+                wide.pop()

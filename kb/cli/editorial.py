@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..editorial import ACCOUNT_ROLES
 from .common import emit, get_editor, get_kb, instance_dir, json_option
 
 
@@ -21,29 +22,85 @@ def _accounts(ctx: click.Context) -> Any:
     return Accounts(instance_dir(ctx))
 
 
-@users.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    type=click.Choice(["reviewer", "editor", "admin"]),
-    required=True,
-    help="reviewer: comment, flag, propose verdicts; editor: also decide; "
-    "admin: also manage accounts.",
-)
-@click.option(
+CLI_ACTOR = "cli"  # who account changes made at the terminal are journaled as
+
+
+def _administer(ctx: click.Context, action: str, name: str, **kwargs: Any) -> dict[str, Any]:
+    """Change an account as the terminal's admin and journal it."""
+    from ..accounts import administer
+
+    return administer(_accounts(ctx), get_editor(ctx), CLI_ACTOR, "admin", action, name, **kwargs)
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+PASSWORD_STDIN = click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input (for scripts).",
 )
+
+
+ROLE_OPTION = click.option(
+    "--role",
+    type=click.Choice(list(ACCOUNT_ROLES)),
+    required=True,
+    help="reviewer: comment, flag, propose verdicts; editor: also decide; "
+    "admin: also manage accounts.",
+)
+
+
+@users.command("add")
+@click.argument("name")
+@ROLE_OPTION
+@PASSWORD_STDIN
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create the account NAME; the password is asked twice (hidden) and stored hashed."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _accounts(ctx).add(name, role, password)
-    click.echo(f"Added {user.name} ({user.role}) to {_accounts(ctx).path}.")
+    user = _administer(ctx, "user_add", name, role=role, password=_password(password_stdin))
+    click.echo(f"Added {user['name']} ({user['role']}) to {_accounts(ctx).path}.")
+
+
+@users.command("passwd")
+@click.argument("name")
+@PASSWORD_STDIN
+@click.pass_context
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME (asked twice, hidden); its sessions end."""
+    _administer(ctx, "user_password", name, password=_password(password_stdin))
+    click.echo(f"Changed the password of {name}; every session it had has ended.")
+
+
+@users.command("role")
+@click.argument("name")
+@ROLE_OPTION
+@click.pass_context
+def users_role(ctx: click.Context, name: str, role: str) -> None:
+    """Change the role of NAME; its sessions end (it logs in again)."""
+    _administer(ctx, "user_role", name, role=role)
+    click.echo(f"{name} is now {role}; every session it had has ended.")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+def users_disable(ctx: click.Context, name: str) -> None:
+    """Disable NAME: it cannot log in and its sessions end (its history stays)."""
+    _administer(ctx, "user_disable", name)
+    click.echo(f"Disabled {name}.")
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_context
+def users_enable(ctx: click.Context, name: str) -> None:
+    """Enable NAME again."""
+    _administer(ctx, "user_enable", name)
+    click.echo(f"Enabled {name}.")
 
 
 @users.command("list")
@@ -51,14 +108,21 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
 @click.pass_context
 def users_list(ctx: click.Context, as_json: bool) -> None:
     """Every account with its role (never a password hash)."""
-    emit([u.to_dict() for u in _accounts(ctx).list()], as_json, _print_users)
+    emit(
+        [
+            {**u.to_dict(), **({"disabled": True} if u.disabled else {})}
+            for u in _accounts(ctx).list()
+        ],
+        as_json,
+        _print_users,
+    )
 
 
 def _print_users(items: list[dict[str, Any]]) -> None:
     if not items:
         click.echo("No accounts yet: add one with `kb users add NAME --role editor`.")
     for u in items:
-        click.echo(f"{u['name']:<24} {u['role']}")
+        click.echo(f"{u['name']:<24} {u['role']}{'  (disabled)' if u.get('disabled') else ''}")
 
 
 @users.command("remove")
@@ -66,7 +130,7 @@ def _print_users(items: list[dict[str, Any]]) -> None:
 @click.pass_context
 def users_remove(ctx: click.Context, name: str) -> None:
     """Delete the account NAME (its past decisions stay in the history)."""
-    _accounts(ctx).remove(name)
+    _administer(ctx, "user_remove", name)
     click.echo(f"Removed {name}.")
 
 
