@@ -15,7 +15,7 @@ from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
 from .related import related
 from .shapes import claim_json
-from .trace import dependents, ref_summary, trace
+from .trace import VERDICT_LABELS, dependents, ref_summary, trace
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -24,6 +24,73 @@ AUDIENCES: dict[str, str] = {"clinician": "Clinician", "patient": "Patient or ca
 MAX_DEPENDENT_CLAIMS = 200
 FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
 EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
+# -- caveats shown where a statement is read (issue 9 item 6) -----------------------------------
+# How each primary-source verdict is announced, for clinicians and in plain words for patients;
+# ``level`` picks the box's colour: ok (checked, says it), nuance (says it, with limits), warn
+# (does not say it as worded), unchecked (nobody checked a primary source).
+VERDICT_BOXES: dict[str, dict[str, str]] = {
+    "supported": {
+        "level": "ok",
+        "clinician": "Checked against the primary source: supported",
+        "patient": "Checked against the original study: the study says this",
+    },
+    "supported_with_nuance": {
+        "level": "nuance",
+        "clinician": "Checked against the primary source: supported, with nuance",
+        "patient": "Checked against the original study: the study says this, with limits",
+    },
+    "not_supported_as_worded": {
+        "level": "warn",
+        "clinician": "Checked against the primary source: not supported as worded",
+        "patient": "Checked against the original study: the study does not say this as written",
+    },
+    "not_stated": {
+        "level": "warn",
+        "clinician": "Checked against the primary source: not stated there",
+        "patient": "Checked against the original study: the study does not say this",
+    },
+    "not_assessed": {
+        "level": "unchecked",
+        "clinician": "Not assessed: no primary source was checked for this statement",
+        "patient": "Not checked: nobody has compared this with an original study yet",
+    },
+}
+INDIRECT_LABEL = {
+    "clinician": "Indirect evidence",
+    "patient": "Based on other patients",
+}
+CONTESTED_LABEL = {
+    "clinician": "Contested",
+    "patient": "Experts disagree",
+}
+# What the boxes mean, in plain words (the patient view explains each once, near the top).
+PATIENT_BOX_HELP: tuple[dict[str, str], ...] = (
+    {
+        "term": "Checked against the original study",
+        "text": "Someone read the study the statement comes from and compared the two. "
+        "The box says if the study really says the same thing.",
+    },
+    {
+        "term": "Not checked",
+        "text": "Nobody has compared this statement with an original study yet. "
+        "Treat it with care.",
+    },
+    {
+        "term": "Experts disagree",
+        "text": "Other studies or guides found something different. "
+        "The page shows both sides so you can ask your doctor about them.",
+    },
+    {
+        "term": "Based on other patients",
+        "text": "The study behind this statement looked at a different group of people, "
+        "so it may not apply in the same way.",
+    },
+)
+PATIENT_DISCLAIMER = (
+    "This page explains what studies say about a medicine. It is not medical advice. "
+    "Do not start, stop or change a medicine on your own. Talk to your doctor or "
+    "pharmacist first."
+)
 EXAMPLE_QUESTIONS = (
     "What dose of low-dose naltrexone is used for fibromyalgia?",
     "How common are side effects of LDN?",
@@ -76,6 +143,65 @@ def home(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
+def _indirectness(kb: KnowledgeBase, claim_id: str, audience: str) -> str | None:
+    """Why the evidence behind a statement is indirect, in a sentence, or None."""
+    claim = kb.claim(claim_id)
+    ref = evidence.evidence_source(kb, claim)
+    if ref is None:
+        return None
+    if ref.design == "mechanistic/preclinical":
+        if audience == "patient":
+            return f"This comes from studies in animals or in the lab ({ref.label}), not in people."
+        return f"Rests on animal or laboratory data ({ref.label}), not on patients."
+    if not ref.condition_ids or kb.conditions.within(claim.conditions, ref.condition_ids):
+        return None
+    pop = ", ".join(kb.conditions.label(c) for c in ref.condition_ids)
+    scope = ", ".join(kb.conditions.label(c) for c in claim.conditions)
+    if audience == "patient":
+        return f"The source behind this ({ref.label}) looked at people with {pop}, not {scope}."
+    return f"Rests on {ref.label}, which is about {pop}; the statement is about {scope}."
+
+
+def caveats(
+    kb: KnowledgeBase, claim_id: str, *, audience: str = "clinician"
+) -> list[dict[str, Any]]:
+    """Every caveat a reader must see next to a statement, in the order to show them.
+
+    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text"}``: the primary-source
+    verdict (every verdict, with its note; ``not_assessed`` says no primary source was checked)
+    and indirectness (the source studied another population, or animals). ``level`` is
+    ``ok``, ``nuance``, ``warn`` or ``unchecked``. Labels are in plain words for patients.
+    """
+    out: list[dict[str, Any]] = []
+    primary = kb.claim(claim_id).primary
+    if primary is not None:
+        box = VERDICT_BOXES[primary["verdict"]]
+        ref = kb.references[primary["ref"]] if primary.get("ref") else None
+        label = box[audience]
+        if ref is not None and primary["verdict"] != "not_assessed":
+            label += f" ({ref.label})"
+        out.append(
+            {
+                "kind": "verdict",
+                "verdict": primary["verdict"],
+                "level": box["level"],
+                "label": label,
+                "text": primary["note"],
+            }
+        )
+    indirect = _indirectness(kb, claim_id, audience)
+    if indirect:
+        out.append(
+            {
+                "kind": "indirect",
+                "level": "nuance",
+                "label": INDIRECT_LABEL[audience],
+                "text": indirect,
+            }
+        )
+    return out
+
+
 def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) -> dict[str, Any]:
     data = claim_json(kb, claim_id)
     text = data["text"]
@@ -85,11 +211,22 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     else:
         segments = [{"text": text, "term": None}]
     verdict = data["primary_verdict"]
+    flagged = verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS else None
+    hedge = None
+    if audience == "patient":
+        # Patients never get a statement the checks or the board reject as plain fact.
+        if data["editorial"]["contested_by_board"]:
+            hedge = "Questioned by our editors. One source says:"
+        elif flagged:
+            hedge = "Not shown by the original study. One source says:"
     data.update(
         display_text=text,
         segments=segments,
         contested=bool(data["conflicts"]),
-        flagged_verdict=verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS else None,
+        contested_label=CONTESTED_LABEL[audience],
+        flagged_verdict=flagged,
+        caveats=caveats(kb, claim_id, audience=audience),
+        hedge=hedge,
     )
     return data
 
@@ -112,11 +249,26 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
     seen: set[str] = set()
     bottom_line = [_statement(kb, cid, audience, seen) for cid in art.bottom_line]
 
+    in_bottom_line = {cid: i for i, cid in enumerate(art.bottom_line, start=1)}
+
     def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
+        statements = []
+        for cid in sec.get("claims", []):
+            if cid in in_bottom_line:
+                # Shown once, in the bottom line; the section points to it instead.
+                statements.append(
+                    {
+                        "id": cid,
+                        "in_bottom_line": in_bottom_line[cid],
+                        "outcome": kb.claim(cid).outcome,
+                    }
+                )
+            else:
+                statements.append(_statement(kb, cid, audience, seen))
         return {
             "heading": sec["heading"],
             "level": level,
-            "statements": [_statement(kb, cid, audience, seen) for cid in sec.get("claims", [])],
+            "statements": statements,
             "subsections": [section(s, level + 1) for s in sec.get("subsections", [])],
         }
 
@@ -154,8 +306,14 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
     references.sort(key=lambda r: r["number"])
     claims = art.claim_ids()
     claim_set = frozenset(claims)
-    flagged = sum(1 for st in _all_statements(bottom_line, sections) if st["flagged_verdict"])
-    texts = [st["display_text"] for st in _all_statements(bottom_line, sections)]
+    # Each statement counted once, however many places the article shows it.
+    shown = {st["id"]: st for st in _all_statements(bottom_line, sections) if "caveats" in st}
+    texts = [st["display_text"] for st in shown.values()]
+    verdict_counts: dict[str, int] = {}
+    for st in shown.values():
+        if st["primary_verdict"]:
+            v = st["primary_verdict"]["verdict"]
+            verdict_counts[v] = verdict_counts.get(v, 0) + 1
     return {
         "id": art.id,
         "title": art.title,
@@ -171,7 +329,8 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "reference_marks": dashboard.article_reference_marks(kb, article_id),
         },
         "last_updated": art.last_updated,
-        "disclaimer": art.record.get("disclaimer"),
+        "disclaimer": PATIENT_DISCLAIMER if audience == "patient" else art.record.get("disclaimer"),
+        "box_help": list(PATIENT_BOX_HELP) if audience == "patient" else [],
         "source": ref_summary(kb.references[art.source_ref]) if art.source_ref else None,
         "bottom_line": bottom_line,
         "sections": sections,
@@ -186,13 +345,17 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "statements": len(claims),
             "contested": sum(1 for c in claims if kb.active_conflict_ids(c)),
             "conflicts": len(conflict_ids),
-            "not_supported": flagged,
-            "flagged_by_board": len(
-                {
-                    st["id"]
-                    for st in _all_statements(bottom_line, sections)
-                    if st["editorial"]["contested_by_board"]
-                }
+            "not_supported": sum(verdict_counts.get(v, 0) for v in FLAGGED_VERDICTS),
+            "verdicts": [
+                {"verdict": v, "label": VERDICT_LABELS[v], "count": verdict_counts[v]}
+                for v in VERDICT_BOXES
+                if verdict_counts.get(v)
+            ],
+            "indirect": sum(
+                1 for st in shown.values() if any(c["kind"] == "indirect" for c in st["caveats"])
+            ),
+            "flagged_by_board": sum(
+                1 for st in shown.values() if st["editorial"]["contested_by_board"]
             ),
         },
         "board": dashboard.board_article(kb, article_id),

@@ -93,7 +93,7 @@ def test_article_page_shows_what_the_seed_page_shows_and_more(real_client: Flask
     # Grade badge with reasons one click away.
     assert '<details class="grade">' in html and "Evidence: Very low" in html
     # The primary-source verdict where a statement is not supported as worded.
-    assert "not supported as worded" in html and 'class="verdict' in html
+    assert "not supported as worded" in html and 'class="caveat caveat-verdict caveat-warn' in html
     # Contradictions highlighted in place, with a panel showing both sides.
     assert 'class="statement contested' in html and '<mark class="contested-text">' in html
     assert '<details class="conflict-panel">' in html and 'class="sides"' in html
