@@ -25,6 +25,16 @@ output_option = click.option(
 )
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 article``, ``2 articles``; ``many`` for irregular plurals (``1 study``, ``2 studies``)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def sources_label(sources: list[str]) -> str:
+    """A claim's sources for one line of text, never empty."""
+    return "; ".join(s for s in sources if s) or "no source cited"
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
