@@ -3,15 +3,18 @@ no empty labels; ``--json`` keeps the library's shapes."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from kb import KnowledgeBase, integrity
 from kb.cli import cli
-from kb.cli.common import plural, sources_label
+from kb.cli.common import call_with, plural, sources_label
+from kb.cli.common import progress as progress_bar
 
 
 def run(data_dir: Path, *args: str) -> Result:
@@ -69,3 +72,48 @@ def test_no_empty_source_label(data_dir: Path) -> None:
 def test_json_is_unchanged(data_dir: Path, kb: KnowledgeBase) -> None:
     data = json.loads(run(data_dir, "integrity", "--json").output)
     assert data == json.loads(json.dumps(integrity.report(kb)))
+
+
+# -- progress on long work ---------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_steps_and_counts_on_a_terminal() -> None:
+    out = _Terminal()
+    seen: list[tuple[int, int]] = []
+
+    def work(*, progress: Callable[[int, int], None]) -> str:
+        for done in (1000, 50_000, 100_000):
+            progress(done, 100_000)
+            seen.append((done, 100_000))
+        return "ok"
+
+    with progress_bar("Search index", ["loading", "indexing"], file=out) as prog:
+        prog.step()
+        prog.step()
+        assert call_with(work, prog) == "ok"
+    text = out.getvalue()
+    assert "Search index" in text and "loading" in text and "indexing" in text
+    assert "50,000 of 100,000" in text and "2/2" in text
+    assert seen
+
+
+def test_progress_is_quiet_off_a_terminal_or_with_json() -> None:
+    for stream, quiet in ((io.StringIO(), False), (_Terminal(), True)):
+        with progress_bar("Import", ["a", "b"], file=stream, quiet=quiet) as prog:
+            prog.step()
+            prog.update(5, 10)
+            assert call_with(lambda **kw: sorted(kw), prog) == []  # no progress= passed
+        assert stream.getvalue() == ""
+
+
+def test_index_json_output_stays_clean(data_dir: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data_dir), "--index-dir", str(tmp_path / "ix"), "index", "--json"],
+        obj={},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"] > 0
