@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TextIO, TypeVar, cast
 
 import click
 
@@ -147,10 +147,11 @@ def progress(
         yield Progress(label, steps, None)
         return
     holder: list[Progress] = []
+    bar: Any
     with click.progressbar(
         length=len(steps),
         label=label,
-        file=stream,
+        file=cast(TextIO, stream),
         show_eta=True,
         show_pos=True,
         update_min_steps=0,  # so a new step's name or counts show at once
