@@ -7,9 +7,11 @@ that carries glossary terms comes as segments (see :mod:`kb.glossary`).
 
 from __future__ import annotations
 
+import importlib
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from . import answer, dashboard, evidence, glossary
+from . import answer, dashboard, evidence, glossary, pictures
 from .articles import REVIEW_STATUSES, STATUS_LABELS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
@@ -246,25 +248,21 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             f"unknown audience {audience!r}; expected one of " + ", ".join(AUDIENCES)
         )
     art = kb.article(article_id)
+    intervention, condition = article_topic(kb, article_id)
     seen: set[str] = set()
-    bottom_line = [_statement(kb, cid, audience, seen) for cid in art.bottom_line]
+    bottom_line = [
+        {**_statement(kb, cid, audience, seen), "in_bottom_line": None} for cid in art.bottom_line
+    ]
 
     in_bottom_line = {cid: i for i, cid in enumerate(art.bottom_line, start=1)}
 
     def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
         statements = []
         for cid in sec.get("claims", []):
-            if cid in in_bottom_line:
-                # Shown once, in the bottom line; the section points to it instead.
-                statements.append(
-                    {
-                        "id": cid,
-                        "in_bottom_line": in_bottom_line[cid],
-                        "outcome": kb.claim(cid).outcome,
-                    }
-                )
-            else:
-                statements.append(_statement(kb, cid, audience, seen))
+            st = _statement(kb, cid, audience, seen)
+            # Shown once, in the bottom line; the page points there instead of repeating it.
+            st["in_bottom_line"] = in_bottom_line.get(cid)
+            statements.append(st)
         return {
             "heading": sec["heading"],
             "level": level,
@@ -307,7 +305,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
     claims = art.claim_ids()
     claim_set = frozenset(claims)
     # Each statement counted once, however many places the article shows it.
-    shown = {st["id"]: st for st in _all_statements(bottom_line, sections) if "caveats" in st}
+    shown = {st["id"]: st for st in _all_statements(bottom_line, sections)}
     texts = [st["display_text"] for st in shown.values()]
     verdict_counts: dict[str, int] = {}
     for st in shown.values():
@@ -359,7 +357,48 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             ),
         },
         "board": dashboard.board_article(kb, article_id),
+        "topic": {
+            "intervention": intervention,
+            "condition": condition,
+            "condition_label": kb.conditions.label(condition) if condition else None,
+        },
+        "summary_of_findings": summary_of_findings(kb, intervention=intervention),
+        "pictures": {
+            "evidence_map": pictures.evidence_map(
+                kb, condition=condition, intervention=intervention
+            ),
+            "forest": pictures.forest_plot(kb, condition=condition, intervention=intervention),
+        },
     }
+
+
+def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
+    """An article's main intervention (the most common among its claims) and its broadest
+    condition (the one whose sub-conditions cover the most of its claims' conditions)."""
+    claims = [kb.claim(cid) for cid in kb.article(article_id).claim_ids()]
+    intervention = Counter(c.intervention for c in claims).most_common(1)[0][0]
+    conditions = {cond for c in claims if c.intervention == intervention for cond in c.conditions}
+    broadest = max(
+        sorted(conditions),
+        key=lambda cid: len(({cid} | kb.conditions.descendants(cid)) & conditions),
+        default=None,
+    )
+    return intervention, broadest
+
+
+def summary_of_findings(
+    kb: KnowledgeBase, *, intervention: str | None = None, condition: str | None = None
+) -> list[dict[str, Any]] | None:
+    """The summary-of-findings rows (``kb.summary.summary``), or None while that module is
+    not part of the library yet (the page then leaves the section out)."""
+    try:
+        summary_mod = importlib.import_module("kb.summary")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.summary":
+            raise
+        return None
+    rows = summary_mod.summary(kb, condition=condition, intervention=intervention)
+    return [dict(row) for row in rows]
 
 
 def _all_statements(

@@ -43,7 +43,7 @@ def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _shown(doc: dict[str, Any], claim_id: str) -> dict[str, Any]:
-    (st,) = [s for s in _statements(doc) if s["id"] == claim_id and "caveats" in s]
+    (st,) = [s for s in _statements(doc) if s["id"] == claim_id and not s["in_bottom_line"]]
     return st
 
 
@@ -60,8 +60,8 @@ def test_bottom_line_statements_are_shown_once(real_kb: KnowledgeBase) -> None:
     doc = pages.article(real_kb, ARTICLE)
     art = real_kb.article(ARTICLE)
     for n, cid in enumerate(art.bottom_line, start=1):
-        full = [s for s in _statements(doc) if s["id"] == cid and "caveats" in s]
-        pointers = [s for s in _statements(doc) if s["id"] == cid and "caveats" not in s]
+        full = [s for s in _statements(doc) if s["id"] == cid and not s["in_bottom_line"]]
+        pointers = [s for s in _statements(doc) if s["id"] == cid and s["in_bottom_line"]]
         assert len(full) == 1, cid
         assert all(p["in_bottom_line"] == n for p in pointers)
 
@@ -128,6 +128,8 @@ def test_article_page_shows_caveats_and_pointers(real_client: FlaskClient) -> No
     li = li[: li.index("</li>")]
     assert "Indirect evidence" in li and "HIV" in li
     assert html.count('id="bottom-line-seed-titration-schedule"') == 1
-    assert 'id="claim-seed-titration-schedule"' not in html
+    pointer = html[html.index('id="claim-seed-titration-schedule"') :]
+    assert pointer[: pointer.index("</li>")].count("statement-text") == 1
+    assert "Trace and details" not in pointer[: pointer.index("</li>")]
     assert 'href="#bottom-line-seed-titration-schedule"' in html
     assert "8 not supported as worded or not stated" in html
