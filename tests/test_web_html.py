@@ -236,3 +236,13 @@ def test_claim_text_is_escaped(data_dir: Path, index_dir: Path) -> None:
         html = client.get(url).text
         assert "<script>" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url
+
+
+def test_matrix_headers_stay_in_view_with_short_labels(real_client: FlaskClient) -> None:
+    html = real_client.get("/matrix?article=ldn-chronic-pain").text
+    # Short column labels; the full one stays available to screen readers and on hover.
+    assert ">[1] Dr.Oracle 2025<" in html
+    assert "(Dr.Oracle Medical Advisory Board &amp; Editors 2025)" in html
+    css = real_client.get("/static/style.css").text
+    assert ".matrix thead th { position: sticky; top: 0;" in css
+    assert '.matrix th[scope="row"] { position: sticky; left: 0;' in css
