@@ -243,6 +243,7 @@ def test_matrix_headers_stay_in_view_with_short_labels(real_client: FlaskClient)
     # Short column labels; the full one stays available to screen readers and on hover.
     assert ">[1] Dr.Oracle 2025<" in html
     assert "(Dr.Oracle Medical Advisory Board &amp; Editors 2025)" in html
-    css = real_client.get("/static/style.css").text
+    with real_client.get("/static/style.css") as r:
+        css = r.text
     assert ".matrix thead th { position: sticky; top: 0;" in css
     assert '.matrix th[scope="row"] { position: sticky; left: 0;' in css
