@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import answer, dashboard, evidence, glossary, pictures
 from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .claims import KINDS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
 from .related import related
@@ -88,6 +89,11 @@ PATIENT_BOX_HELP: tuple[dict[str, str], ...] = (
         "so it may not apply in the same way.",
     },
 )
+# What a patient must see first: interactions, precautions, side effects (in that order).
+SAFETY_KINDS: tuple[str, ...] = tuple(
+    k for k in ("contraindication", "precaution", "adverse_effect") if k in KINDS
+)
+SAFETY_OUTCOMES: tuple[str, ...] = ("drug-interactions",)
 PATIENT_DISCLAIMER = (
     "This page explains what studies say about a medicine. It is not medical advice. "
     "Do not start, stop or change a medicine on your own. Talk to your doctor or "
@@ -145,6 +151,11 @@ def home(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
+def _lower(label: str) -> str:
+    """``Chronic pain`` -> ``chronic pain``; abbreviations (``CRPS``) stay as they are."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def _indirectness(kb: KnowledgeBase, claim_id: str, audience: str) -> str | None:
     """Why the evidence behind a statement is indirect, in a sentence, or None."""
     claim = kb.claim(claim_id)
@@ -160,7 +171,10 @@ def _indirectness(kb: KnowledgeBase, claim_id: str, audience: str) -> str | None
     pop = ", ".join(kb.conditions.label(c) for c in ref.condition_ids)
     scope = ", ".join(kb.conditions.label(c) for c in claim.conditions)
     if audience == "patient":
-        return f"The source behind this ({ref.label}) looked at people with {pop}, not {scope}."
+        return (
+            f"This comes from a source about people with {_lower(pop)} ({ref.label}). "
+            f"It may not apply in the same way to {_lower(scope)}."
+        )
     return f"Rests on {ref.label}, which is about {pop}; the statement is about {scope}."
 
 
@@ -217,10 +231,18 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     hedge = None
     if audience == "patient":
         # Patients never get a statement the checks or the board reject as plain fact.
+        claim = kb.claim(claim_id)
+        v = verdict["verdict"] if verdict else None
         if data["editorial"]["contested_by_board"]:
             hedge = "Questioned by our editors. One source says:"
         elif flagged:
             hedge = "Not shown by the original study. One source says:"
+        elif v == "not_assessed":
+            hedge = "Not checked yet. One source says:"
+        elif v == "supported_with_nuance" and (
+            claim.kind in SAFETY_KINDS or claim.outcome in SAFETY_OUTCOMES
+        ):
+            hedge = "Only part of the story. One source says:"
     data.update(
         display_text=text,
         segments=segments,
@@ -250,10 +272,16 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
     art = kb.article(article_id)
     intervention, condition = article_topic(kb, article_id)
     seen: set[str] = set()
-    bottom_line = [
-        {**_statement(kb, cid, audience, seen), "in_bottom_line": None} for cid in art.bottom_line
+    safety_ids = safety_first(kb, article_id, intervention) if audience == "patient" else []
+    safety = [
+        {**_statement(kb, cid, audience, seen), "in_bottom_line": None, "in_safety": False}
+        for cid in safety_ids
     ]
-
+    in_safety = frozenset(safety_ids)
+    bottom_line = [
+        {**_statement(kb, cid, audience, seen), "in_bottom_line": None, "in_safety": False}
+        for cid in art.bottom_line
+    ]
     in_bottom_line = {cid: i for i, cid in enumerate(art.bottom_line, start=1)}
 
     def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
@@ -262,6 +290,8 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             st = _statement(kb, cid, audience, seen)
             # Shown once, in the bottom line; the page points there instead of repeating it.
             st["in_bottom_line"] = in_bottom_line.get(cid)
+            # For a patient the safety statements come first; their sections point there.
+            st["in_safety"] = cid in in_safety
             statements.append(st)
         return {
             "heading": sec["heading"],
@@ -330,6 +360,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "disclaimer": PATIENT_DISCLAIMER if audience == "patient" else art.record.get("disclaimer"),
         "box_help": list(PATIENT_BOX_HELP) if audience == "patient" else [],
         "source": ref_summary(kb.references[art.source_ref]) if art.source_ref else None,
+        "safety": safety,
         "bottom_line": bottom_line,
         "sections": sections,
         "references": references,
@@ -370,6 +401,38 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "forest": pictures.forest_plot(kb, condition=condition, intervention=intervention),
         },
     }
+
+
+def safety_first(kb: KnowledgeBase, article_id: str, intervention: str) -> list[str]:
+    """What a patient reads first: the article's statements on interactions, precautions and
+    side effects, the claims that disagree with them (active conflicts), and every
+    contraindication or precaution the knowledge base holds for ``intervention``. Ordered
+    interactions, precautions, side effects; the article's own statements first in each."""
+    art_ids = kb.article(article_id).claim_ids()
+
+    def is_safety(cid: str) -> bool:
+        c = kb.claim(cid)
+        return c.kind in SAFETY_KINDS or c.outcome in SAFETY_OUTCOMES
+
+    picked = [cid for cid in art_ids if is_safety(cid)]
+    for cid in list(picked):
+        for cf in kb.active_conflict_ids(cid):
+            picked += [x for side in kb.conflict(cf).sides for x in side.claims if is_safety(x)]
+    picked += [
+        c.id
+        for c in kb.claims.values()
+        if c.intervention == intervention and c.kind in SAFETY_KINDS and c.kind != "adverse_effect"
+    ]
+
+    def rank(cid: str) -> tuple[int, int]:
+        c = kb.claim(cid)
+        if c.outcome in SAFETY_OUTCOMES:
+            group = 0
+        else:
+            group = 1 + SAFETY_KINDS.index(c.kind) if c.kind in SAFETY_KINDS else 9
+        return group, 0 if cid in art_ids else 1
+
+    return sorted(dict.fromkeys(picked), key=rank)
 
 
 def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
