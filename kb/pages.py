@@ -235,6 +235,8 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
         v = verdict["verdict"] if verdict else None
         if data["editorial"]["contested_by_board"]:
             hedge = "Questioned by our editors. One source says:"
+        elif v == "not_supported_as_worded":
+            hedge = "Not backed by the original study as written. One source says:"
         elif flagged:
             hedge = "Not shown by the original study. One source says:"
         elif v == "not_assessed":

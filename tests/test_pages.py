@@ -16,19 +16,23 @@ from kb import KnowledgeBase, pages
 
 ARTICLE = "ldn-chronic-pain"
 
-# SEED_MAP §6 (not supported as worded / not stated): the 64% neuropathic response, the 3-4
-# week onset, the 6-8 week stopping rule, mechanical back pain, the 3-5 mg protocols,
-# compounding and the FDA 50 mg approval; plus the 1.5 mg every-2-weeks titration step
-# (SEED_MAP §0: seen only on a secondary page, not in the Dieckmann table).
+# SEED_MAP §6 (not supported as worded / not stated): the 64% neuropathic response (item 1),
+# the 3-4 week onset (2), the 6-8 week stopping rule (3), mechanical back pain, twice (4), the
+# 3-5 mg protocols (5), compounding and the FDA 50 mg approval (6), no drug interactions (7);
+# the 1.5 mg every-2-weeks step (§0: seen only on a secondary page, not in the Dieckmann table)
+# and vivid dreams as "most commonly reported" (§0, §2: the table lists it, never as most common).
 NOT_SUPPORTED = {
     "seed-neuropathic-64pct-response",
     "seed-onset-3-4-weeks",
     "seed-stop-no-response-6-8-weeks",
     "seed-mechanical-back-pain-poor-candidate",
+    "seed-back-pain-less-likely-than-neuropathic",
     "seed-dose-range-3-5-mg",
     "seed-compounding-required",
     "seed-off-label-fda-50mg",
+    "seed-no-drug-interactions",
     "seed-titration-schedule",
+    "seed-ae-vivid-dreams",
 }
 
 
@@ -51,7 +55,7 @@ def test_the_not_supported_count_counts_each_statement_once(real_kb: KnowledgeBa
     doc = pages.article(real_kb, ARTICLE)
     flagged = {s["id"] for s in _statements(doc) if s.get("flagged_verdict")}
     assert flagged == NOT_SUPPORTED
-    assert doc["counts"]["not_supported"] == len(NOT_SUPPORTED) == 8
+    assert doc["counts"]["not_supported"] == len(NOT_SUPPORTED) == 11
     total = sum(v["count"] for v in doc["counts"]["verdicts"])
     assert total == sum(1 for c in real_kb.article(ARTICLE).claim_ids())
 
@@ -70,7 +74,9 @@ def test_bottom_line_statements_are_shown_once(real_kb: KnowledgeBase) -> None:
     ("claim_id", "verdict", "level", "says"),
     [
         # SEED_MAP §3 / §6 item 7: stated by Bostick, contradicted by opioid antagonism.
-        ("seed-no-drug-interactions", "supported_with_nuance", "nuance", "opioid antagonist"),
+        ("seed-no-drug-interactions", "not_supported_as_worded", "warn", "opioid"),
+        # SEED_MAP §1: "no chart evidence of filling" is weaker than "never filled".
+        ("seed-never-fill-44pct", "supported_with_nuance", "nuance", "evidence"),
         # SEED_MAP §4: TLR4 is a proposed mechanism, the evidence is preclinical.
         ("seed-mechanism-tlr4", "supported_with_nuance", "nuance", "rats"),
         # SEED_MAP has no row: nobody checked a primary source.
@@ -132,4 +138,4 @@ def test_article_page_shows_caveats_and_pointers(real_client: FlaskClient) -> No
     assert pointer[: pointer.index("</li>")].count("statement-text") == 1
     assert "Trace and details" not in pointer[: pointer.index("</li>")]
     assert 'href="#bottom-line-seed-titration-schedule"' in html
-    assert "8 not supported as worded or not stated" in html
+    assert "11 not supported as worded or not stated" in html

@@ -59,6 +59,10 @@ def test_patient_disclaimer_and_plain_boxes(patient: dict[str, Any]) -> None:
 def test_safety_comes_first(patient: dict[str, Any]) -> None:
     safety = [s["id"] for s in patient["safety"]]
     assert safety[0] == "seed-no-drug-interactions"  # interactions first
+    # SEED_MAP §3: opioid antagonism and the transplant/immunosuppressant precaution (Dieckmann
+    # 2017) come before the side effects.
+    precautions = [i for i, cid in enumerate(safety) if cid.startswith(("dieckmann2017", "toljan"))]
+    assert precautions and max(precautions) < safety.index("seed-ae-headache")
     assert {"seed-ae-vivid-dreams", "seed-ae-headache", "seed-adverse-effect-rate-32pct"} <= set(
         safety
     )
@@ -75,9 +79,9 @@ def test_safety_comes_first(patient: dict[str, Any]) -> None:
     [
         ("seed-onset-3-4-weeks", "Not shown by the original study"),
         ("seed-stop-no-response-6-8-weeks", "Not shown by the original study"),
-        ("seed-neuropathic-64pct-response", "Not shown by the original study"),
+        ("seed-neuropathic-64pct-response", "Not backed by the original study as written"),
         ("seed-mechanism-mu-kappa", "Not checked yet"),
-        ("seed-no-drug-interactions", "Only part of the story"),
+        ("seed-no-drug-interactions", "Not backed by the original study as written"),
     ],
 )
 def test_nothing_unsupported_is_presented_as_fact(
