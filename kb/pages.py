@@ -175,7 +175,7 @@ def _indirectness(kb: KnowledgeBase, claim_id: str, audience: str) -> str | None
             f"This comes from a source about people with {_lower(pop)} ({ref.label}). "
             f"It may not apply in the same way to {_lower(scope)}."
         )
-    return f"Rests on {ref.label}, which is about {pop}; the statement is about {scope}."
+    return f"Rests on {ref.label}, which is about {_lower(pop)}; the statement is about {_lower(scope)}."
 
 
 def caveats(
@@ -183,10 +183,11 @@ def caveats(
 ) -> list[dict[str, Any]]:
     """Every caveat a reader must see next to a statement, in the order to show them.
 
-    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text"}``: the primary-source
+    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text", "details"}``: the primary-source
     verdict (every verdict, with its note; ``not_assessed`` says no primary source was checked)
     and indirectness (the source studied another population, or animals). ``level`` is
-    ``ok``, ``nuance``, ``warn`` or ``unchecked``. Labels are in plain words for patients.
+    ``ok``, ``nuance``, ``warn`` or ``unchecked``. For patients the labels are in plain words
+    and a verdict's note (written for professionals) moves from ``text`` to ``details``.
     """
     out: list[dict[str, Any]] = []
     primary = kb.claim(claim_id).primary
@@ -196,13 +197,16 @@ def caveats(
         label = box[audience]
         if ref is not None and primary["verdict"] != "not_assessed":
             label += f" ({ref.label})"
+        # Patients get the box in plain words; the note (written for professionals) one
+        # click away.
         out.append(
             {
                 "kind": "verdict",
                 "verdict": primary["verdict"],
                 "level": box["level"],
                 "label": label,
-                "text": primary["note"],
+                "text": None if audience == "patient" else primary["note"],
+                "details": primary["note"] if audience == "patient" else None,
             }
         )
     indirect = _indirectness(kb, claim_id, audience)
