@@ -133,9 +133,12 @@ def test_article_page_shows_caveats_and_pointers(real_client: FlaskClient) -> No
     li = html[html.index('id="claim-seed-gabapentin-first-line"') :]
     li = li[: li.index("</li>")]
     assert "Indirect evidence" in li and "HIV" in li
-    assert html.count('id="bottom-line-seed-titration-schedule"') == 1
-    pointer = html[html.index('id="claim-seed-titration-schedule"') :]
-    assert pointer[: pointer.index("</li>")].count("statement-text") == 1
+    # Shown in full once (in the bottom line, with the anchor every link uses), pointed to once.
+    assert html.count('id="claim-seed-titration-schedule"') == 1
+    full = html[html.index('id="claim-seed-titration-schedule"') :]
+    assert html.index('id="bottom-line"') < html.index('id="claim-seed-titration-schedule"')
+    assert "Trace and details" in full[: full.index('<li class="statement')]
+    pointer = html[html.index('id="in-section-seed-titration-schedule"') :]
     assert "Trace and details" not in pointer[: pointer.index("</li>")]
-    assert 'href="#bottom-line-seed-titration-schedule"' in html
+    assert 'href="#claim-seed-titration-schedule"' in pointer[: pointer.index("</li>")]
     assert "11 not supported as worded or not stated" in html
