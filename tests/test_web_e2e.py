@@ -133,10 +133,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def docs_shots(shots: Path) -> Path:
-    """Where the README's screenshots go: ``docs/screenshots/`` when ``KB_DOCS_SCREENSHOTS=1``
+    """Where the README's screenshots go: ``docs/images/`` when ``KB_DOCS_SCREENSHOTS=1``
     (to refresh the committed ones), else the run's screenshot folder."""
     if os.environ.get("KB_DOCS_SCREENSHOTS") == "1":
-        folder = REPO / "docs" / "screenshots"
+        folder = REPO / "docs" / "images"
         folder.mkdir(parents=True, exist_ok=True)
         return folder
     return shots
