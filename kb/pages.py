@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import answer, dashboard, evidence, glossary, pictures
 from .articles import REVIEW_STATUSES, STATUS_LABELS
-from .claims import KINDS
+from .claims import KINDS, VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
 from .related import related
 from .shapes import claim_json
-from .trace import VERDICT_LABELS, dependents, ref_summary, trace
+from .trace import dependents, ref_summary, trace
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase

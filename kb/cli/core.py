@@ -13,8 +13,8 @@ from .. import contested as contested_mod
 from .. import export, shapes
 from .. import integrity as integrity_mod
 from .. import trace as trace_mod
+from ..claims import VERDICT_LABELS
 from ..knowledgebase import KnowledgeBase
-from ..trace import VERDICT_LABELS
 from .common import emit, get_kb, json_option, output_option, plural, sources_label
 
 
