@@ -408,3 +408,17 @@ def for_condition(
         "evidence_map": evidence_map(kb, condition=condition, intervention=intervention),
         "forest": forest_plot(kb, condition=condition, intervention=intervention),
     }
+
+
+def for_answer(kb: KnowledgeBase, answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The evidence map behind an Ask answer (:func:`kb.answer.ask`'s dict): the first
+    condition and intervention the question names (every condition when it names none); None
+    when the answer is not relevant. Render it with ``_evidence_map.html`` as ``emap``."""
+    if not answer.get("relevant"):
+        return None
+    understood = answer.get("understood") or {}
+    conditions = [c for c in understood.get("conditions", []) if c in kb.conditions]
+    interventions = understood.get("interventions") or [None]
+    return evidence_map(
+        kb, condition=conditions[0] if conditions else None, intervention=interventions[0]
+    )

@@ -118,3 +118,12 @@ def test_condition_pictures_for_another_page(real_kb: KnowledgeBase) -> None:
     both = pictures.for_condition(real_kb, "fibromyalgia", intervention=LDN)
     assert both["evidence_map"]["condition_label"] == "Fibromyalgia"
     assert both["forest"]["panels"]
+
+
+def test_an_answer_gets_the_map_of_what_it_asks_about(real_kb: KnowledgeBase) -> None:
+    from kb import answer
+
+    emap = pictures.for_answer(real_kb, answer.ask(real_kb, "Does LDN work for fibromyalgia?"))
+    assert emap is not None and emap["condition"] == "fibromyalgia"
+    assert {m["ref"] for m in emap["marks"]} >= {"bruun2024_final", "bested2023"}
+    assert pictures.for_answer(real_kb, answer.ask(real_kb, "metformin dose")) is None
