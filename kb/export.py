@@ -1,7 +1,9 @@
 """Exports for reviewers' and authors' tools: references, citations, claims and the graph.
 
-- references as CSL-JSON (the stored items, valid against ``kb/schemas/csl-data.json``),
-  BibTeX and RIS — two small serialisers here, since each is a few lines of mapping;
+- references as CSL-JSON, BibTeX and RIS for reference managers — two small serialisers here,
+  since each is a few lines of mapping; every format carries only the fields the dossier has
+  (never an empty or guessed one) and, as its link, the public one (DOI, else PubMed), never
+  the page the metadata was read on;
 - formatted citations: ``harvard`` through citeproc-py and the CSL style it ships
   (Harvard "Cite Them Right"), or ``vancouver`` from :meth:`Reference.citation`;
 - claims as CSV, one row per claim, with the computed grade and conflicts;
@@ -79,11 +81,30 @@ _BIBTEX_SPECIAL = {
 
 
 # -- references --------------------------------------------------------------------------------
+def _present(value: Any) -> bool:
+    """A field worth exporting: not missing, not empty (an empty author list is no author)."""
+    return value not in (None, "", [], {})
+
+
+def csl_item(ref: Reference) -> dict[str, Any]:
+    """A reference as a reference manager should receive it: the standard CSL fields the
+    dossier has (none empty, none guessed), ``URL`` the public link (DOI, else PubMed) or
+    absent, and no project fields."""
+    item = {k: v for k, v in ref.csl.items() if k not in ("custom", "URL") and _present(v)}
+    if ref.citation_url:
+        item["URL"] = ref.citation_url
+    return item
+
+
 def references_csl_json(kb: KnowledgeBase) -> str:
-    """Every reference as the stored CSL-JSON item (project fields stay under ``custom``)."""
+    """Every reference as a CSL-JSON item (:func:`csl_item`), valid against
+    ``kb/schemas/csl-data.json``."""
     return (
         json.dumps(
-            [r.csl for r in kb.references.values()], indent=2, sort_keys=True, ensure_ascii=False
+            [csl_item(r) for r in kb.references.values()],
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
         )
         + "\n"
     )
@@ -146,8 +167,8 @@ def _bibtex_entry(ref: Reference) -> str:
         fields.append(("doi", _one_line(ref.doi)))
     if ref.pmid:
         fields.append(("pmid", _one_line(ref.pmid)))
-    if not ref.doi and ref.public_url:
-        fields.append(("url", _one_line(ref.public_url)))
+    if ref.citation_url:
+        fields.append(("url", _one_line(ref.citation_url)))
     key = re.sub(r"[^A-Za-z0-9_:.-]", "_", ref.id)
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return f"@{etype}{{{key},\n{body}\n}}\n"
@@ -193,8 +214,8 @@ def _ris_record(ref: Reference) -> str:
         lines.append(("DO", ref.doi))
     if ref.pmid:
         lines.append(("AN", ref.pmid))  # PubMed id as the accession number, as PubMed does
-    if ref.public_url:
-        lines.append(("UR", ref.public_url))
+    if ref.citation_url:
+        lines.append(("UR", ref.citation_url))
     lines.append(("ER", ""))
     return "".join(f"{tag}  - {_one_line(value)}\n" for tag, value in lines)
 
@@ -214,14 +235,7 @@ def export_references(kb: KnowledgeBase, fmt: str) -> str:
 
 # -- formatted citations -----------------------------------------------------------------------
 def _citeproc_items(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    items = []
-    for ref in kb.references.values():
-        item = {k: v for k, v in ref.csl.items() if k not in ("custom", "URL")}
-        # ``URL`` holds where the metadata was read; cite the public link instead.
-        if not ref.doi and ref.public_url:
-            item["URL"] = ref.public_url
-        items.append(item)
-    return items
+    return [csl_item(ref) for ref in kb.references.values()]
 
 
 def citation_list(kb: KnowledgeBase, *, style: str = "harvard") -> list[dict[str, str]]:

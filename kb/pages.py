@@ -7,10 +7,13 @@ that carries glossary terms comes as segments (see :mod:`kb.glossary`).
 
 from __future__ import annotations
 
+import importlib
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from . import answer, dashboard, evidence, glossary
+from . import answer, dashboard, evidence, glossary, pictures
 from .articles import REVIEW_STATUSES, STATUS_LABELS
+from .claims import KINDS, VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
 from .related import related
@@ -24,6 +27,78 @@ AUDIENCES: dict[str, str] = {"clinician": "Clinician", "patient": "Patient or ca
 MAX_DEPENDENT_CLAIMS = 200
 FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
 EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
+# -- caveats shown where a statement is read (issue 9 item 6) -----------------------------------
+# How each primary-source verdict is announced, for clinicians and in plain words for patients;
+# ``level`` picks the box's colour: ok (checked, says it), nuance (says it, with limits), warn
+# (does not say it as worded), unchecked (nobody checked a primary source).
+VERDICT_BOXES: dict[str, dict[str, str]] = {
+    "supported": {
+        "level": "ok",
+        "clinician": "Checked against the primary source: supported",
+        "patient": "Checked against the original study: the study says this",
+    },
+    "supported_with_nuance": {
+        "level": "nuance",
+        "clinician": "Checked against the primary source: supported, with nuance",
+        "patient": "Checked against the original study: the study says this, with limits",
+    },
+    "not_supported_as_worded": {
+        "level": "warn",
+        "clinician": "Checked against the primary source: not supported as worded",
+        "patient": "Checked against the original study: the study does not say this as written",
+    },
+    "not_stated": {
+        "level": "warn",
+        "clinician": "Checked against the primary source: not stated there",
+        "patient": "Checked against the original study: the study does not say this",
+    },
+    "not_assessed": {
+        "level": "unchecked",
+        "clinician": "Not assessed: no primary source was checked for this statement",
+        "patient": "Not checked: nobody has compared this with an original study yet",
+    },
+}
+INDIRECT_LABEL = {
+    "clinician": "Indirect evidence",
+    "patient": "Based on other patients",
+}
+CONTESTED_LABEL = {
+    "clinician": "Contested",
+    "patient": "Experts disagree",
+}
+# What the boxes mean, in plain words (the patient view explains each once, near the top).
+PATIENT_BOX_HELP: tuple[dict[str, str], ...] = (
+    {
+        "term": "Checked against the original study",
+        "text": "Someone read the study the statement comes from and compared the two. "
+        "The box says if the study really says the same thing.",
+    },
+    {
+        "term": "Not checked",
+        "text": "Nobody has compared this statement with an original study yet. "
+        "Treat it with care.",
+    },
+    {
+        "term": "Experts disagree",
+        "text": "Other studies or guides found something different. "
+        "The page shows both sides so you can ask your doctor about them.",
+    },
+    {
+        "term": "Based on other patients",
+        "text": "The study behind this statement looked at a different group of people, "
+        "so it may not apply in the same way.",
+    },
+)
+# What a patient must see first: interactions, precautions, side effects (in that order).
+SAFETY_KINDS: tuple[str, ...] = tuple(
+    k for k in ("contraindication", "precaution", "adverse_effect") if k in KINDS
+)
+SAFETY_OUTCOMES: tuple[str, ...] = ("drug-interactions",)
+PATIENT_DISCLAIMER = (
+    "This page explains what studies say about a medicine. It is not medical advice. "
+    "Do not start, stop or change a medicine on your own. Talk to your doctor or "
+    "pharmacist first."
+)
 EXAMPLE_QUESTIONS = (
     "What dose of low-dose naltrexone is used for fibromyalgia?",
     "How common are side effects of LDN?",
@@ -76,6 +151,77 @@ def home(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
+def _lower(label: str) -> str:
+    """``Chronic pain`` -> ``chronic pain``; abbreviations (``CRPS``) stay as they are."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _indirectness(kb: KnowledgeBase, claim_id: str, audience: str) -> str | None:
+    """Why the evidence behind a statement is indirect, in a sentence, or None."""
+    claim = kb.claim(claim_id)
+    ref = evidence.evidence_source(kb, claim)
+    if ref is None:
+        return None
+    if ref.design == "mechanistic/preclinical":
+        if audience == "patient":
+            return f"This comes from studies in animals or in the lab ({ref.label}), not in people."
+        return f"Rests on animal or laboratory data ({ref.label}), not on patients."
+    if not ref.condition_ids or kb.conditions.within(claim.conditions, ref.condition_ids):
+        return None
+    pop = ", ".join(kb.conditions.label(c) for c in ref.condition_ids)
+    scope = ", ".join(kb.conditions.label(c) for c in claim.conditions)
+    if audience == "patient":
+        return (
+            f"This comes from a source about people with {_lower(pop)} ({ref.label}). "
+            f"It may not apply in the same way to {_lower(scope)}."
+        )
+    return f"Rests on {ref.label}, which is about {_lower(pop)}; the statement is about {_lower(scope)}."
+
+
+def caveats(
+    kb: KnowledgeBase, claim_id: str, *, audience: str = "clinician"
+) -> list[dict[str, Any]]:
+    """Every caveat a reader must see next to a statement, in the order to show them.
+
+    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text", "details"}``: the primary-source
+    verdict (every verdict, with its note; ``not_assessed`` says no primary source was checked)
+    and indirectness (the source studied another population, or animals). ``level`` is
+    ``ok``, ``nuance``, ``warn`` or ``unchecked``. For patients the labels are in plain words
+    and a verdict's note (written for professionals) moves from ``text`` to ``details``.
+    """
+    out: list[dict[str, Any]] = []
+    primary = kb.claim(claim_id).primary
+    if primary is not None:
+        box = VERDICT_BOXES[primary["verdict"]]
+        ref = kb.references[primary["ref"]] if primary.get("ref") else None
+        label = box[audience]
+        if ref is not None and primary["verdict"] != "not_assessed":
+            label += f" ({ref.label})"
+        # Patients get the box in plain words; the note (written for professionals) one
+        # click away.
+        out.append(
+            {
+                "kind": "verdict",
+                "verdict": primary["verdict"],
+                "level": box["level"],
+                "label": label,
+                "text": None if audience == "patient" else primary["note"],
+                "details": primary["note"] if audience == "patient" else None,
+            }
+        )
+    indirect = _indirectness(kb, claim_id, audience)
+    if indirect:
+        out.append(
+            {
+                "kind": "indirect",
+                "level": "nuance",
+                "label": INDIRECT_LABEL[audience],
+                "text": indirect,
+            }
+        )
+    return out
+
+
 def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) -> dict[str, Any]:
     data = claim_json(kb, claim_id)
     text = data["text"]
@@ -85,11 +231,32 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     else:
         segments = [{"text": text, "term": None}]
     verdict = data["primary_verdict"]
+    flagged = verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS else None
+    hedge = None
+    if audience == "patient":
+        # Patients never get a statement the checks or the board reject as plain fact.
+        claim = kb.claim(claim_id)
+        v = verdict["verdict"] if verdict else None
+        if data["editorial"]["contested_by_board"]:
+            hedge = "Questioned by our editors. One source says:"
+        elif v == "not_supported_as_worded":
+            hedge = "Not backed by the original study as written. One source says:"
+        elif flagged:
+            hedge = "Not shown by the original study. One source says:"
+        elif v == "not_assessed":
+            hedge = "Not checked yet. One source says:"
+        elif v == "supported_with_nuance" and (
+            claim.kind in SAFETY_KINDS or claim.outcome in SAFETY_OUTCOMES
+        ):
+            hedge = "Only part of the story. One source says:"
     data.update(
         display_text=text,
         segments=segments,
         contested=bool(data["conflicts"]),
-        flagged_verdict=verdict if verdict and verdict["verdict"] in FLAGGED_VERDICTS else None,
+        contested_label=CONTESTED_LABEL[audience],
+        flagged_verdict=flagged,
+        caveats=caveats(kb, claim_id, audience=audience),
+        hedge=hedge,
     )
     return data
 
@@ -109,14 +276,33 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             f"unknown audience {audience!r}; expected one of " + ", ".join(AUDIENCES)
         )
     art = kb.article(article_id)
+    intervention, condition = article_topic(kb, article_id)
     seen: set[str] = set()
-    bottom_line = [_statement(kb, cid, audience, seen) for cid in art.bottom_line]
+    safety_ids = safety_first(kb, article_id, intervention) if audience == "patient" else []
+    safety = [
+        {**_statement(kb, cid, audience, seen), "in_bottom_line": None, "in_safety": False}
+        for cid in safety_ids
+    ]
+    in_safety = frozenset(safety_ids)
+    bottom_line = [
+        {**_statement(kb, cid, audience, seen), "in_bottom_line": None, "in_safety": False}
+        for cid in art.bottom_line
+    ]
+    in_bottom_line = {cid: i for i, cid in enumerate(art.bottom_line, start=1)}
 
     def section(sec: dict[str, Any], level: int) -> dict[str, Any]:
+        statements = []
+        for cid in sec.get("claims", []):
+            st = _statement(kb, cid, audience, seen)
+            # Shown once, in the bottom line; the page points there instead of repeating it.
+            st["in_bottom_line"] = in_bottom_line.get(cid)
+            # For a patient the safety statements come first; their sections point there.
+            st["in_safety"] = cid in in_safety
+            statements.append(st)
         return {
             "heading": sec["heading"],
             "level": level,
-            "statements": [_statement(kb, cid, audience, seen) for cid in sec.get("claims", [])],
+            "statements": statements,
             "subsections": [section(s, level + 1) for s in sec.get("subsections", [])],
         }
 
@@ -154,8 +340,14 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
     references.sort(key=lambda r: r["number"])
     claims = art.claim_ids()
     claim_set = frozenset(claims)
-    flagged = sum(1 for st in _all_statements(bottom_line, sections) if st["flagged_verdict"])
-    texts = [st["display_text"] for st in _all_statements(bottom_line, sections)]
+    # Each statement counted once, however many places the article shows it.
+    shown = {st["id"]: st for st in _all_statements(bottom_line, sections)}
+    texts = [st["display_text"] for st in shown.values()]
+    verdict_counts: dict[str, int] = {}
+    for st in shown.values():
+        if st["primary_verdict"]:
+            v = st["primary_verdict"]["verdict"]
+            verdict_counts[v] = verdict_counts.get(v, 0) + 1
     return {
         "id": art.id,
         "title": art.title,
@@ -171,8 +363,10 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "reference_marks": dashboard.article_reference_marks(kb, article_id),
         },
         "last_updated": art.last_updated,
-        "disclaimer": art.record.get("disclaimer"),
+        "disclaimer": PATIENT_DISCLAIMER if audience == "patient" else art.record.get("disclaimer"),
+        "box_help": list(PATIENT_BOX_HELP) if audience == "patient" else [],
         "source": ref_summary(kb.references[art.source_ref]) if art.source_ref else None,
+        "safety": safety,
         "bottom_line": bottom_line,
         "sections": sections,
         "references": references,
@@ -186,17 +380,94 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "statements": len(claims),
             "contested": sum(1 for c in claims if kb.active_conflict_ids(c)),
             "conflicts": len(conflict_ids),
-            "not_supported": flagged,
-            "flagged_by_board": len(
-                {
-                    st["id"]
-                    for st in _all_statements(bottom_line, sections)
-                    if st["editorial"]["contested_by_board"]
-                }
+            "not_supported": sum(verdict_counts.get(v, 0) for v in FLAGGED_VERDICTS),
+            "verdicts": [
+                {"verdict": v, "label": VERDICT_LABELS[v], "count": verdict_counts[v]}
+                for v in VERDICT_BOXES
+                if verdict_counts.get(v)
+            ],
+            "indirect": sum(
+                1 for st in shown.values() if any(c["kind"] == "indirect" for c in st["caveats"])
+            ),
+            "flagged_by_board": sum(
+                1 for st in shown.values() if st["editorial"]["contested_by_board"]
             ),
         },
         "board": dashboard.board_article(kb, article_id),
+        "topic": {
+            "intervention": intervention,
+            "condition": condition,
+            "condition_label": kb.conditions.label(condition) if condition else None,
+        },
+        "summary_of_findings": summary_of_findings(kb, intervention=intervention),
+        "pictures": {
+            "evidence_map": pictures.evidence_map(
+                kb, condition=condition, intervention=intervention
+            ),
+            "forest": pictures.forest_plot(kb, condition=condition, intervention=intervention),
+        },
     }
+
+
+def safety_first(kb: KnowledgeBase, article_id: str, intervention: str) -> list[str]:
+    """What a patient reads first: the article's statements on interactions, precautions and
+    side effects, the claims that disagree with them (active conflicts), and every
+    contraindication or precaution the knowledge base holds for ``intervention``. Ordered
+    interactions, precautions, side effects; the article's own statements first in each."""
+    art_ids = kb.article(article_id).claim_ids()
+
+    def is_safety(cid: str) -> bool:
+        c = kb.claim(cid)
+        return c.kind in SAFETY_KINDS or c.outcome in SAFETY_OUTCOMES
+
+    picked = [cid for cid in art_ids if is_safety(cid)]
+    for cid in list(picked):
+        for cf in kb.active_conflict_ids(cid):
+            picked += [x for side in kb.conflict(cf).sides for x in side.claims if is_safety(x)]
+    picked += [
+        c.id
+        for c in kb.claims.values()
+        if c.intervention == intervention and c.kind in SAFETY_KINDS and c.kind != "adverse_effect"
+    ]
+
+    def rank(cid: str) -> tuple[int, int]:
+        c = kb.claim(cid)
+        if c.outcome in SAFETY_OUTCOMES:
+            group = 0
+        else:
+            group = 1 + SAFETY_KINDS.index(c.kind) if c.kind in SAFETY_KINDS else 9
+        return group, 0 if cid in art_ids else 1
+
+    return sorted(dict.fromkeys(picked), key=rank)
+
+
+def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
+    """An article's main intervention (the most common among its claims) and its broadest
+    condition (the one whose sub-conditions cover the most of its claims' conditions)."""
+    claims = [kb.claim(cid) for cid in kb.article(article_id).claim_ids()]
+    intervention = Counter(c.intervention for c in claims).most_common(1)[0][0]
+    conditions = {cond for c in claims if c.intervention == intervention for cond in c.conditions}
+    broadest = max(
+        sorted(conditions),
+        key=lambda cid: len(({cid} | kb.conditions.descendants(cid)) & conditions),
+        default=None,
+    )
+    return intervention, broadest
+
+
+def summary_of_findings(
+    kb: KnowledgeBase, *, intervention: str | None = None, condition: str | None = None
+) -> list[dict[str, Any]] | None:
+    """The summary-of-findings rows (``kb.summary.summary``), or None while that module is
+    not part of the library yet (the page then leaves the section out)."""
+    try:
+        summary_mod = importlib.import_module("kb.summary")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.summary":
+            raise
+        return None
+    rows = summary_mod.summary(kb, condition=condition, intervention=intervention)
+    return [dict(row) for row in rows]
 
 
 def _all_statements(

@@ -95,6 +95,18 @@ class Reference:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         return self.csl.get("URL")
 
+    @property
+    def citation_url(self) -> str | None:
+        """The link a citation carries: the DOI resolver, else PubMed, else none.
+
+        Never ``URL``: that is where the metadata was read (often a mirror), not a public link.
+        """
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        return None
+
     def citation(self) -> str:
         """A plain-text Vancouver-like citation for display."""
         authors = self.csl.get("author") or []

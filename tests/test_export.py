@@ -134,3 +134,63 @@ def test_write_text_atomic_makes_an_ordinary_file(tmp_path: Path) -> None:
     assert path.read_text("utf-8") == "@misc{a,\n}\n"
     assert path.stat().st_mode & 0o044  # readable by others, unlike a bare mkstemp file
     assert [p.name for p in path.parent.iterdir()] == ["refs.bib"]
+
+
+# -- what a reference manager receives (issue 14 item 7) ---------------------------------------
+# From the dossier (ldn_evidence.json): srinivasan2021 has no confirmed author, volume, DOI or
+# PMID (its notes: "Author list, volume/pages and DOI were not visible"); bruun2024_final has
+# issue 1 and pages e31-e39 but no volume; patten2018 has volume 38, page 382 and no year
+# ("Year (2018) ... not seen in stored text and are therefore omitted").
+ABSENT = {
+    "srinivasan2021": {"author", "volume", "doi", "pmid", "url"},
+    "bruun2024_final": {"volume"},
+    "patten2018": {"year"},
+}
+PUBLIC = ("https://doi.org/", "https://pubmed.ncbi.nlm.nih.gov/")
+
+
+def test_bibtex_has_public_links_and_no_empty_or_guessed_fields(real_kb: KnowledgeBase) -> None:
+    library = bibtexparser.parse_string(export.references_bibtex(real_kb))
+    assert library.failed_blocks == []
+    entries = {e.key: e.fields_dict for e in library.entries}
+    for key, fields in entries.items():
+        for name, field in fields.items():
+            assert str(field.value).strip() not in ("", "{}"), (key, name)
+        if "url" in fields:
+            assert fields["url"].value.startswith(PUBLIC), (key, fields["url"].value)
+    for key, absent in ABSENT.items():
+        assert not absent & set(entries[key]), (key, absent & set(entries[key]))
+    assert (
+        entries["bruun2024_final"]["url"].value == "https://doi.org/10.1016/s2665-9913(23)00278-3"
+    )
+    assert entries["bruun2024_final"]["number"].value == "1"
+    assert entries["patten2018"]["volume"].value == "38"
+    # A reference with a PMID and no DOI links to PubMed; no provenance page ever appears.
+    provenance = {r.csl.get("URL") for r in real_kb.references.values()} - {None}
+    assert not provenance & {f["url"].value for f in entries.values() if "url" in f}
+
+
+def test_ris_has_public_links_and_no_empty_or_guessed_fields(real_kb: KnowledgeBase) -> None:
+    records = {r["id"]: r for r in rispy.loads(export.references_ris(real_kb))}
+    for rid, rec in records.items():
+        for tag, value in rec.items():
+            assert value not in ("", [], None), (rid, tag)
+        for url in rec.get("urls", []):
+            assert url.startswith(PUBLIC), (rid, url)
+    srini = records["srinivasan2021"]
+    assert "authors" not in srini and "urls" not in srini and "doi" not in srini
+    assert "volume" not in records["bruun2024_final"]
+    assert "year" not in records["patten2018"] and "date" not in records["patten2018"]
+    assert records["bruun2024_final"]["urls"] == ["https://doi.org/10.1016/s2665-9913(23)00278-3"]
+
+
+def test_csl_json_is_clean_for_reference_managers(real_kb: KnowledgeBase) -> None:
+    items = {i["id"]: i for i in json.loads(export.references_csl_json(real_kb))}
+    for rid, item in items.items():
+        assert "custom" not in item
+        assert all(v not in ("", [], {}, None) for v in item.values()), rid
+        if "URL" in item:
+            assert item["URL"].startswith(PUBLIC), rid
+    assert "author" not in items["srinivasan2021"] and "URL" not in items["srinivasan2021"]
+    assert "volume" not in items["bruun2024_final"] and "issued" not in items["patten2018"]
+    assert items["toljan2018"]["URL"] == "https://doi.org/10.3390/medsci6040082"

@@ -41,8 +41,12 @@ TWINS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
         f"/articles/{ARTICLE}",
         f"/api/articles/{ARTICLE}",
         lambda d: (
-            [f'id="bottom-line-{s["id"]}"' for s in d["bottom_line"]]
-            + [f'id="claim-{s["id"]}"' for s in statements(d)[len(d["bottom_line"]) :]]
+            [f'id="claim-{s["id"]}"' for s in d["bottom_line"]]
+            # A bottom-line statement is shown once; its section points to it.
+            + [
+                f'id="{"in-section" if s.get("in_bottom_line") else "claim"}-{s["id"]}"'
+                for s in statements(d)[len(d["bottom_line"]) :]
+            ]
             + [f'id="ref-{r["number"]}"' for r in d["references"]]
             + [f'id="conflict-{c["id"]}"' for c in d["conflicts"]]
             + [f"{d['counts']['statements']} statements", f"{d['counts']['contested']} contested"]

@@ -132,6 +132,17 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def docs_shots(shots: Path) -> Path:
+    """Where the README's screenshots go: ``docs/images/`` when ``KB_DOCS_SCREENSHOTS=1``
+    (to refresh the committed ones), else the run's screenshot folder."""
+    if os.environ.get("KB_DOCS_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return shots
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -143,7 +154,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     problems: list[str] = []
     pg.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
@@ -272,6 +283,105 @@ def test_keyboard_skip_link_and_no_javascript(browser: Any, server: str, shots: 
         assert body["claim"]["id"] == "seed-max-dose"
     finally:
         context.close()
+
+
+# -- evidence pictures, the matrix and the patient view (issue 14) ------------------------------
+def test_evidence_map_is_labelled_and_its_marks_open_the_studies(
+    page: Page, server: str, docs_shots: Path
+) -> None:
+    page.goto(f"{server}/articles/ldn-chronic-pain")
+    page.screenshot(path=str(docs_shots / "article.png"), full_page=False)
+    svg = page.locator("svg.evidence-map")
+    assert svg.is_visible()
+    # Labelled: aria-labelledby names its <title> and <desc>, both with words in them.
+    title_id, desc_id = svg.get_attribute("aria-labelledby").split()
+    assert "Evidence map" in page.locator(f"#{title_id}").text_content()
+    assert "studies" in page.locator(f"#{desc_id}").text_content()
+    marks = page.locator("svg.evidence-map a.mark-link")
+    assert marks.count() >= 10
+    assert all("participants" in (marks.nth(i).get_attribute("aria-label") or "") for i in range(3))
+    page.locator("#article-map").scroll_into_view_if_needed()
+    page.locator("#article-map").screenshot(path=str(docs_shots / "article-evidence-map.png"))
+    # The table says the same thing.
+    table = page.locator("#article-map details.picture-table")
+    table.locator("summary").click()
+    assert table.locator("tbody tr").count() == marks.count()
+    # A mark is a link: keyboard focus and Enter open the study.
+    href = marks.first.get_attribute("href")
+    marks.first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{href}")
+    assert page.locator("h1").is_visible() and page.locator(".citation").is_visible()
+
+
+def test_forest_plot_rows_open_their_claims(page: Page, server: str, docs_shots: Path) -> None:
+    page.goto(f"{server}/articles/ldn-chronic-pain")
+    plots = page.locator("svg.forest-plot")
+    assert plots.count() >= 1 and plots.first.is_visible()
+    title_id = plots.first.get_attribute("aria-labelledby").split()[0]
+    assert page.locator(f"#{title_id}").text_content().strip()
+    page.locator("#article-forest").scroll_into_view_if_needed()
+    page.locator("#article-forest figure").first.screenshot(
+        path=str(docs_shots / "article-forest-plot.png")
+    )
+    row = plots.first.locator("a").first
+    href = row.get_attribute("href")
+    assert href.startswith("/claims/")
+    row.click()
+    page.wait_for_url(f"**{href}")
+    assert page.locator("h1.claim-text").is_visible()
+
+
+def test_matrix_shows_every_column_at_1280_and_keeps_headers_in_view(
+    page: Page, server: str, shots: Path
+) -> None:
+    page.goto(f"{server}/matrix?article=ldn-chronic-pain")
+    wrap = page.locator(".matrix-wrap")
+    scroll_width, client_width = wrap.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll_width <= client_width + 1  # no reference column hidden behind a scroll
+    header = page.locator(".matrix thead th").first
+    wrap.evaluate("e => { e.scrollTop = 600; }")
+    assert abs(header.bounding_box()["y"] - wrap.bounding_box()["y"]) < 3  # sticky
+    page.screenshot(path=str(shots / "matrix-1280.png"), full_page=False)
+
+
+def test_matrix_on_a_phone(browser: Any, server: str, shots: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = context.new_page()
+    try:
+        pg.goto(f"{server}/matrix?article=ldn-chronic-pain")
+        # The page itself never scrolls sideways; the grid scrolls inside its frame.
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 391
+        wrap = pg.locator(".matrix-wrap")
+        wrap.evaluate("e => { e.scrollLeft = 300; }")
+        row_header = pg.locator(".matrix tbody th[scope='row']").first
+        assert abs(row_header.bounding_box()["x"] - wrap.bounding_box()["x"]) < 3  # sticky
+        pg.screenshot(path=str(shots / "matrix-phone.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def test_patient_view_is_written_for_patients(page: Page, server: str, docs_shots: Path) -> None:
+    page.goto(f"{server}/articles/ldn-chronic-pain?audience=patient")
+    main = page.locator("main")
+    text = main.inner_text()
+    assert "not medical advice" in page.locator(".patient-disclaimer").inner_text()
+    assert "Written for health professionals" not in text
+    assert "primary source" not in text.lower()
+    safety = page.locator("#safety-title")
+    assert safety.is_visible()
+    assert safety.bounding_box()["y"] < page.locator("#bottom-line").bounding_box()["y"]
+    # Nothing the checks reject is shown as plain fact.
+    first = page.locator(".safety-first li.statement").first
+    assert first.locator(".hedge").is_visible()
+    assert page.locator(".box-help dt", has_text="Experts disagree").is_visible()
+    page.screenshot(path=str(docs_shots / "article-patient.png"), full_page=False)
+
+
+def test_ask_page_screenshot(page: Page, server: str, docs_shots: Path) -> None:
+    page.goto(f"{server}/ask?q=Does+LDN+work+for+fibromyalgia%3F")
+    assert page.locator("#answer-title").is_visible()
+    page.screenshot(path=str(docs_shots / "ask.png"), full_page=False)
 
 
 # -- the editorial workflow (issue 5) ----------------------------------------------------------

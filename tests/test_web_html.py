@@ -93,7 +93,7 @@ def test_article_page_shows_what_the_seed_page_shows_and_more(real_client: Flask
     # Grade badge with reasons one click away.
     assert '<details class="grade">' in html and "Evidence: Very low" in html
     # The primary-source verdict where a statement is not supported as worded.
-    assert "not supported as worded" in html and 'class="verdict' in html
+    assert "not supported as worded" in html and 'class="caveat caveat-verdict caveat-warn' in html
     # Contradictions highlighted in place, with a panel showing both sides.
     assert 'class="statement contested' in html and '<mark class="contested-text">' in html
     assert '<details class="conflict-panel">' in html and 'class="sides"' in html
@@ -236,3 +236,14 @@ def test_claim_text_is_escaped(data_dir: Path, index_dir: Path) -> None:
         html = client.get(url).text
         assert "<script>" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url
+
+
+def test_matrix_headers_stay_in_view_with_short_labels(real_client: FlaskClient) -> None:
+    html = real_client.get("/matrix?article=ldn-chronic-pain").text
+    # Short column labels; the full one stays available to screen readers and on hover.
+    assert ">[1] Dr.Oracle 2025<" in html
+    assert "(Dr.Oracle Medical Advisory Board &amp; Editors 2025)" in html
+    with real_client.get("/static/style.css") as r:
+        css = r.text
+    assert ".matrix thead th { position: sticky; top: 0;" in css
+    assert '.matrix th[scope="row"] { position: sticky; left: 0;' in css

@@ -3,7 +3,6 @@ the graph export."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +14,9 @@ from .. import contested as contested_mod
 from .. import export, shapes
 from .. import integrity as integrity_mod
 from .. import trace as trace_mod
-from .common import emit, get_kb, json_option, output_option
+from ..claims import VERDICT_LABELS
+from ..knowledgebase import KnowledgeBase
+from .common import emit, get_kb, json_option, output_option, plural, sources_label
 
 
 @click.command()
@@ -36,8 +37,9 @@ def validate(ctx: click.Context, as_json: bool) -> None:
 
 def _print_validate(data: dict[str, Any]) -> None:
     click.echo(
-        f"OK: {data['data_dir']} — {data['claims']} claims, {data['references']} "
-        f"references, {data['articles']} articles are valid."
+        f"OK: {data['data_dir']} — {plural(data['claims'], 'claim')}, "
+        f"{plural(data['references'], 'reference')}, {plural(data['articles'], 'article')} "
+        "are valid."
     )
 
 
@@ -111,13 +113,19 @@ def dependents(ctx: click.Context, ref_id: str, as_json: bool) -> None:
 
 def _print_dependents(data: dict[str, Any]) -> None:
     click.echo(
-        f"{data['reference']['label']}: {len(data['claims'])} claims, "
-        f"{len(data['articles'])} articles depend on it"
+        f"{data['reference']['label']}: {plural(len(data['claims']), 'claim')} and "
+        f"{plural(len(data['articles']), 'article')} depend on it"
     )
+    if data["claims"]:
+        click.echo("\nClaims:")
     for item in data["claims"]:
-        click.echo(f"  claim {item['id']} ({'; '.join(item['how'])})")
+        click.echo(f"  {item['id']}: {item['text']}")
+        click.echo(f"    how: {'; '.join(item['how'])}")
+    if data["articles"]:
+        click.echo("\nArticles:")
     for item in data["articles"]:
-        click.echo(f"  article {item['id']} ({'; '.join(item['how'])})")
+        click.echo(f"  {item['id']}: {item['title']}")
+        click.echo(f"    how: {'; '.join(item['how'])}")
 
 
 @click.command()
@@ -138,8 +146,7 @@ def _print_contested(items: list[dict[str, Any]]) -> None:
     conflicts = [c for c in items if not c.get("context")]
     context = [c for c in items if c.get("context")]
     click.echo(
-        f"{_plural(len(conflicts), 'conflict')}, {_plural(len(context), 'piece')} of indirect "
-        "context"
+        f"{plural(len(conflicts), 'conflict')}, {plural(len(context), 'piece')} of indirect context"
     )
     for heading, group in (("Conflicts", conflicts), ("Indirect context", context)):
         if not group:
@@ -155,7 +162,7 @@ def _print_contested(items: list[dict[str, Any]]) -> None:
             for side in c["sides"]:
                 click.echo(f"   - {side['label']}:")
                 for cl in side["claims"]:
-                    sources = "; ".join(cl["sources"]) or "no source"
+                    sources = sources_label(cl["sources"])
                     click.echo(
                         textwrap.fill(
                             f"{cl['text']} [{cl['grade']}; {sources}; {cl['id']}]",
@@ -166,25 +173,73 @@ def _print_contested(items: list[dict[str, Any]]) -> None:
                     )
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 @click.command()
 @json_option
 @click.pass_context
 def integrity(ctx: click.Context, as_json: bool) -> None:
     """Unresolved citations, secondary sources, self-citation, gaps in the data."""
-    emit(integrity_mod.report(get_kb(ctx)), as_json, _print_integrity)
+    kb = get_kb(ctx)
+    emit(integrity_mod.report(kb), as_json, lambda data: _print_integrity(kb, data))
 
 
-def _print_integrity(data: Mapping[str, Any]) -> None:
-    for key, items in data.items():
-        click.echo(f"{key.replace('_', ' ')}: {len(items)}")
+def _claim_line(kb: KnowledgeBase, claim_id: str) -> str:
+    claim = kb.claims.get(claim_id)
+    return f"{claim_id}: {claim.text}" if claim else claim_id
+
+
+def _ref_name(kb: KnowledgeBase, ref_id: str | None) -> str:
+    ref = kb.references.get(ref_id or "")
+    return f"{ref.label} ({ref_id})" if ref else str(ref_id)
+
+
+def _integrity_item(kb: KnowledgeBase, section: str, item: Any) -> list[str]:
+    """One finding of the integrity report as readable lines (any shape is printed)."""
+    if isinstance(item, str):
+        if item in kb.claims:
+            return [_claim_line(kb, item)]
+        return [_ref_name(kb, item)]
+    if section == "unresolved_citations":
+        proposed = (
+            f"proposed: {_ref_name(kb, item.get('proposed_ref'))} "
+            f"({item.get('confidence')}, {item.get('status')})"
+            if item.get("proposed_ref")
+            else "no resolution proposed"
+        )
+        return [
+            _claim_line(kb, item["claim"]),
+            f"  cites [{item['number']}], missing from the list of {item['article']}; {proposed}",
+        ]
+    if section == "secondary_sources_traced_elsewhere":
+        targets = ", ".join(_ref_name(kb, t) for t in item.get("traced_to", []))
+        return [
+            f"{_ref_name(kb, item['ref'])}, cited by {plural(item.get('cited_by', 0), 'claim')}: "
+            f"its numbers trace to {targets}"
+        ]
+    if section == "self_citations":
+        return [
+            f"{item['article']} cites [{item['number']}] {_ref_name(kb, item['ref'])}, "
+            f"published by {item.get('publisher')}, the article's own publisher"
+        ]
+    if section == "missing_identifiers":
+        return [
+            f"{_ref_name(kb, item['ref'])}, {str(item.get('role', '')).replace('-', ' ')}: "
+            f"no {' or '.join(item['missing'])}"
+        ]
+    if section == "seed_claims_not_supported":
+        label = VERDICT_LABELS.get(item.get("verdict", ""), item.get("verdict"))
+        return [_claim_line(kb, item["claim"]), f"  {label}: {item.get('note', '')}"]
+    return ["; ".join(f"{k}: {v}" for k, v in item.items())]
+
+
+def _print_integrity(kb: KnowledgeBase, data: Mapping[str, Any]) -> None:
+    for n, (key, items) in enumerate(data.items()):
+        if n:
+            click.echo("")
+        title = key.replace("_", " ")
+        click.echo(f"{title[:1].upper()}{title[1:]}: {len(items)}")
         for item in items:
-            click.echo(
-                f"  {json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else item}"
-            )
+            for line in _integrity_item(kb, key, item):
+                click.echo(f"  {line}")
 
 
 @click.group()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..editorial import ACCOUNT_ROLES
-from .common import emit, get_editor, get_kb, instance_dir, json_option
+from .common import call_with, emit, get_editor, get_kb, instance_dir, json_option, progress
 
 
 @click.group()
@@ -142,8 +142,11 @@ def compact(ctx: click.Context) -> None:
     Review statuses and verdicts go into articles.json and claims.json, every event into
     DATA_DIR/editorial.json, then the journal is emptied; safe while the site is running.
     """
-    editor = get_editor(ctx)
-    folded = editor.compact()
+    with progress("Compact", ["replaying the journal", "folding it into the data"]) as prog:
+        prog.step()
+        editor = get_editor(ctx)
+        prog.step()
+        folded = call_with(editor.compact, prog)
     noun = "event" if folded == 1 else "events"
     click.echo(
         f"Folded {folded} {noun} into {editor.kb.data_dir}; "

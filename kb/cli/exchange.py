@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import export
-from .common import emit, get_kb, json_option, output_option
+from .common import call_with, emit, get_kb, json_option, output_option, progress
 
 
 @click.command("import")
@@ -32,8 +32,13 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> 
     # Import into the data as stored, not as the editorial journal shows it: the importer
     # writes every record back, and the board's decisions belong in the journal until
     # `kb compact` folds them.
-    stored = KnowledgeBase.load(ctx.find_root().obj["data_dir"])
-    report = importer.import_file(stored, file, today=date.today(), dry_run=dry_run)
+    with progress("Import", ["reading the data", f"importing {file.name}"], quiet=as_json) as prog:
+        prog.step()
+        stored = KnowledgeBase.load(ctx.find_root().obj["data_dir"])
+        prog.step()
+        report = call_with(
+            importer.import_file, prog, stored, file, today=date.today(), dry_run=dry_run
+        )
     if report.written:
         ctx.find_root().obj["kb"] = None
     emit(report.to_dict(), as_json, _print_import_report)

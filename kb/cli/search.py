@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .common import board_flag, emit, get_kb, json_option
+from .common import board_flag, call_with, emit, get_kb, json_option, progress
 
 
 @click.command()
@@ -99,8 +99,14 @@ def _plain_highlight(snippet: str) -> str:
 @click.pass_context
 def index_cmd(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
     """Build or update the search index (only what changed, unless --rebuild)."""
-    kb = get_kb(ctx)
-    data = kb.reindex(rebuild=rebuild)
+    steps = ["loading the knowledge base", "grading claims and finding conflicts", "indexing"]
+    with progress("Search index", steps, quiet=as_json) as prog:
+        prog.step()
+        kb = get_kb(ctx)
+        prog.step()
+        kb.grades, kb.conflicts  # noqa: B018  (computed here so the bar shows where time goes)
+        prog.step()
+        data = call_with(kb.reindex, prog, rebuild=rebuild)
     emit({"index_dir": str(kb.index_dir), **data}, as_json, _print_index)
 
 
