@@ -98,7 +98,7 @@ def memo(kb: KnowledgeBase, key: tuple[Any, ...], build: Any) -> Any:
     """Derived state per topic (never a finished answer), for the current grading."""
     ix = index(kb)
     store: OrderedDict[tuple[Any, ...], Any] = ix.topic_kinds.setdefault("_memo", OrderedDict())
-    full = (id(kb.grades), *key)
+    full = (kb.generation, *key)
     if full in store:
         store.move_to_end(full)
         return store[full]

@@ -262,7 +262,7 @@ def index(kb: KnowledgeBase) -> Index:
 
 
 def _build_index(kb: KnowledgeBase) -> Index:
-    signature = (id(kb.claims), len(kb.claims))
+    signature = (kb.generation, len(kb.claims))
     v = vocab()
     held = {c.intervention for c in kb.claims.values()}
     interventions = [
