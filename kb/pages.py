@@ -183,8 +183,8 @@ def caveats(
 ) -> list[dict[str, Any]]:
     """Every caveat a reader must see next to a statement, in the order to show them.
 
-    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text", "details"}``: the primary-source
-    verdict (every verdict, with its note; ``not_assessed`` says no primary source was checked)
+    Each is ``{"kind": "verdict" | "indirect", "level", "label", "text", "details"}``: the
+    primary-source verdict (every verdict, with its note; ``not_assessed`` says no primary source was checked)
     and indirectness (the source studied another population, or animals). ``level`` is
     ``ok``, ``nuance``, ``warn`` or ``unchecked``. For patients the labels are in plain words
     and a verdict's note (written for professionals) moves from ``text`` to ``details``.
@@ -217,6 +217,7 @@ def caveats(
                 "level": "nuance",
                 "label": INDIRECT_LABEL[audience],
                 "text": indirect,
+                "details": None,
             }
         )
     return out

@@ -274,11 +274,29 @@ class Segment(TypedDict):
     term: str | None
 
 
+class Caveat(TypedDict):
+    """A caveat shown next to a statement (``kb.pages.caveats``)."""
+
+    kind: Literal["verdict", "indirect"]
+    verdict: NotRequired[str]
+    level: Literal["ok", "nuance", "warn", "unchecked"]
+    label: str
+    text: str | None
+    details: str | None
+
+
 class Statement(Claim):
     display_text: str
     contested: bool
+    contested_label: str
     segments: list[Segment]
     flagged_verdict: dict[str, Any] | None
+    caveats: list[Caveat]
+    # Patient view: "One source says:" before a statement the checks reject or nobody checked.
+    hedge: str | None
+    # Shown in full above (bottom line number, or "Safety first"); the section points there.
+    in_bottom_line: int | None
+    in_safety: NotRequired[bool]
 
 
 class Section(TypedDict):
@@ -314,12 +332,33 @@ class GlossaryTerm(TypedDict):
     definition: str
 
 
+class VerdictCount(TypedDict):
+    verdict: str
+    label: str
+    count: int
+
+
 class ArticleCounts(TypedDict):
     statements: int
     contested: int
     conflicts: int
     not_supported: int
+    verdicts: list[VerdictCount]
+    indirect: int
     flagged_by_board: int
+
+
+class ArticleTopic(TypedDict):
+    intervention: str
+    condition: str | None
+    condition_label: str | None
+
+
+class ArticlePictures(TypedDict):
+    """``kb.pictures.evidence_map`` and ``kb.pictures.forest_plot`` of the article's topic."""
+
+    evidence_map: dict[str, Any]
+    forest: dict[str, Any]
 
 
 class Comment(TypedDict):
@@ -360,6 +399,11 @@ class Article(TypedDict):
     glossary: list[GlossaryTerm]
     counts: ArticleCounts
     board: ArticleBoard
+    box_help: list[dict[str, str]]
+    safety: list[Statement]
+    topic: ArticleTopic
+    summary_of_findings: list[dict[str, Any]] | None
+    pictures: ArticlePictures
 
 
 class Labelled(TypedDict):
