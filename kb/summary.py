@@ -691,11 +691,51 @@ def body_of(kb: KnowledgeBase, claim_id: str) -> Body | None:
 
 
 # -- the documents behind /summary and /conditions/<id> (and their /api/ twins) ---------------
-def _cond(kb: KnowledgeBase, cid: str) -> dict[str, str]:
+class ConditionRef(TypedDict):
+    id: str
+    label: str
+
+
+class ConditionCount(ConditionRef):
+    bodies: int
+
+
+class Rules(TypedDict):
+    ois_continuous: int
+    ois_events: int
+    certainties: list[str]
+    directions: list[str]
+
+
+class SummaryPage(TypedDict):
+    """``/summary`` (``?condition=``) and ``kb summary``: the summary-of-findings rows."""
+
+    condition: ConditionRef | None
+    bodies: list[Body]
+    conditions: list[ConditionCount]
+    rules: Rules
+
+
+class ConditionDetail(ConditionRef):
+    synonyms: list[str]
+    broader: list[ConditionRef]
+    narrower: list[ConditionRef]
+
+
+class ConditionPage(TypedDict):
+    """``/conditions/<id>``: a condition and the certainty of its evidence per outcome."""
+
+    condition: ConditionDetail
+    bodies: list[Body]
+    claims_total: int
+    rules: Rules
+
+
+def _cond(kb: KnowledgeBase, cid: str) -> ConditionRef:
     return {"id": cid, "label": kb.conditions.label(cid)}
 
 
-def _rules() -> dict[str, object]:
+def _rules() -> Rules:
     return {
         "ois_continuous": OIS_CONTINUOUS,
         "ois_events": OIS_EVENTS,
@@ -704,7 +744,7 @@ def _rules() -> dict[str, object]:
     }
 
 
-def summary_page(kb: KnowledgeBase, condition: str | None = None) -> dict[str, object]:
+def summary_page(kb: KnowledgeBase, condition: str | None = None) -> SummaryPage:
     """The summary-of-findings table (``?condition=`` narrows it to a condition and below)."""
     bodies = summary(kb, condition=condition)
     counts: dict[str, int] = {}
@@ -720,7 +760,7 @@ def summary_page(kb: KnowledgeBase, condition: str | None = None) -> dict[str, o
     }
 
 
-def condition_page(kb: KnowledgeBase, condition_id: str) -> dict[str, object]:
+def condition_page(kb: KnowledgeBase, condition_id: str) -> ConditionPage:
     """One condition: its place in the vocabulary and the evidence per outcome, including the
     conditions below it. An unknown id raises ``ConditionNotFound``."""
     cond = kb.conditions.get(condition_id)
@@ -728,7 +768,8 @@ def condition_page(kb: KnowledgeBase, condition_id: str) -> dict[str, object]:
     claims = [cid for cid, c in kb.claims.items() if condition_id in c.conditions]
     return {
         "condition": {
-            **_cond(kb, condition_id),
+            "id": condition_id,
+            "label": cond.label,
             "synonyms": list(cond.synonyms),
             "broader": [_cond(kb, p) for p in cond.parents],
             "narrower": [_cond(kb, c) for c in below],
@@ -747,7 +788,9 @@ __all__ = [
     "OIS_EVENTS",
     "OUTCOMES",
     "Body",
+    "ConditionPage",
     "Reason",
+    "SummaryPage",
     "body_of",
     "condition_page",
     "summary",
