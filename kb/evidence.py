@@ -36,7 +36,7 @@ Nothing here is typed into the data. What a claim *is* in its source (its statem
      Very low; an expression of concern costs one level.
   7. **Inconsistency**: the claim is on one side of an active conflict (computed or added by an
      editor, not dismissed by the board, and not mere indirect context) whose other side holds a
-     graded finding or conclusion of equal or higher grade (compared on grades before this step, so claim order never
+     graded claim about the same population, of equal or higher grade (compared on grades before this step, so claim order never
      matters; a study's subgroup never counts against its own overall result).
 
 There is no per-study sample-size step: imprecision is judged on the whole body of evidence
@@ -265,7 +265,9 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
             "Not graded: the statement describes how the study was run (design, schedule,"
             " enrolment or follow-up), not an effect of treatment."
         )
-        return 0, 0, [reason], ref.id if ref else None, NOT_GRADED
+        reasons = [reason]
+        _marks(kb, claim, 0, reasons)  # a retraction is shown even where nothing is graded
+        return 0, 0, reasons, ref.id if ref else None, NOT_GRADED
     if ref is None:
         reason = (
             "No citation: the statement rests on no identified source (expert opinion at best)."
@@ -331,12 +333,8 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
 
     base = {cid: _base(kb, c) for cid, c in kb.claims.items()}
     source = {cid: b[3] for cid, b in base.items()}
-    # Only graded findings and conclusions take part in inconsistency, on either side.
-    evidence = {
-        cid
-        for cid, c in kb.claims.items()
-        if base[cid][0] > 0 and (c.role or "finding") not in OPINION_ROLES
-    }
+    # Every graded claim takes part in inconsistency; study-conduct statements never do.
+    evidence = {cid for cid in kb.claims if base[cid][0] > 0}
     # Inconsistency: strongest base level on the *other* sides of each conflict.
     rival: dict[str, tuple[int, str]] = {}
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
@@ -386,7 +384,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     grades: dict[str, Grade] = {}
     for cid, (level, cebm, reasons, ref_id, start) in base.items():
         reasons = list(reasons)
-        if cid in rival and level > 1:
+        if cid in rival and level > 0:
             other_level, other = rival[cid]
             other_ref = evidence_source(kb, kb.claims[other])
             label = other_ref.label if other_ref else other
@@ -394,7 +392,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                 f"Inconsistency: contradicted by {label} (claim {other}), graded "
                 f"{GRADES[other_level]}, at least as strong."
             )
-            level -= 1
+            level = max(level - 1, 1)
         key = body_key(kb, kb.claims[cid]) if level > 0 else None
         body = key if key in bodies else None
         grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start, body=body)
