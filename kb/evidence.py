@@ -265,9 +265,9 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
             "Not graded: the statement describes how the study was run (design, schedule,"
             " enrolment or follow-up), not an effect of treatment."
         )
-        reasons = [reason]
-        _marks(kb, claim, 0, reasons)  # a retraction is shown even where nothing is graded
-        return 0, 0, reasons, ref.id if ref else None, NOT_GRADED
+        shown = [reason]
+        _marks(kb, claim, 0, shown)  # a retraction is shown even where nothing is graded
+        return 0, 0, shown, ref.id if ref else None, NOT_GRADED
     if ref is None:
         reason = (
             "No citation: the statement rests on no identified source (expert opinion at best)."
