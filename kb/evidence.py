@@ -120,11 +120,28 @@ class Grade:
         }
 
 
+# Checked appraisals by reference object (records are never changed in place, so an object's
+# appraisal never changes); bounded, as knowledge bases are reloaded.
+_CHECKED: dict[int, tuple[Reference, dict[str, Any]]] = {}
+_CHECKED_MAX = 4096
+
+
 def appraisal(ref: Reference) -> dict[str, Any]:
     """The reference's ``custom.appraisal`` (design and reporting corrections), checked.
 
     Raises :class:`InvalidData` naming the record and field when it is malformed.
     """
+    hit = _CHECKED.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
+    ap = _checked_appraisal(ref)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[id(ref)] = (ref, ap)
+    return ap
+
+
+def _checked_appraisal(ref: Reference) -> dict[str, Any]:
     ap = ref.custom.get("appraisal") or {}
 
     def bad(fld: str, msg: str) -> InvalidData:
@@ -329,7 +346,7 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
 
 def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     """Grade every claim of ``kb`` (see the module docstring for the rules)."""
-    from .summary import body_key, body_keys
+    from .summary import body_keys, claim_keys
 
     base = {cid: _base(kb, c) for cid, c in kb.claims.items()}
     source = {cid: b[3] for cid, b in base.items()}
@@ -393,7 +410,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                 f"{GRADES[other_level]}, at least as strong."
             )
             level = max(level - 1, 1)
-        key = body_key(kb, kb.claims[cid]) if level > 0 else None
+        key = claim_keys(kb)[cid] if level > 0 else None
         body = key if key in bodies else None
         grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start, body=body)
     return grades

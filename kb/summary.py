@@ -603,8 +603,9 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
 def build(kb: KnowledgeBase) -> dict[str, Body]:
     """Every body of evidence of ``kb``, by id (the order of :func:`summary`)."""
     drafts: dict[str, _Draft] = {}
+    keys = claim_keys(kb)
     for claim in kb.claims.values():
-        key = body_key(kb, claim)
+        key = keys[claim.id]
         if key is None:
             continue
         if not _counts(kb, claim):
@@ -648,16 +649,33 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
     return {b["id"]: b for b in ranked}
 
 
+def claim_keys(kb: KnowledgeBase) -> dict[str, str | None]:
+    """Every claim's :func:`body_key`, computed once per generation of ``kb``."""
+
+    def build_keys(kb: KnowledgeBase) -> dict[str, str | None]:
+        conds: dict[tuple[str, ...], str] = {}  # few distinct scopes: compute each once
+        out: dict[str, str | None] = {}
+        for cid, claim in kb.claims.items():
+            if (claim.role or "finding") not in EVIDENCE_ROLES or claim.outcome not in OUTCOMES:
+                out[cid] = None
+                continue
+            scope = tuple(claim.conditions)
+            if scope not in conds:
+                conds[scope] = body_condition(kb, scope)
+            out[cid] = f"{_slug(claim.intervention)}--{conds[scope]}--{claim.outcome}"
+        return out
+
+    return kb.cache("kb.summary.claim_keys", build_keys)
+
+
 def body_keys(kb: KnowledgeBase) -> set[str]:
     """Ids of the bodies that exist (have at least one counted claim); no grades needed."""
-    keys: set[str] = set()
-    for claim in kb.claims.values():
-        if claim.origin in ARTICLE_ORIGINS or (claim.role or "finding") == "study-conduct":
-            continue
-        key = body_key(kb, claim)
-        if key is not None:
-            keys.add(key)
-    return keys
+    keys = claim_keys(kb)
+    return {
+        key
+        for cid, claim in kb.claims.items()
+        if (key := keys[cid]) is not None and claim.origin not in ARTICLE_ORIGINS
+    }
 
 
 def summary(
@@ -685,8 +703,8 @@ def summary(
 
 def body_of(kb: KnowledgeBase, claim_id: str) -> Body | None:
     """The body of evidence ``claim_id`` belongs to, or None. Raises ``ClaimNotFound``."""
-    claim = kb.claim(claim_id)
-    key = body_key(kb, claim)
+    kb.claim(claim_id)
+    key = claim_keys(kb)[claim_id]
     return kb.summaries.get(key) if key is not None else None
 
 
