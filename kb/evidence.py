@@ -104,6 +104,7 @@ class Grade:
     start: str
     inconsistency: tuple[str, ...] = field(default=())
     body: str | None = None
+    role: str | None = None  # the claim's statement role (kb.claims.ROLES), which set the rules
 
     @property
     def graded(self) -> bool:
@@ -117,6 +118,7 @@ class Grade:
             "reasons": list(self.reasons),
             "basis_ref": self.basis_ref,
             "body": self.body,
+            "role": self.role,
         }
 
 
@@ -412,5 +414,14 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
             level = max(level - 1, 1)
         key = claim_keys(kb)[cid] if level > 0 else None
         body = key if key in bodies else None
-        grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start, body=body)
+        grades[cid] = Grade(
+            GRADES[level],
+            level,
+            cebm,
+            tuple(reasons),
+            ref_id,
+            start,
+            body=body,
+            role=kb.claims[cid].role,
+        )
     return grades
