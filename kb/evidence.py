@@ -1,27 +1,47 @@
 """Evidence grade per claim: GRADE-style certainty and an Oxford CEBM 2011 level, computed.
 
-Nothing here is typed into the data. A claim's grade starts from the design of the study it
-rests on and is lowered, one step per reason, each reason in plain words:
+Nothing here is typed into the data. What a claim *is* in its source (its statement role,
+``kb.claims.ROLES``) decides how it is graded (``/work/shared/GRADE-NOTES.md``):
 
-1. **Start** from the design of the *evidence source*: for a dossier claim the cited study; for
-   a seed claim the primary study tracing found (``primary.ref``), else the reference it cites.
-   Systematic reviews and RCTs start High; cohorts Low; uncontrolled medication-use
-   evaluations, case series and case reports Very low; guidelines Low (their underlying review
-   is not held here); narrative and scoping reviews and secondary summaries count as expert
-   opinion (Very low); laboratory and animal work starts Low and is always indirect.
-2. **Imprecision**: a trial or cohort with fewer than 100 participants.
-3. **Indirectness**: animal or laboratory data; or a claim whose conditions are not within the
-   source's study population (corneal pain or HIV neuropathy guidance used for chronic pain).
-4. **Secondary reporting**: a dossier finding read in a news page or secondary summary rather
-   than the study's own report.
-5. **Verdict** (seed claims): the primary source does not support the statement as worded, or
-   does not state it.
-6. **Inconsistency**: the claim is on one side of an active conflict (computed or added by an
-   editor, not dismissed by the board) whose other side holds
-   a claim of equal or higher grade (compared on grades before this step, so the order of
-   claims never matters).
+* **study-conduct** (design, schedule, enrolment) is not evidence about an effect: "Not
+  graded", level 0, CEBM level 0 (not applicable), last in :data:`GRADE_ORDER`.
+* **background** (asserted, not tested in the source) and **recommendation** (guideline or
+  expert advice) are expert opinion — Very low, CEBM 5 — whatever the venue. A recommendation's
+  strength (strong / weak) is data of its own and is shown beside the grade, not folded into it.
+* **finding** and **conclusion** start from the design of the study they rest on and are rated
+  down one level per problem, each with a sentence saying why:
 
-The floor is Very low. The CEBM level follows the design alone.
+  1. **Start** from the design of the *evidence source* — for a dossier claim the cited study;
+     for a seed claim the primary study tracing found (``primary.ref``), but only where the
+     statement was checked against it (a verdict other than ``not_assessed``); otherwise the
+     page it cites. The design is the dossier's, unless the reference carries a correction
+     (``custom.appraisal.design``, quoting the dossier note it rests on). Randomised trials and
+     systematic reviews of them start High; observational designs (cohorts, non-randomised or
+     fixed-order studies, uncontrolled trials, case series, chart reviews) Low; case reports,
+     laboratory and animal work, guidance, reviews without systematic methods and secondary
+     pages Very low.
+  2. **Risk of bias (conduct)**: no comparison group (uncontrolled designs), or a concern the
+     dossier notes (``custom.appraisal.risk_of_bias``: single-blind, fixed order, losses).
+  3. **Risk of bias (reporting)**: a finding read on a news page or secondary summary rather
+     than in the study's own report (``reported_in == "secondary"``; the reference's
+     ``appraisal.secondary_reporting`` quotes the dossier note where there is one).
+  4. **Indirectness**: animal or laboratory data; a claim about conditions outside the source's
+     study population (corneal-pain or HIV-neuropathy evidence used for chronic pain); or a
+     noted difference in intervention or comparator (``appraisal.indirectness``).
+  5. **Publication bias**: the source itself reports it (``appraisal.publication_bias``) — for
+     efficacy and response findings.
+  6. **Verdict** (seed claims): the primary source does not support the statement as worded, or
+     does not state it.
+  6b. **Editorial marks** (:mod:`kb.editorial`): a reference the board marked retracted leaves
+     Very low; an expression of concern costs one level.
+  7. **Inconsistency**: the claim is on one side of an active conflict (computed or added by an
+     editor, not dismissed by the board, and not mere indirect context) whose other side holds a
+     graded claim about the same population, of equal or higher grade (compared on grades before this step, so claim order never
+     matters; a study's subgroup never counts against its own overall result).
+
+There is no per-study sample-size step: imprecision is judged on the whole body of evidence
+(total participants against an optimal information size) in :mod:`kb.summary`. The floor is
+Very low. ``Grade.body`` is the id of the body-of-evidence row the claim belongs to.
 """
 
 from __future__ import annotations
@@ -30,14 +50,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .editorial import claim_reference_marks
+from .errors import InvalidData
 
 if TYPE_CHECKING:
     from .claims import Claim
     from .knowledgebase import KnowledgeBase
     from .references import Reference
 
-GRADES = {4: "High", 3: "Moderate", 2: "Low", 1: "Very low"}
-GRADE_ORDER = ("High", "Moderate", "Low", "Very low")
+NOT_GRADED = "Not graded"
+GRADES = {4: "High", 3: "Moderate", 2: "Low", 1: "Very low", 0: NOT_GRADED}
+# Study-conduct statements are "Not graded" (level 0), listed last: every consumer that ranks or
+# filters by grade must place them after Very low.
+GRADE_ORDER = ("High", "Moderate", "Low", "Very low", NOT_GRADED)
 
 # design -> (starting certainty, CEBM 2011 level for treatment benefit, description)
 DESIGNS: dict[str, tuple[int, int, str]] = {
@@ -46,24 +70,28 @@ DESIGNS: dict[str, tuple[int, int, str]] = {
     "randomized-controlled-trial": (4, 2, "randomised controlled trial"),
     "crossover-rct": (4, 2, "randomised crossover trial"),
     "pilot-rct": (4, 2, "pilot randomised trial"),
+    "non-randomised-controlled": (2, 3, "non-randomised controlled study (fixed treatment order)"),
     "retrospective-cohort": (2, 3, "retrospective cohort"),
-    "medication-use-evaluation": (1, 4, "uncontrolled medication-use evaluation"),
-    "case-series": (1, 4, "case series"),
+    "uncontrolled-trial": (2, 4, "uncontrolled trial (no placebo or comparison group)"),
+    "medication-use-evaluation": (2, 4, "uncontrolled medication-use evaluation"),
+    "case-series": (2, 4, "case series"),
     "case-report": (1, 4, "case report"),
-    "guideline": (2, 5, "guideline or expert guidance (its underlying review is not held here)"),
+    "guideline": (1, 5, "guideline or expert guidance (its underlying review is not held here)"),
     "narrative-review": (1, 5, "narrative review (expert opinion)"),
     "scoping-review": (1, 5, "scoping review (expert opinion)"),
     "secondary-summary": (1, 5, "secondary summary (expert opinion at best)"),
-    "mechanistic/preclinical": (2, 5, "laboratory or animal study"),
+    "mechanistic/preclinical": (1, 5, "laboratory or animal study"),
 }
-IMPRECISE_DESIGNS = {
-    "randomized-controlled-trial",
-    "crossover-rct",
-    "pilot-rct",
-    "retrospective-cohort",
-    "medication-use-evaluation",
-}
-SMALL_N = 100
+# Designs with no comparison group: any change may be natural course, regression to the mean or
+# a placebo response, so their findings are rated down for risk of bias.
+UNCONTROLLED = frozenset(
+    {"uncontrolled-trial", "medication-use-evaluation", "case-series", "case-report"}
+)
+RCT_DESIGNS = frozenset(d for d, (start, _, _) in DESIGNS.items() if start == 4)
+OPINION_ROLES = frozenset({"background", "recommendation"})
+# Kinds whose findings a source's own publication-bias analysis bears on.
+EFFECT_KINDS = frozenset({"efficacy", "response_rate"})
+APPRAISAL_LISTS = ("risk_of_bias", "indirectness", "inconsistency", "publication_bias")
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,13 @@ class Grade:
     basis_ref: str | None
     start: str
     inconsistency: tuple[str, ...] = field(default=())
+    body: str | None = None
+    role: str | None = None  # the claim's statement role (kb.claims.ROLES), which set the rules
+
+    @property
+    def graded(self) -> bool:
+        """False for study-conduct statements, which carry no certainty at all."""
+        return self.level > 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,19 +117,83 @@ class Grade:
             "cebm_level": self.cebm_level,
             "reasons": list(self.reasons),
             "basis_ref": self.basis_ref,
+            "body": self.body,
+            "role": self.role,
         }
+
+
+# Checked appraisals by reference object (records are never changed in place, so an object's
+# appraisal never changes); bounded, as knowledge bases are reloaded.
+_CHECKED: dict[int, tuple[Reference, dict[str, Any]]] = {}
+_CHECKED_MAX = 4096
+
+
+def appraisal(ref: Reference) -> dict[str, Any]:
+    """The reference's ``custom.appraisal`` (design and reporting corrections), checked.
+
+    Raises :class:`InvalidData` naming the record and field when it is malformed.
+    """
+    hit = _CHECKED.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
+    ap = _checked_appraisal(ref)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[id(ref)] = (ref, ap)
+    return ap
+
+
+def _checked_appraisal(ref: Reference) -> dict[str, Any]:
+    ap = ref.custom.get("appraisal") or {}
+
+    def bad(fld: str, msg: str) -> InvalidData:
+        return InvalidData("references.json", msg, record=ref.id, field=f"custom.appraisal.{fld}")
+
+    if not isinstance(ap, dict):
+        raise InvalidData(
+            "references.json", "must be an object", record=ref.id, field="custom.appraisal"
+        )
+    design = ap.get("design")
+    if design is not None and design not in DESIGNS:
+        raise bad("design", f"unknown design {design!r}; one of {', '.join(DESIGNS)}")
+    comparators = ap.get("comparators", {})
+    if not isinstance(comparators, dict) or not all(
+        isinstance(v, str) and v for v in comparators.values()
+    ):
+        raise bad("comparators", "must map claim ids to the comparator's name")
+    for key in APPRAISAL_LISTS:
+        value = ap.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise bad(key, "must be a list of non-empty strings")
+    for i, entry in enumerate(ap.get("secondary_reporting", [])):
+        if not isinstance(entry, dict) or not isinstance(entry.get("claims"), list):
+            raise bad(f"secondary_reporting.{i}", "must be an object with a list of claims")
+    return ap
+
+
+def bias_concerns(ref: Reference) -> list[str]:
+    """Risk-of-bias concerns in how a study was run: the dossier's noted ones, else "no
+    comparison group" for an uncontrolled design."""
+    noted = list(appraisal(ref).get("risk_of_bias", []))
+    return noted or (["no comparison group"] if design_of(ref) in UNCONTROLLED else [])
+
+
+def design_of(ref: Reference) -> str:
+    """The design a reference is graded as: the dossier's, or its appraisal's correction."""
+    return str(appraisal(ref).get("design") or ref.design)
 
 
 def evidence_source(kb: KnowledgeBase, claim: Claim) -> Reference | None:
     """The reference a claim's certainty rests on.
 
-    A seed claim rests on the primary study tracing found; where tracing found none it rests
-    on the secondary page it cites, not on whatever else that page traces to. Other claims
-    rest on what they cite, or on the primary study a cited secondary summary traces to.
+    A seed claim rests on the primary study tracing found, where its statement was checked
+    against it; otherwise (not assessed, or nothing traced) on the page it cites, not on
+    whatever else that page traces to. Other claims rest on what they cite, or on the primary
+    study a cited secondary summary traces to.
     """
     primary = claim.primary
     if primary is not None:
-        if primary.get("ref"):
+        if primary.get("ref") and primary.get("verdict") != "not_assessed":
             return kb.references[primary["ref"]]
         return kb.references[claim.cited_refs[0]] if claim.cited_refs else None
     for rid in claim.cited_refs:
@@ -109,41 +208,44 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | None, str]:
-    ref = evidence_source(kb, claim)
-    if ref is None:
-        reason = (
-            "No citation: the statement rests on no identified source (expert opinion at best)."
-        )
-        return 1, 5, [reason], None, "Very low"
-    start, cebm, desc = DESIGNS.get(ref.design, DESIGNS["secondary-summary"])
-    level = start
-    reasons = [f"Starts {GRADES[start]}: rests on {ref.label}, {_article(desc)} {desc}."]
-    if ref.design in IMPRECISE_DESIGNS and ref.n is not None and ref.n < SMALL_N:
-        level -= 1
-        reasons.append(f"Imprecision: only {ref.n} participants.")
-    if ref.design == "mechanistic/preclinical":
-        level -= 1
-        reasons.append("Indirectness: animal or laboratory data, not patients.")
+def _join(items: list[str]) -> str:
+    return "; ".join(items)
+
+
+def indirectness(kb: KnowledgeBase, claim: Claim, ref: Reference, design: str) -> list[str]:
+    """Why ``claim`` is indirect evidence from ``ref`` (graded as ``design``), if it is."""
+    out = []
+    if design == "mechanistic/preclinical":
+        out.append("animal or laboratory data, not patients")
     elif ref.condition_ids and not kb.conditions.within(claim.conditions, ref.condition_ids):
-        level -= 1
         pop = ", ".join(kb.conditions.label(c) for c in ref.condition_ids)
         scope = ", ".join(kb.conditions.label(c) for c in claim.conditions)
-        reasons.append(f"Indirectness: the source studied {pop}; the statement is about {scope}.")
-    if claim.origin == "dossier" and claim.reported_in == "secondary":
-        level -= 1
-        reasons.append(
-            "Reported only in a secondary page or summary, not in the study's own report."
-        )
+        out.append(f"the source studied {pop}; the statement is about {scope}")
+    out += [i for i in appraisal(ref).get("indirectness", []) if i not in out]
+    return out
+
+
+def _secondary_note(claim: Claim, ref: Reference) -> str:
+    for entry in appraisal(ref).get("secondary_reporting", []):
+        if claim.id in entry["claims"]:
+            where = entry.get("read_at", "a secondary page")
+            quote = entry.get("dossier_note")
+            return f" It was read on {where}" + (f" (dossier: “{quote}”)." if quote else ".")
+    return ""
+
+
+def _verdict(claim: Claim) -> str | None:
     verdict = (claim.primary or {}).get("verdict")
     if verdict == "not_supported_as_worded":
-        level -= 1
-        reasons.append("The primary source does not support the statement as worded.")
-    elif verdict == "not_stated":
-        level -= 1
-        reasons.append("The primary source does not state this.")
-    # The editorial board's marks (kb.editorial): a retraction leaves nothing to stand on, an
-    # expression of concern costs one level.
+        return "The primary source does not support the statement as worded."
+    if verdict == "not_stated":
+        return "The primary source does not state this."
+    return None
+
+
+def _marks(kb: KnowledgeBase, claim: Claim, level: int, reasons: list[str]) -> int:
+    """The editorial board's marks (kb.editorial): a retraction leaves nothing to stand on, an
+    expression of concern costs one level."""
     for mark in claim_reference_marks(kb, claim.id):
         if mark["status"] == "retracted":
             level = 1
@@ -151,13 +253,107 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
         else:
             level -= 1
             reasons.append(f"Rests on {mark['label']}, under an expression of concern.")
+    return level
+
+
+def _start_reason(claim: Claim, ref: Reference, design: str, start: int) -> str:
+    desc = DESIGNS[design][2]
+    text = f"Starts {GRADES[start]}: rests on {ref.label}, {_article(desc)} {desc}."
+    primary = claim.primary or {}
+    if primary.get("ref") and primary.get("verdict") == "not_assessed":
+        text += (
+            " No primary source was checked against this statement (not assessed), so it rests"
+            " on the page it cites."
+        )
+    ap = appraisal(ref)
+    if ap.get("design") and ap["design"] != ref.design:
+        filed = DESIGNS.get(ref.design, (0, 0, ref.design))[2]
+        text += f" Corrected from {filed}: {ap.get('why', '')}".rstrip()
+        if ap.get("dossier_note"):
+            text = text.rstrip(".") + f" (dossier note: “{ap['dossier_note']}”)"
+        text = text.rstrip(".") + "."
+    return text
+
+
+def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | None, str]:
+    """(level, CEBM level, reasons, evidence-source id, starting grade) before inconsistency."""
+    ref = evidence_source(kb, claim)
+    role = claim.role or "finding"
+    if role == "study-conduct":
+        reason = (
+            "Not graded: the statement describes how the study was run (design, schedule,"
+            " enrolment or follow-up), not an effect of treatment."
+        )
+        shown = [reason]
+        _marks(kb, claim, 0, shown)  # a retraction is shown even where nothing is graded
+        return 0, 0, shown, ref.id if ref else None, NOT_GRADED
+    if ref is None:
+        reason = (
+            "No citation: the statement rests on no identified source (expert opinion at best)."
+        )
+        return 1, 5, [reason], None, GRADES[1]
+    design = design_of(ref)
+    if design not in DESIGNS:
+        design = "secondary-summary"
+    reasons: list[str] = []
+    if role in OPINION_ROLES:
+        what = (
+            "background asserted but not tested there"
+            if role == "background"
+            else "a recommendation (guideline or expert advice)"
+        )
+        text = (
+            f"Starts Very low: expert opinion — {what}, in {ref.label}; background statements"
+            " and advice count as expert opinion (CEBM 5) whatever the venue."
+        )
+        rec = claim.recommendation or {}
+        if role == "recommendation" and rec.get("strength") not in (None, "unrated"):
+            text += f" Its strength as stated ({rec['strength']}) is shown separately."
+        reasons.append(text)
+        # Not a further step down (the floor is reached), but a reader must see it.
+        for item in indirectness(kb, claim, ref, design)[:1]:
+            reasons.append(f"Indirectness: {item}.")
+        if v := _verdict(claim):
+            reasons.append(v)
+        _marks(kb, claim, 1, reasons)
+        return 1, 5, reasons, ref.id, GRADES[1]
+
+    start, cebm, _ = DESIGNS[design]
+    level = start
+    reasons.append(_start_reason(claim, ref, design, start))
+    ap = appraisal(ref)
+    bias = bias_concerns(ref)
+    if bias:
+        level -= 1
+        reasons.append(f"Risk of bias: {_join(bias)}.")
+    if claim.origin != "seed" and claim.reported_in == "secondary":
+        level -= 1
+        reasons.append(
+            "Risk of bias (reporting): read only on a secondary page or summary, not in the"
+            " study's own report." + _secondary_note(claim, ref)
+        )
+    indirect = indirectness(kb, claim, ref, design)
+    if indirect:
+        level -= 1
+        reasons.append(f"Indirectness: {_join(indirect)}.")
+    if ap.get("publication_bias") and claim.kind in EFFECT_KINDS:
+        level -= 1
+        reasons.append(f"Publication bias: {_join(ap['publication_bias'])}.")
+    if v := _verdict(claim):
+        level -= 1
+        reasons.append(v)
+    level = _marks(kb, claim, level, reasons)
     return max(level, 1), cebm, reasons, ref.id, GRADES[start]
 
 
 def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     """Grade every claim of ``kb`` (see the module docstring for the rules)."""
+    from .summary import body_keys, claim_keys
+
     base = {cid: _base(kb, c) for cid, c in kb.claims.items()}
     source = {cid: b[3] for cid, b in base.items()}
+    # Every graded claim takes part in inconsistency; study-conduct statements never do.
+    evidence = {cid for cid in kb.claims if base[cid][0] > 0}
     # Inconsistency: strongest base level on the *other* sides of each conflict.
     rival: dict[str, tuple[int, str]] = {}
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
@@ -165,31 +361,45 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     for conflict in kb.active_conflicts().values():
         if conflict.is_context:  # indirect context (different populations) never lowers a grade
             continue
-        # Per side, its two strongest claims resting on different sources; a conflict may have
-        # hundreds of sides (one per estimate), so never compare every claim with every claim.
+        # Per side, its strongest claims per population and source; a conflict may have hundreds of
+        # sides (one per estimate), so never compare every claim with every claim.
         summary: list[tuple[int, str, int]] = []
         for i, side in enumerate(conflict.sides):
-            ranked = sorted(((base[c][0], c) for c in side.claims), reverse=True)
-            first = ranked[0]
-            summary.append((first[0], first[1], i))
-            second = next((r for r in ranked if source[r[1]] != source[first[1]]), None)
-            if second is not None:
-                summary.append((second[0], second[1], i))
+            ranked = sorted(((base[c][0], c) for c in side.claims if c in evidence), reverse=True)
+            if not ranked:
+                continue
+            kept: set[tuple[str | None, tuple[str, ...]]] = set()
+            for lvl, c in ranked:
+                pair = (source[c], tuple(kb.claims[c].conditions))
+                if pair not in kept and len(kept) < 4:
+                    kept.add(pair)
+                    summary.append((lvl, c, i))
         summary.sort(reverse=True)
         for i, side in enumerate(conflict.sides):
             others = [(lvl, cid) for lvl, cid, j in summary if j != i]
             if not others:
                 continue
-            best = others[0]
-            # A subgroup result never makes its own study's overall result inconsistent.
-            alt = next((o for o in others if source[o[1]] != source[best[1]]), None)
             for cid in side.claims:
-                own = source[cid]
-                top = best if own is None or source[best[1]] != own else alt
+                if cid not in evidence:
+                    continue
+                own, scope = source[cid], kb.claims[cid].conditions
+                # Not the same study (a subgroup never counts against its own overall result),
+                # and the same population: a condition-specific study against a mixed-condition
+                # review is indirect context, never inconsistency.
+                top = next(
+                    (
+                        o
+                        for o in others
+                        if (own is None or source[o[1]] != own)
+                        and kb.conditions.relation(scope, kb.claims[o[1]].conditions) == "same"
+                    ),
+                    None,
+                )
                 if top is None:
                     continue
                 if top[0] >= base[cid][0] and top[0] > rival.get(cid, (0, ""))[0]:
                     rival[cid] = top
+    bodies = body_keys(kb)
     grades: dict[str, Grade] = {}
     for cid, (level, cebm, reasons, ref_id, start) in base.items():
         reasons = list(reasons)
@@ -202,5 +412,16 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                 f"{GRADES[other_level]}, at least as strong."
             )
             level = max(level - 1, 1)
-        grades[cid] = Grade(GRADES[level], level, cebm, tuple(reasons), ref_id, start)
+        key = claim_keys(kb)[cid] if level > 0 else None
+        body = key if key in bodies else None
+        grades[cid] = Grade(
+            GRADES[level],
+            level,
+            cebm,
+            tuple(reasons),
+            ref_id,
+            start,
+            body=body,
+            role=kb.claims[cid].role,
+        )
     return grades

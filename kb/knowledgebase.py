@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import conflicts as conflicts_mod
 from . import evidence as evidence_mod
+from . import summary as summary_mod
 from .articles import Article, ArticleRecord
 from .claims import Claim, ClaimRecord
 from .conditions import ConditionTree
@@ -353,6 +354,11 @@ class KnowledgeBase:
     def grades(self) -> dict[str, evidence_mod.Grade]:
         """The computed evidence grade of every claim, by claim id."""
         return evidence_mod.grade_all(self)
+
+    @cached_property
+    def summaries(self) -> dict[str, summary_mod.Body]:
+        """Every body of evidence (GRADE summary of findings row), by id; see :mod:`kb.summary`."""
+        return summary_mod.build(self)
 
     def grade(self, claim_id: str) -> evidence_mod.Grade:
         self.claim(claim_id)

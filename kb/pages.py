@@ -12,8 +12,9 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from . import answer, dashboard, evidence, glossary, pictures
+from . import summary as summary_mod
 from .articles import REVIEW_STATUSES, STATUS_LABELS
-from .claims import KINDS, VERDICT_LABELS
+from .claims import KINDS, ROLES, VERDICT_LABELS
 from .contested import TYPE_LABELS, conflict_view
 from .errors import InvalidQuery
 from .related import related
@@ -262,6 +263,20 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     return data
 
 
+def _article_summary(kb: KnowledgeBase, claims: list[str]) -> list[Any]:
+    """The summary-of-findings rows for an article: its main intervention, in the conditions its
+    statements name (and the conditions below them)."""
+    if not claims:
+        return []
+    main = Counter(kb.claims[c].intervention for c in claims).most_common(1)[0][0]
+    scope = {cond for c in claims for cond in kb.claims[c].conditions if cond in kb.conditions}
+    return [
+        b
+        for b in summary_mod.summary(kb, intervention=main)
+        if b["condition"] in scope or kb.conditions.ancestors(b["condition"]) & scope
+    ]
+
+
 def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") -> dict[str, Any]:
     """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
 
@@ -353,6 +368,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "id": art.id,
         "title": art.title,
         "question": art.question,
+        "summary": _article_summary(kb, claims),
         "audience": audience,
         "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
         "review": {
@@ -497,11 +513,22 @@ def claim(kb: KnowledgeBase, claim_id: str) -> dict[str, Any]:
             for cf in kb.active_conflict_ids(claim_id)
         ],
         "related": related(kb, claim_id),
+        # The body of evidence (GRADE, per outcome) the claim belongs to; its badge links there.
+        "body": kb.summaries.get(kb.grade(claim_id).body or ""),
         "articles": [
             {"id": aid, "title": kb.articles[aid].title} for aid in kb.articles_containing(claim_id)
         ],
         "board": dashboard.board_claim(kb, claim_id),
     }
+
+
+def _as_filed(ref: Any) -> str:
+    """ " (filed as …)" when the dossier's design label was corrected from its own notes."""
+    graded = evidence.design_of(ref)
+    if graded == ref.design:
+        return ""
+    filed = evidence.DESIGNS.get(ref.design)
+    return f" (filed as {filed[2] if filed else ref.design})"
 
 
 def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
@@ -510,7 +537,7 @@ def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
     ``claims_total`` counts them all)."""
     ref = kb.reference(ref_id)
     deps = dependents(kb, ref_id)
-    design = evidence.DESIGNS.get(ref.design)
+    design = evidence.DESIGNS.get(evidence.design_of(ref))
     listed = deps["claims"][:MAX_DEPENDENT_CLAIMS]
     for item in listed:
         item["grade"] = kb.grades[item["id"]].grade
@@ -521,8 +548,10 @@ def reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
             "year": ref.year,
             "n": ref.n,
             "pmcid": ref.pmcid,
-            "design_label": design[2] if design else ref.design,
+            "design_label": (design[2] if design else ref.design) + _as_filed(ref),
             "starting_certainty": evidence.GRADES[design[0]] if design else None,
+            # Design and reporting corrections from the dossier's notes (kb.evidence.appraisal).
+            "appraisal": evidence.appraisal(ref) or None,
             "conditions": [{"id": c, "label": kb.conditions.label(c)} for c in ref.condition_ids],
         },
         "traces_to": [ref_summary(kb.references[t]) for t in ref.traced_to],
@@ -561,7 +590,9 @@ def policy(kb: KnowledgeBase) -> dict[str, Any]:
             }
             for d, (start, cebm, desc) in evidence.DESIGNS.items()
         ],
-        "small_n": evidence.SMALL_N,
+        "roles": list(ROLES),
+        "ois_continuous": summary_mod.OIS_CONTINUOUS,
+        "ois_events": summary_mod.OIS_EVENTS,
         "conflict_types": [{"value": k, "label": v} for k, v in TYPE_LABELS.items()],
         "review_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in REVIEW_STATUSES],
         "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],

@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 
 from .claims import VERDICT_LABELS
 from .editorial import claim_reference_marks
+from .summary import Body
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -170,6 +171,8 @@ class Evidence(TypedDict):
     cebm_level: int
     reasons: list[str]
     basis_ref: str | None
+    body: str | None  # the body of evidence (kb.summary) the claim belongs to
+    role: Annotated[str, OneOf("kb.claims:ROLES")] | None
 
 
 class Citation(TypedDict):
@@ -394,6 +397,7 @@ class Article(TypedDict):
     source: RefSummary | None
     bottom_line: list[Statement]
     sections: list[Section]
+    summary: list[Body]  # the summary of findings for its main intervention and conditions
     references: list[ListedReference]
     conflicts: list[Conflict]
     glossary: list[GlossaryTerm]
@@ -481,6 +485,7 @@ class ClaimPage(TypedDict):
     trace: Trace
     contradicted_by: list[Conflict]
     related: list[RelatedClaim]
+    body: Body | None  # the body of evidence its badge links to
     articles: list[Titled]
     board: ClaimBoard
 
@@ -752,7 +757,9 @@ class Policy(TypedDict):
 
     grades: list[str]
     designs: list[dict[str, Any]]
-    small_n: int
+    roles: list[str]
+    ois_continuous: int
+    ois_events: int
     conflict_types: list[dict[str, Any]]
     review_statuses: list[dict[str, Any]]
 

@@ -72,7 +72,14 @@ def test_claim_json_carries_doi_pmid_and_conflicts(kb: KnowledgeBase) -> None:
         {"ref": "younger2013", "label": "Younger 2013", "doi": "10.1002/art.37734", "pmid": None}
     ]
     assert data["primary_verdict"] is None
-    assert set(data["evidence"]) == {"grade", "cebm_level", "reasons", "basis_ref"}
+    assert set(data["evidence"]) == {
+        "grade",
+        "cebm_level",
+        "reasons",
+        "basis_ref",
+        "body",
+        "role",
+    }
     assert data["conflicts"] and all(c in kb.conflicts for c in data["conflicts"])
 
 

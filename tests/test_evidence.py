@@ -1,4 +1,5 @@
-"""Evidence grades are computed from design, size, scope, reporting, verdict and conflicts."""
+"""Evidence grades are computed from statement role, design, bias, scope, reporting, verdict
+and conflicts (kb.evidence)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,27 @@ def test_meta_analysis_starts_high_and_mixed_reviews_are_only_context(
     assert "Inconsistency" in _reasons(real_kb, "martin2022-f1")
 
 
-def test_small_crossover_trial_is_imprecise(real_kb: KnowledgeBase) -> None:
-    assert "Imprecision: only 31 participants" in _reasons(real_kb, "younger2013-f1")
+def test_no_per_study_sample_size_cliff(real_kb: KnowledgeBase) -> None:
+    """Imprecision is judged on the body (kb.summary), never per study: a 31-patient crossover
+    trial's finding keeps its design's start, and FINAL (n=99) is not treated like a pilot."""
+    assert "Imprecision" not in _reasons(real_kb, "younger2013-f1")
     assert real_kb.grades["younger2013-f1"].cebm_level == 2
+    assert "Imprecision" not in _reasons(real_kb, "bruun2024_final-f1")
+
+
+def test_chart_review_does_not_outrank_matched_cohort(real_kb: KnowledgeBase) -> None:
+    """Driver 2023 (n=115, no control group, perceived benefit; dossier note) never outranks
+    Martin 2022 (n=78, matched retrospective cohort) because of its size."""
+    driver, martin = real_kb.grades["driver2023-f2"], real_kb.grades["martin2022-f1"]
+    assert GRADE_ORDER.index(driver.grade) >= GRADE_ORDER.index(martin.grade)
+    assert driver.cebm_level == 4 and martin.cebm_level == 3
+    assert "no control group" in _reasons(real_kb, "driver2023-f2")
 
 
 def test_case_series_is_very_low(real_kb: KnowledgeBase) -> None:
     g = real_kb.grades["mckenziebrown2023-f2"]
     assert (g.grade, g.cebm_level) == ("Very low", 4)
+    assert "Risk of bias" in _reasons(real_kb, "mckenziebrown2023-f2")
 
 
 def test_seed_64_percent_is_downgraded_for_its_verdict(real_kb: KnowledgeBase) -> None:
@@ -56,9 +70,27 @@ def test_animal_data_is_indirect(real_kb: KnowledgeBase) -> None:
 
 
 def test_news_page_numbers_are_downgraded(real_kb: KnowledgeBase) -> None:
-    abstract, news = real_kb.grades["younger2009-f1"], real_kb.grades["younger2009-f6"]
-    assert GRADE_ORDER.index(news.grade) == GRADE_ORDER.index(abstract.grade) + 1
-    assert "secondary page" in _reasons(real_kb, "younger2009-f6")
+    """NeuPSIG's capsaicin NNT was read on an NHS summary (its seen_at), its drug NNTs on the
+    review's own pages: one step apart, and the reason says where it was read."""
+    review, nhs = (
+        real_kb.grades["finnerup2015_neupsig-f3"],
+        real_kb.grades["finnerup2015_neupsig-f4"],
+    )
+    assert GRADE_ORDER.index(nhs.grade) == GRADE_ORDER.index(review.grade) + 1
+    assert "NHS Medicines Resources summary" in _reasons(real_kb, "finnerup2015_neupsig-f4")
+
+
+@pytest.mark.parametrize(
+    "cid",
+    [
+        "bruun2024_final-f3",  # a news page (MIMS)
+        "nice_cg173-f1-gabapentin",  # NHS pages quoting CG173
+        "partridge2023-f2",  # a forum reproduction of the highlights
+        "finnerup2015_neupsig-f4",  # an NHS summary
+    ],
+)
+def test_findings_read_on_secondary_pages_are_marked_so(real_kb: KnowledgeBase, cid: str) -> None:
+    assert real_kb.claims[cid].reported_in == "secondary"
 
 
 def test_uncited_statement_rests_on_nothing(real_kb: KnowledgeBase) -> None:
@@ -68,8 +100,92 @@ def test_uncited_statement_rests_on_nothing(real_kb: KnowledgeBase) -> None:
 
 def test_every_grade_has_a_reason_and_a_valid_level(real_kb: KnowledgeBase) -> None:
     for cid, g in real_kb.grades.items():
-        assert g.grade in GRADE_ORDER and 1 <= g.cebm_level <= 5, cid
+        assert g.grade in GRADE_ORDER, cid
+        if g.grade == "Not graded":
+            assert (g.level, g.cebm_level) == (0, 0) and g.body is None, cid
+            assert g.reasons[0].startswith("Not graded"), cid
+            continue
+        assert 1 <= g.level <= 4 and 1 <= g.cebm_level <= 5, cid
         assert (g.reasons and g.reasons[0].startswith("Starts")) or g.basis_ref is None, cid
+
+
+# -- the new rules, on labelled examples from the dossier -----------------------------------
+@pytest.mark.parametrize(
+    "cid,grade,cebm,why",
+    [
+        # Kim 2020: "treat as narrative-style" (dossier note) -> expert opinion
+        ("kim2020-f1", "Very low", 5, "narrative review"),
+        # Hegde 2025: "stated as background rather than tested" -> opinion, not High
+        ("hegde2025-f5", "Very low", 5, "expert opinion"),
+        # Younger 2013: phase lengths are study conduct -> not graded
+        ("younger2013-f5", "Not graded", 0, "how the study was run"),
+        # Younger 2009: single-blind, placebo always first, not randomised -> observational start
+        ("younger2009-f1", "Very low", 3, "non-randomised"),
+        # Bruun-Plesner 2020: single-blind dose-finding without placebo -> uncontrolled
+        ("bruunplesner2020-f4", "Very low", 4, "no placebo"),
+        # NeuPSIG: a GRADE-based SR/MA of 229 trials, not a Low "guideline"; its own
+        # publication-bias analysis (f5) lowers its NNTs one step
+        ("finnerup2015_neupsig-f3", "Moderate", 1, "Publication bias"),
+        # ... while its recommendations stay recommendations: expert opinion, strength apart
+        ("finnerup2015_neupsig-f1-snri", "Very low", 5, "strong"),
+        # the seed's "evidence is contradictory": no primary source checked -> its cited page
+        ("seed-evidence-contradictory", "Very low", 5, "not assessed"),
+        # Cree 2010: 60 of 80 completed (dossier finding f3) -> risk of bias
+        ("cree2010-f1", "Moderate", 2, "60 of 80"),
+    ],
+)
+def test_labelled_grades(real_kb: KnowledgeBase, cid: str, grade: str, cebm: int, why: str) -> None:
+    g = real_kb.grades[cid]
+    assert (g.grade, g.cebm_level) == (grade, cebm)
+    assert why in _reasons(real_kb, cid)
+
+
+def test_design_corrections_quote_the_dossier_note(real_kb: KnowledgeBase) -> None:
+    from kb.evidence import appraisal, design_of
+
+    cases = {
+        "kim2020": ("narrative-review", "treat as narrative-style"),
+        "younger2009": ("non-randomised-controlled", "not randomized per abstract"),
+        "bruunplesner2020": ("uncontrolled-trial", "Single-blinded dose-finding"),
+        "finnerup2015_neupsig": ("systematic-review-meta-analysis", "Systematic review/meta"),
+        "driver2023": ("case-series", "no control group"),
+    }
+    for rid, (design, quote) in cases.items():
+        ref = real_kb.references[rid]
+        assert design_of(ref) == design, rid
+        note = appraisal(ref)["dossier_note"]
+        assert quote in note and note in ref.custom["dossier_notes"], rid
+
+
+def test_study_conduct_is_never_evidence(real_kb: KnowledgeBase) -> None:
+    conduct = [cid for cid, c in real_kb.claims.items() if c.role == "study-conduct"]
+    assert conduct
+    for cid in conduct:
+        assert real_kb.grades[cid].grade == "Not graded" and not real_kb.grades[cid].graded
+        assert real_kb.grades[cid].body is None
+
+
+def test_a_subgroup_or_a_broader_review_never_makes_a_claim_inconsistent(
+    real_kb: KnowledgeBase,
+) -> None:
+    # Hegde 2025's overall null result is not contradicted by its own fibromyalgia subgroup, and
+    # Vatvani 2024 (fibromyalgia) is not made inconsistent by Rassi-Mariani 2024 (mixed pain).
+    assert "Inconsistency" not in _reasons(real_kb, "hegde2025-f1")
+    assert "Rassi-Mariani" not in _reasons(real_kb, "vatvani2024-f1")
+
+
+def test_a_bad_appraisal_is_reported_naming_the_record(data_dir: Path) -> None:
+    from kb.errors import InvalidData
+
+    path = data_dir / "references.json"
+    refs = json.loads(path.read_text("utf-8"))
+    for ref in refs:
+        if ref["id"] == "kim2020":
+            ref["custom"]["appraisal"]["design"] = "anecdote"
+    path.write_text(json.dumps(refs), "utf-8")
+    with pytest.raises(InvalidData) as err:
+        _ = KnowledgeBase.load(data_dir).grades
+    assert "kim2020" in str(err.value) and "custom.appraisal.design" in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from flask import (
 )
 
 from kb import answer, contested, dashboard, glossary, integrity, matrix, pages, shapes
+from kb import summary as summary_mod
 from kb.errors import InvalidQuery
 from kb.knowledgebase import KnowledgeBase
 
@@ -271,6 +272,26 @@ PAGES: tuple[Page, ...] = (
         shapes.Policy,
         pages.policy,
         "policy.html",
+    ),
+    # Summary of findings (GRADE, issue 9): certainty of the evidence per outcome.
+    Page(
+        "summary",
+        "/summary",
+        "GRADE summary of findings: certainty of the evidence per outcome",
+        summary_mod.SummaryPage,
+        summary_mod.summary_page,
+        "summary.html",
+        (Param("condition", "condition id (includes narrower ones)"),),
+        errors=(404,),
+    ),
+    Page(
+        "condition",
+        "/conditions/<condition_id>",
+        "A condition and the certainty of its evidence per outcome",
+        summary_mod.ConditionPage,
+        summary_mod.condition_page,
+        "condition.html",
+        (path("condition_id", "condition id"),),
     ),
     Page(
         "glossary",

@@ -19,6 +19,7 @@ import click
 
 from ..errors import KBError
 from . import ask, core, editorial, exchange, search, serve
+from . import summary as summary_cmd
 
 
 class KBGroup(click.Group):
@@ -79,6 +80,7 @@ cli.add_command(core.graph)
 cli.add_command(search.search)
 cli.add_command(search.index_cmd)
 cli.add_command(ask.ask)
+cli.add_command(summary_cmd.summary)  # GRADE summary of findings (issue 9)
 cli.add_command(serve.serve)
 cli.add_command(editorial.users)  # the editorial workflow (issue 5)
 cli.add_command(editorial.compact)

@@ -76,7 +76,8 @@ def _print_trace(data: dict[str, Any]) -> None:
     claim = data["claim"]
     click.echo(f"{claim['id']}: {claim['text']}")
     grade = claim["evidence"]
-    click.echo(f"  evidence: {grade['grade']} (CEBM level {grade['cebm_level']})")
+    level = f" (CEBM level {grade['cebm_level']})" if grade["cebm_level"] else ""
+    click.echo(f"  evidence: {grade['grade']}{level}")
     for step in data["steps"]:
         num = f"[{step['number']}] " if step["number"] is not None else ""
         if step["cited"]:

@@ -73,7 +73,7 @@ def _claim_doc(
     claim = kb.claims[cid]
     grade = kb.grades[cid]
     source = evidence_mod.evidence_source(kb, claim)
-    design = source.design if source else ""
+    design = evidence_mod.design_of(source) if source else ""  # with the dossier's corrections
     start = (
         evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0]
         if source
@@ -111,7 +111,7 @@ def _claim_doc(
         design,
         claim.direction,
         " ".join(sorted(kb.conditions.with_ancestors(direct))),
-        f"{evidence_weight(start, grade.level):g}",
+        f"{evidence_weight(start, max(grade.level, 1)):g}",  # "Not graded" (0) weighs as Very low
     )
     spell = list(dict.fromkeys(w for w in text_words + plain_words if len(w) >= 4 and w.isalpha()))
     return _Doc(f"claim:{cid}", body, facets, spell)
@@ -129,7 +129,8 @@ def _ref_label(kb: KnowledgeBase, rid: str) -> str:
 def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
     ref = kb.references[rid]
     csl = ref.csl
-    start = evidence_mod.DESIGNS.get(ref.design, evidence_mod.DESIGNS["secondary-summary"])[0]
+    design = evidence_mod.design_of(ref)
+    start = evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0]
     conds = sorted(kb.conditions.with_ancestors(c for c in ref.condition_ids if c in kb.conditions))
     authors = " ".join(
         " ".join(filter(None, (a.get("given"), a.get("family"), a.get("literal"))))
@@ -141,7 +142,7 @@ def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
         (ref.pmcid or "").lower(),
     ]
     meta = [t for c in conds for t in vocab.linked("conditions", c)]
-    meta += vocab.linked("designs", ref.design)
+    meta += vocab.linked("designs", design)
     body = _body(
         [
             (1.0, vocab.analyze(ref.title)),
@@ -163,7 +164,7 @@ def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
         ]
     )
     facets = _facet_bytes(
-        "reference", "", "", ref.design, "", " ".join(conds), f"{evidence_weight(start, start):g}"
+        "reference", "", "", design, "", " ".join(conds), f"{evidence_weight(start, start):g}"
     )
     return _Doc(f"reference:{rid}", body, facets, _spellable(ref.title))
 
