@@ -487,3 +487,27 @@ def test_downloads_page_agrees_with_its_twin_and_is_linked(
     home = editorial_client.get("/").text
     main, footer = home.split('<footer class="site-footer">')
     assert 'href="/downloads"' in main and 'href="/downloads"' in footer
+
+
+def test_a_second_server_serves_an_import_made_through_the_first(
+    editorial_client: FlaskClient, editorial_app: Flask, data_dir: Path, instance_dir: Path
+) -> None:
+    """Two site processes over one data folder (here two apps): an import through one is
+    served by the other on its next request, without a restart."""
+    from web import create_app
+
+    other = create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(data_dir),
+            "KB_INDEX_DIR": str(data_dir.parent / "index2"),
+            "KB_INSTANCE_DIR": str(instance_dir),
+        }
+    ).test_client()
+    token = login(editorial_client, "eve")
+    r = upload_api(editorial_client, token, fixture())
+    assert r.status_code == 201
+    article = r.get_json()["article_id"]
+    assert editorial_client.get(f"/api/articles/{article}").status_code == 200
+    assert other.get(f"/api/articles/{article}").status_code == 200
+    assert editorial_client.get(f"/api/articles/{article}").status_code == 200
