@@ -712,7 +712,8 @@ def test_a_retracted_reference_marks_and_downgrades_every_dependent_claim(
     hit = next(h for h in hits if h["id"] in dependents)
     assert hit["editorial"]["reference_marks"][0]["status"] == "retracted"
     assert "Retracted:</strong>" in reader.get("/search?q=systematic+review").text
-    answer = reader.get("/api/ask?q=Does+LDN+work+for+chronic+pain%3F").get_json()
+    question = "What dose of low-dose naltrexone is used for fibromyalgia?"
+    answer = reader.get("/api/ask", query_string={"q": question}).get_json()
     shown = [c for s in answer["sections"] for c in s["claims"]] + (
         answer["bottom_line"] or {}
     ).get("claims", [])
