@@ -719,6 +719,7 @@ def test_a_retracted_reference_marks_and_downgrades_every_dependent_claim(
     ).get("claims", [])
     marked = [c for c in shown if c["id"] in dependents]
     assert marked and all(c["editorial"]["reference_marks"] for c in marked)
+    assert "Retracted:</strong>" in reader.get("/ask", query_string={"q": question}).text
     history = reader.get(f"/api/claims/{REF_CLAIM}/history").get_json()["events"]
     assert history[0]["action"] == "mark_reference" and history[0]["reason"] == reason
     # Undo is another event: the mark goes, the grades come back, the history keeps both.
