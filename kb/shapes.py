@@ -189,9 +189,23 @@ class FlagSeen(TypedDict):
     at: str
 
 
+class ReferenceMark(TypedDict):
+    """A reference the claim rests on that the board marked (kb.editorial.claim_reference_marks)."""
+
+    ref: str
+    label: str
+    status: Annotated[str, OneOf("kb.editorial:REFERENCE_MARKS")]
+    status_label: str
+    reason: str
+    notice: str | None
+    by: str
+    at: str
+
+
 class ClaimEditorial(TypedDict):
     flags: list[FlagSeen]
     contested_by_board: bool
+    reference_marks: list[ReferenceMark]
 
 
 class Claim(TypedDict):
@@ -315,11 +329,36 @@ class ReviewStep(TypedDict):
     state: Literal["done", "current", "todo"]
 
 
+class NewConflictSeen(TypedDict):
+    id: str
+    topic: str
+    explanation: str
+
+
+class Approval(TypedDict):
+    """An approved article's last approval and what changed since (kb.dashboard.approval_view)."""
+
+    at: str
+    by: str
+    reason: str
+    acknowledge: str | None
+    at_approval: dict[str, int]
+    changed: bool
+    changes: list[HistoryEvent]
+    new_conflicts: list[NewConflictSeen]
+
+
+class ArticleReferenceMark(ReferenceMark):
+    claims: list[str]
+
+
 class Review(TypedDict):
     status: str
     label: str
     pending: bool
     steps: list[ReviewStep]
+    approval: Approval | None
+    reference_marks: list[ArticleReferenceMark]
 
 
 class ListedReference(RefSummary):
@@ -373,13 +412,15 @@ class Comment(TypedDict):
 class StatusMove(TypedDict):
     status: Annotated[str, OneOf("kb.articles:REVIEW_STATUSES")]
     label: str
-    direction: Literal["back", "forward"]
+    direction: Literal["back", "forward", "again"]
 
 
 class ArticleBoard(TypedDict):
     version: int
     comments: list[Comment]
     moves: list[StatusMove]
+    concerns: dict[str, int]
+    approval: Approval | None
     history_count: int
 
 
@@ -511,6 +552,23 @@ class DependentArticle(TypedDict):
     how: list[str]
 
 
+class MarkSet(TypedDict):
+    status: Annotated[str, OneOf("kb.editorial:REFERENCE_MARKS")]
+    status_label: str
+    reason: str
+    notice: str | None
+    by: str
+    at: str
+
+
+class ReferenceBoard(TypedDict):
+    """The board's panel on a reference page (kb.dashboard.board_reference)."""
+
+    version: int
+    mark: MarkSet | None
+    marks: list[Choice]
+
+
 class ReferencePage(TypedDict):
     """A reference page (``/references/<id>``) and everything that depends on it."""
 
@@ -520,6 +578,7 @@ class ReferencePage(TypedDict):
     claims: list[DependentClaim]
     claims_total: int
     articles: list[DependentArticle]
+    board: ReferenceBoard
 
 
 class ClaimHit(Claim):
@@ -789,7 +848,7 @@ class HistoryEvent(TypedDict):
     action: str
     action_label: str
     target: str
-    target_kind: Literal["claim", "article", "conflict"]
+    target_kind: Literal["claim", "article", "conflict", "reference", "user"]
     target_id: str
     target_label: str
     reason: str
@@ -849,6 +908,7 @@ class BoardArticle(TypedDict):
     last_updated: str
     version: int
     moves: list[StatusMove]
+    changed_since_approval: bool
 
 
 class StatusColumn(TypedDict):

@@ -713,12 +713,14 @@ def test_a_retracted_reference_marks_and_downgrades_every_dependent_claim(
     hit = next(h for h in hits if h["id"] in dependents)
     assert hit["editorial"]["reference_marks"][0]["status"] == "retracted"
     assert "Retracted:</strong>" in reader.get("/search?q=systematic+review").text
-    answer = reader.get("/api/ask?q=Does+LDN+work+for+chronic+pain%3F").get_json()
+    question = "What dose of low-dose naltrexone is used for fibromyalgia?"
+    answer = reader.get("/api/ask", query_string={"q": question}).get_json()
     shown = [c for s in answer["sections"] for c in s["claims"]] + (
         answer["bottom_line"] or {}
     ).get("claims", [])
     marked = [c for c in shown if c["id"] in dependents]
     assert marked and all(c["editorial"]["reference_marks"] for c in marked)
+    assert "Retracted:</strong>" in reader.get("/ask", query_string={"q": question}).text
     history = reader.get(f"/api/claims/{REF_CLAIM}/history").get_json()["events"]
     assert history[0]["action"] == "mark_reference" and history[0]["reason"] == reason
     # Undo is another event: the mark goes, the grades come back, the history keeps both.
