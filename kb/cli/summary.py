@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import emit, get_kb, json_option
+
+if TYPE_CHECKING:
+    from ..summary import SummaryPage
 
 
 @click.command()
@@ -20,7 +23,7 @@ def summary(ctx: click.Context, condition: str | None, as_json: bool) -> None:
     emit(summary_mod.summary_page(get_kb(ctx), condition), as_json, _print_summary)
 
 
-def _print_summary(data: dict[str, Any]) -> None:
+def _print_summary(data: SummaryPage) -> None:
     bodies = data["bodies"]
     if data["condition"]:
         click.echo(f"Summary of findings: {data['condition']['label']}")
