@@ -7,7 +7,6 @@ that carries glossary terms comes as segments (see :mod:`kb.glossary`).
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -416,7 +415,6 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "condition": condition,
             "condition_label": kb.conditions.label(condition) if condition else None,
         },
-        "summary_of_findings": summary_of_findings(kb, intervention=intervention),
         "pictures": {
             "evidence_map": pictures.evidence_map(
                 kb, condition=condition, intervention=intervention
@@ -470,21 +468,6 @@ def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
         default=None,
     )
     return intervention, broadest
-
-
-def summary_of_findings(
-    kb: KnowledgeBase, *, intervention: str | None = None, condition: str | None = None
-) -> list[dict[str, Any]] | None:
-    """The summary-of-findings rows (``kb.summary.summary``), or None while that module is
-    not part of the library yet (the page then leaves the section out)."""
-    try:
-        summary_mod = importlib.import_module("kb.summary")
-    except ModuleNotFoundError as exc:
-        if exc.name != "kb.summary":
-            raise
-        return None
-    rows = summary_mod.summary(kb, condition=condition, intervention=intervention)
-    return [dict(row) for row in rows]
 
 
 def _all_statements(

@@ -447,7 +447,6 @@ class Article(TypedDict):
     box_help: list[dict[str, str]]
     safety: list[Statement]
     topic: ArticleTopic
-    summary_of_findings: list[dict[str, Any]] | None
     pictures: ArticlePictures
 
 
