@@ -59,6 +59,11 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     if found is not None:
         answer["meter"] = _meter_json(found)
         answer["answer"] = compose.meter_answer(kb, reading, found, _subject(kb, reading))
+        # The best finding of each study, strongest design first (as the meter lists them).
+        leads = [s["claims"][0] for s in found["ordered"][:PER_SECTION]]
+        section = _section(kb, "studies", "Best evidence, study by study", leads, ranked)
+        section["total"] = found["studies"]
+        answer["sections"].insert(0, section)
     else:
         answer["answer"] = compose.direct(kb, reading, ranked)
     answer["answer"]["note"] = _note(kb, reading, ranked)

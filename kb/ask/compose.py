@@ -184,6 +184,9 @@ def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict
     study."""
     studies = []
     for ref, by_part in parts.items():
+        # Guidelines, narrative reviews and secondary pages report others' studies: not counted.
+        if _group(kb.references[ref].design) == len(DESIGN_GROUPS) - 1:
+            continue
         present = {key: ids for key, ids in by_part.items() if not claims.isdisjoint(ids)}
         if present:
             studies.append(_study(kb, ref, present, claims))
