@@ -263,20 +263,6 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     return data
 
 
-def _article_summary(kb: KnowledgeBase, claims: list[str]) -> list[Any]:
-    """The summary-of-findings rows for an article: its main intervention, in the conditions its
-    statements name (and the conditions below them)."""
-    if not claims:
-        return []
-    main = Counter(kb.claims[c].intervention for c in claims).most_common(1)[0][0]
-    scope = {cond for c in claims for cond in kb.claims[c].conditions if cond in kb.conditions}
-    return [
-        b
-        for b in summary_mod.summary(kb, intervention=main)
-        if b["condition"] in scope or kb.conditions.ancestors(b["condition"]) & scope
-    ]
-
-
 def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") -> dict[str, Any]:
     """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
 
@@ -368,7 +354,6 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "id": art.id,
         "title": art.title,
         "question": art.question,
-        "summary": _article_summary(kb, claims),
         "audience": audience,
         "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
         "review": {

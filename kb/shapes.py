@@ -438,7 +438,7 @@ class Article(TypedDict):
     source: RefSummary | None
     bottom_line: list[Statement]
     sections: list[Section]
-    summary: list[Body]  # the summary of findings for its main intervention and conditions
+    summary_of_findings: list[Body] | None  # kb.summary rows for its main intervention
     references: list[ListedReference]
     conflicts: list[Conflict]
     glossary: list[GlossaryTerm]
