@@ -438,7 +438,6 @@ class Article(TypedDict):
     source: RefSummary | None
     bottom_line: list[Statement]
     sections: list[Section]
-    summary_of_findings: list[Body] | None  # kb.summary rows for its main intervention
     references: list[ListedReference]
     conflicts: list[Conflict]
     glossary: list[GlossaryTerm]
@@ -447,7 +446,7 @@ class Article(TypedDict):
     box_help: list[dict[str, str]]
     safety: list[Statement]
     topic: ArticleTopic
-    summary_of_findings: list[dict[str, Any]] | None
+    summary_of_findings: list[Body] | None  # kb.summary rows (None without kb.summary)
     pictures: ArticlePictures
 
 
