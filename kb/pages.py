@@ -7,6 +7,7 @@ that carries glossary terms comes as segments (see :mod:`kb.glossary`).
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -262,20 +263,6 @@ def _statement(kb: KnowledgeBase, claim_id: str, audience: str, seen: set[str]) 
     return data
 
 
-def _article_summary(kb: KnowledgeBase, claims: list[str]) -> list[Any]:
-    """The summary-of-findings rows for an article: its main intervention, in the conditions its
-    statements name (and the conditions below them)."""
-    if not claims:
-        return []
-    main = Counter(kb.claims[c].intervention for c in claims).most_common(1)[0][0]
-    scope = {cond for c in claims for cond in kb.claims[c].conditions if cond in kb.conditions}
-    return [
-        b
-        for b in summary_mod.summary(kb, intervention=main)
-        if b["condition"] in scope or kb.conditions.ancestors(b["condition"]) & scope
-    ]
-
-
 def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") -> dict[str, Any]:
     """An answer article as a reader sees it, for ``audience`` ``clinician`` or ``patient``.
 
@@ -367,7 +354,6 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "id": art.id,
         "title": art.title,
         "question": art.question,
-        "summary": _article_summary(kb, claims),
         "audience": audience,
         "audiences": [{"value": k, "label": v} for k, v in AUDIENCES.items()],
         "review": {
@@ -415,6 +401,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "condition": condition,
             "condition_label": kb.conditions.label(condition) if condition else None,
         },
+        "summary_of_findings": summary_of_findings(kb, intervention=intervention),
         "pictures": {
             "evidence_map": pictures.evidence_map(
                 kb, condition=condition, intervention=intervention
@@ -468,6 +455,21 @@ def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
         default=None,
     )
     return intervention, broadest
+
+
+def summary_of_findings(
+    kb: KnowledgeBase, *, intervention: str | None = None, condition: str | None = None
+) -> list[dict[str, Any]] | None:
+    """The summary-of-findings rows (``kb.summary.summary``), or None while that module is
+    not part of the library yet (the page then leaves the section out)."""
+    try:
+        summary_mod = importlib.import_module("kb.summary")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.summary":
+            raise
+        return None
+    rows = summary_mod.summary(kb, condition=condition, intervention=intervention)
+    return [dict(row) for row in rows]
 
 
 def _all_statements(

@@ -438,7 +438,6 @@ class Article(TypedDict):
     source: RefSummary | None
     bottom_line: list[Statement]
     sections: list[Section]
-    summary: list[Body]  # the summary of findings for its main intervention and conditions
     references: list[ListedReference]
     conflicts: list[Conflict]
     glossary: list[GlossaryTerm]
@@ -447,6 +446,7 @@ class Article(TypedDict):
     box_help: list[dict[str, str]]
     safety: list[Statement]
     topic: ArticleTopic
+    summary_of_findings: list[Body] | None  # kb.summary rows (None without kb.summary)
     pictures: ArticlePictures
 
 

@@ -145,16 +145,44 @@ def test_article_page_shows_caveats_and_pointers(real_client: FlaskClient) -> No
 
 
 def test_summary_of_findings_sits_near_the_top(
-    real_kb: KnowledgeBase, real_client: FlaskClient
+    real_kb: KnowledgeBase, real_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One summary-of-findings section, after the bottom line and before the sections, with a
-    row per body of evidence and its plain-language statement (GRADE-NOTES.md)."""
-    from kb import summary
+    """The section follows the kb.summary contract (BRIEF): a row per body of evidence."""
+    import sys
+    import types
 
-    rows = summary.summary(real_kb, condition="fibromyalgia", intervention="low-dose naltrexone")
-    pain = next(b for b in rows if b["outcome"] == "pain")
+    row = {
+        "id": "ldn-fibromyalgia-pain",
+        "intervention": "low-dose naltrexone",
+        "condition": "fibromyalgia",
+        "condition_label": "Fibromyalgia",
+        "outcome": "pain",
+        "outcome_label": "Pain",
+        "claims": ["bruun2024_final-f1"],
+        "studies": ["bruun2024_final"],
+        "participants": 99,
+        "effect": "-0.34 (95% CI -0.95 to 0.27)",
+        "direction": "little or no difference",
+        "certainty": "Moderate",
+        "reasons": [{"domain": "imprecision", "change": -1, "text": "Only 99 participants."}],
+        "statement": "LDN probably makes little or no difference to pain in fibromyalgia.",
+    }
+    stub = types.ModuleType("kb.summary")
+    stub.summary = lambda kb, *, condition=None, intervention=None: [row]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kb.summary", stub)
+    doc = pages.article(real_kb, ARTICLE)
+    assert doc["summary_of_findings"] == [row]
     html = real_client.get(f"/articles/{ARTICLE}").text
-    assert html.count('id="summary-of-findings-title"') == 1
-    sof = html.index('id="summary-of-findings-title"')
+    sof = html.index('id="sof-title"')
     assert html.index('id="bottom-line"') < sof < html.index('id="sec-dosing-algorithm"')
-    assert pain["statement"] in html[sof:]
+    assert "LDN probably makes little or no difference to pain in fibromyalgia." in html
+    assert "Only 99 participants." in html and ">99 (1)<" in html
+
+
+def test_without_kb_summary_the_section_is_left_out(
+    real_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kb.summary", None)  # import raises ModuleNotFoundError
+    assert pages.summary_of_findings(real_kb, intervention="low-dose naltrexone") is None
