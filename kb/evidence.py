@@ -46,9 +46,7 @@ Very low. ``Grade.body`` is the id of the body-of-evidence row the claim belongs
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
-
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -355,28 +353,26 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
     # editor added by hand does.
     rival = _rivals(kb, kb.active_conflicts().values(), base, None)
-    grades = _grades(kb, base, rival)
-    keep_bases(kb, grades, base)
-    return grades
+    return keep_bases(_grades(kb, base, rival), base)
 
 
-# speed: per knowledge base, the grades last computed and each claim's grade before the
-# inconsistency step (what regrade() builds on), dropped with the knowledge base.
-_BASES: dict[int, tuple[dict[str, Grade], dict[str, Any]]] = {}
+class Grades(dict[str, Grade]):
+    """Grades by claim id, with each claim's grade before the inconsistency step
+    (``bases``: level, CEBM level, reasons, basis reference, start) — what :func:`regrade`
+    builds on."""
+
+    bases: dict[str, Any] | None = None
 
 
-def keep_bases(kb: KnowledgeBase, grades: dict[str, Grade], base: dict[str, Any]) -> None:
-    """Remember ``base`` (per claim: level before inconsistency, CEBM level, reasons, basis
-    reference, start) as what ``grades`` were computed from."""
-    key = id(kb)
-    if key not in _BASES:
-        weakref.finalize(kb, _BASES.pop, key, None)
-    _BASES[key] = (grades, base)
+def keep_bases(grades: dict[str, Grade], base: dict[str, Any]) -> Grades:
+    """``grades`` as :class:`Grades` remembering ``base``."""
+    out = grades if isinstance(grades, Grades) else Grades(grades)
+    out.bases = base
+    return out
 
 
-def bases_of(kb: KnowledgeBase, grades: dict[str, Grade]) -> dict[str, Any] | None:
-    held = _BASES.get(id(kb))
-    return held[1] if held is not None and held[0] is grades else None
+def bases_of(grades: dict[str, Grade]) -> dict[str, Any] | None:
+    return grades.bases if isinstance(grades, Grades) else None
 
 
 def regrade(
@@ -387,7 +383,7 @@ def regrade(
     conflict): those claims and every claim sharing an active conflict with them are graded
     again, the others kept from ``old``. Returns the new grades and the ids whose grade
     changed. Gives the same grades as :func:`grade_all` (a test checks it)."""
-    held = bases_of(kb, old)
+    held = bases_of(old)
     if held is None:  # nothing to build on: grade everything
         new = grade_all(kb)
         return new, [cid for cid, g in new.items() if old.get(cid) != g]
@@ -403,14 +399,13 @@ def regrade(
     involved = {cf_id for cid in affected for cf_id in kb.active_conflict_ids(cid)}
     rival = _rivals(kb, (active[cf_id] for cf_id in involved), base, affected)
     fresh = _grades(kb, {cid: base[cid] for cid in affected if cid in base}, rival)
-    grades = dict(old)
+    grades = Grades(old)
     changed: list[str] = []
     for cid, g in fresh.items():
         if grades.get(cid) != g:
             grades[cid] = g
             changed.append(cid)
-    keep_bases(kb, grades, base)
-    return grades, changed
+    return keep_bases(grades, base), changed
 
 
 def _rivals(
@@ -427,9 +422,7 @@ def _rivals(
         # sides (one per estimate), so never compare every claim with every claim.
         summary: list[tuple[int, str, int]] = []
         for i, side in enumerate(conflict.sides):
-            ranked = sorted(
-                ((base[c][0], c) for c in side.claims if base[c][0] > 0), reverse=True
-            )
+            ranked = sorted(((base[c][0], c) for c in side.claims if base[c][0] > 0), reverse=True)
             if not ranked:
                 continue
             kept: set[tuple[str | None, tuple[str, ...]]] = set()

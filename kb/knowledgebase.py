@@ -93,10 +93,12 @@ class KnowledgeBase:
     _search_index: Any = field(default=None, init=False, repr=False)
     # The generation at which the records last changed in a way a derived view may depend on
     # (invalidate() of everything); a re-grading (regrade()) does not move it.
-    records_generation: int = field(default=0, init=False)
+    records_generation: int = field(default_factory=lambda: next(_GENERATIONS), init=False)
     # speed: how the derived state was had ("used", "missing", "stale", "damaged": see
     # kb.snapshot; None without a snapshot) and the last few incremental re-gradings
     snapshot_status: str | None = field(default=None, init=False, repr=False)
+    # (search-index fingerprint, the records it was computed for) from the snapshot
+    index_fingerprint: tuple[str, Any] | None = field(default=None, init=False, repr=False)
     _regrade_log: list[tuple[Any, Any, list[str]]] = field(
         default_factory=list, init=False, repr=False
     )
@@ -134,8 +136,8 @@ class KnowledgeBase:
         claim = Claim(cast(ClaimRecord, record))
         self.claims[claim_id] = claim
         if set(changes) == {"primary"} and _ref_of(old.primary) == _ref_of(claim.primary):
-            # speed: a verdict moves grades (and the graph's verdict labels), nothing else
-            self.regrade([claim_id], views=("graph",))
+            # speed: a verdict moves grades (and what caches hold), nothing else
+            self.regrade([claim_id])
         else:
             self.invalidate()
         return claim
@@ -210,7 +212,8 @@ class KnowledgeBase:
             from .search import default_index_dir as _default
 
             where = Path(index_dir) if index_dir is not None else _default(data_dir)
-            kb, kb.snapshot_status = snapshot_mod.load(cls, data_dir, where)
+            kb, status = snapshot_mod.load(cls, data_dir, where)
+            kb.snapshot_status = status
             kb.index_dir = where
             return kb
         # Bulk loading creates millions of objects and no cycles; the cyclic collector would

@@ -27,7 +27,6 @@ import marshal
 import os
 import pickle
 import tempfile
-import weakref
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +79,7 @@ def snapshot_path(index_dir: str | os.PathLike[str]) -> Path:
 
 def data_key(data_dir: Path) -> dict[str, Any]:
     """What a snapshot must match: the hash of each data file and the code version."""
-    files = {}
+    files: dict[str, str | None] = {}
     for name in DATA_FILES:
         try:
             files[name] = hashlib.sha1((data_dir / name).read_bytes()).hexdigest()
@@ -160,26 +159,16 @@ def _restore(cls: type[KnowledgeBase], data_dir: Path, data: dict[str, Any]) -> 
     claims = {r["id"]: Claim(r) for r in data["claims"]}
     articles = {r["id"]: Article(r) for r in data["articles"]}
     from .evidence import keep_bases
-    from .search.index import _Seen
+    from .search.index import IndexedRecords
 
     kb = cls(data_dir, conditions, references, claims, articles)
-    grades = {cid: Grade(*fields) for cid, fields in data["grades"]}
-    kb.adopt(grades=grades, **{_conflicts_attr(cls): pickle.loads(data["conflicts"])})
+    grades: dict[str, Grade] = {cid: Grade(*fields) for cid, fields in data["grades"]}
     if data.get("bases") is not None:
-        keep_bases(kb, grades, dict(data["bases"]))
+        grades = keep_bases(grades, dict(data["bases"]))
+    kb.adopt(grades=grades, **{_conflicts_attr(cls): pickle.loads(data["conflicts"])})
     # the index fingerprint of these records, as long as they stay these records
-    _HINTS[id(kb)] = (data["index_fingerprint"], _Seen.of(kb))
-    weakref.finalize(kb, _HINTS.pop, id(kb), None)
+    kb.index_fingerprint = (data["index_fingerprint"], IndexedRecords.of(kb))
     return kb
-
-
-_HINTS: dict[int, tuple[str, Any]] = {}
-
-
-def index_fingerprint_hint(kb: KnowledgeBase) -> tuple[str, Any] | None:
-    """The search-index fingerprint a snapshot recorded for ``kb``'s records, with the
-    records it holds for (see :class:`kb.search.index._Seen`), or None."""
-    return _HINTS.get(id(kb))
 
 
 def _conflicts_attr(cls: type[KnowledgeBase]) -> str:
@@ -199,7 +188,7 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
     grades = kb.grades
     from .evidence import bases_of
 
-    bases = bases_of(kb, grades)  # what kb.evidence.regrade builds on
+    bases = bases_of(grades)  # what kb.evidence.regrade builds on
     grade_fields = (
         [f.name for f in dataclasses.fields(next(iter(grades.values())))] if grades else []
     )

@@ -142,10 +142,8 @@ def warm_up(app: Any) -> dict[str, float]:
     kb.search("pain relief")
     out["first search"] = time.perf_counter() - t
     t = time.perf_counter()
-    try:
-        from ..answer import ask
-    except ImportError:  # pragma: no cover - ask may become a package
-        from ..ask import ask  # type: ignore[no-redef]
+    from ..ask import ask
+
     ask(kb, "What dose of low-dose naltrexone is used?")
     out["first question"] = time.perf_counter() - t
     return out

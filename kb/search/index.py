@@ -199,20 +199,18 @@ def _indexed(claim: Any) -> list[Any]:
 
 
 @dataclass
-class _Seen:
-    """The record objects an index was last checked against (references, not copies)."""
+class IndexedRecords:
+    """The record objects an index was last checked against (references, not copies), and
+    the knowledge base's records generation then."""
 
     claims: dict[str, Any]
     references: dict[str, Any]
     conditions: Any
-    kb_id: int = 0
-    records: int = -1  # the knowledge base's records_generation when checked
+    records: int = -1  # the knowledge base's records_generation when checked (unique)
 
     @classmethod
-    def of(cls, kb: KnowledgeBase) -> _Seen:
-        return cls(
-            dict(kb.claims), dict(kb.references), kb.conditions, id(kb), kb.records_generation
-        )
+    def of(cls, kb: KnowledgeBase) -> IndexedRecords:
+        return cls(dict(kb.claims), dict(kb.references), kb.conditions, kb.records_generation)
 
     def same_index_content(self, kb: KnowledgeBase) -> bool:
         """Whether ``kb`` would give the index the same documents: the same record objects,
@@ -292,7 +290,7 @@ class SearchIndex:
         self._state: _Searcher | None = None
         self._vocab: Vocabulary | None = None
         self._synced: int | None = None  # KnowledgeBase.generation last synced
-        self._seen: _Seen | None = None  # the records the index was last checked against
+        self._seen: IndexedRecords | None = None  # the records the index was last checked against
         self.result_cache_size = 256  # result pages kept per knowledge base; 0 turns it off
         self.cache_hits = self.cache_misses = 0
         self._fp = ""
@@ -311,17 +309,14 @@ class SearchIndex:
             if kb.generation != self._synced:
                 if self._seen is not None and (
                     # only re-gradings since (a verdict, a board decision): no record check
-                    (self._seen.kb_id == id(kb) and self._seen.records == kb.records_generation)
-                    or self._seen.same_index_content(kb)
+                    self._seen.records == kb.records_generation or self._seen.same_index_content(kb)
                 ):
                     self._synced = kb.generation
                     self._seen.records = kb.records_generation
                 else:
-                    from ..snapshot import index_fingerprint_hint
-
-                    hint = index_fingerprint_hint(kb)
-                    ok = hint is not None and hint[1].same_index_content(kb)
-                    self.sync(kb, fingerprint_hint=hint[0] if ok else None)
+                    hint = kb.index_fingerprint
+                    usable = hint is not None and hint[1].same_index_content(kb)
+                    self.sync(kb, fingerprint_hint=hint[0] if hint is not None and usable else None)
             elif self._stale:  # another process was updating: has it finished?
                 self._catch_up(kb)
 
@@ -382,7 +377,7 @@ class SearchIndex:
             report.seconds = time.perf_counter() - started
             self.last_sync = report
             self._synced = kb.generation
-            self._seen = _Seen.of(kb)
+            self._seen = IndexedRecords.of(kb)
             return report
 
     def _state_matches(self, fp: str) -> bool:

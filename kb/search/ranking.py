@@ -215,9 +215,9 @@ def _read_lengths(reader: Any, n: int) -> np.ndarray:
     """Body lengths of every document (Whoosh stores one byte per document)."""
     try:  # the raw column bytes: one vector operation instead of n lookups
         perdoc = reader._perdoc
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 
-        col = perdoc._cached_reader(_lenfield("body"), LENGTHS_COLUMN)
+        col = perdoc._cached_reader("_body_len", LENGTHS_COLUMN)  # Whoosh's name for it
         raw = col._dbfile.get(col._basepos, n)
         return _LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)]
     except Exception:  # another codec: the public API
@@ -360,12 +360,13 @@ class _Evidence:
     computed from the knowledge base's grades in memory (``grades_ref``: the grades object
     they reflect)."""
 
-    kb_id: int
+    records: int  # the knowledge base's records_generation (unique across knowledge bases)
     grades_ref: Any
     weight: list[np.ndarray]
     grade: list[np.ndarray]
     grades: list[str]
     claim_doc: dict[str, tuple[int, int]] = field(default_factory=dict)
+    starts: dict[str, int] = field(default_factory=dict)  # per reference, its design's start
 
 
 @dataclass
@@ -402,7 +403,7 @@ class _Searcher:
         (:meth:`kb.KnowledgeBase.regrade`), rebuilt otherwise."""
         grades = kb.grades
         ev = self.evidence
-        if ev is not None and ev.kb_id == id(kb):
+        if ev is not None and ev.records == kb.records_generation:
             if ev.grades_ref is grades:
                 return ev
             changed = kb.regraded_since(ev.grades_ref)
@@ -414,42 +415,44 @@ class _Searcher:
         return ev
 
 
-def _start_of(label: str) -> int:
-    from ..evidence import GRADES
+def _design_starts(kb: KnowledgeBase) -> dict[str, int]:
+    """Per reference, the certainty its design starts from (with the dossier's corrections)."""
+    from ..evidence import DESIGNS, design_of
 
-    for level, name in GRADES.items():
-        if name == label:
-            return level
-    return 1
+    return {
+        rid: DESIGNS.get(design_of(ref), DESIGNS["secondary-summary"])[0]
+        for rid, ref in kb.references.items()
+    }
 
 
-def _claim_weight(grade: Any) -> float:
+def _claim_weight(grade: Any, starts: dict[str, int]) -> float:
+    """The evidence weight: the start of the design the claim rests on (not the grade's start,
+    which role lowers), and the final grade ("Not graded" counts as Very low)."""
     from .document import evidence_weight
 
-    return evidence_weight(_start_of(grade.start), max(int(grade.level), 1))
+    start = starts.get(grade.basis_ref, 1) if grade.basis_ref else 1
+    return evidence_weight(start, max(int(grade.level), 1))
 
 
 def _build_evidence(kb: KnowledgeBase, segments: list[_Segment]) -> _Evidence:
-    from ..evidence import DESIGNS, GRADE_ORDER
+    from ..evidence import GRADE_ORDER
     from .document import evidence_weight
 
     names = list(GRADE_ORDER)
     code = {g: i for i, g in enumerate(names)}
     grades = kb.grades
     # (weight, grade code) per distinct (start, level, grade): a handful of combinations
-    combo: dict[tuple[str, int, str], tuple[float, int]] = {}
+    starts = _design_starts(kb)
+    combo: dict[tuple[int, int, str], tuple[float, int]] = {}
     for gr in grades.values():
-        ck = (gr.start, gr.level, gr.grade)
+        ck = (starts.get(gr.basis_ref or "", 1), gr.level, gr.grade)
         if ck not in combo:
             if gr.grade not in code:
                 code[gr.grade] = len(names)
                 names.append(gr.grade)
-            combo[ck] = (_claim_weight(gr), code[gr.grade])
-    ref_weight = {
-        rid: evidence_weight(s, s)
-        for rid, ref in kb.references.items()
-        for s in (DESIGNS.get(ref.design, DESIGNS["secondary-summary"])[0],)
-    }
+            combo[ck] = (_claim_weight(gr, starts), code[gr.grade])
+    # a reference by its own design
+    ref_weight = {rid: evidence_weight(s, s) for rid, s in starts.items()}
     unknown = (0.6, 255)
     weights, gcodes = [], []
     claim_doc: dict[str, tuple[int, int]] = {}
@@ -457,31 +460,34 @@ def _build_evidence(kb: KnowledgeBase, segments: list[_Segment]) -> _Evidence:
         pairs = []
         for d, key in enumerate(seg.keys):
             if key.startswith("claim:"):
-                gr = grades.get(key[6:])
-                if gr is None:
+                found = grades.get(key[6:])
+                if found is None:
                     pairs.append(unknown)
                     continue
                 claim_doc[key[6:]] = (s, d)
-                pairs.append(combo[(gr.start, gr.level, gr.grade)])
+                pairs.append(
+                    combo[(starts.get(found.basis_ref or "", 1), found.level, found.grade)]
+                )
             else:
                 pairs.append((ref_weight.get(key[10:], 0.6), 255))
         arr = np.array(pairs, dtype=np.float64).reshape(-1, 2)
         weights.append(arr[:, 0].astype(np.float32))
         gcodes.append(arr[:, 1].astype(np.uint8))
-    return _Evidence(id(kb), grades, weights, gcodes, names, claim_doc)
+    return _Evidence(kb.records_generation, grades, weights, gcodes, names, claim_doc, starts)
 
 
 def _update_evidence(
     kb: KnowledgeBase, ev: _Evidence, grades: dict[str, Any], changed: Sequence[str]
 ) -> None:
     """Only the claims whose grade changed: their weight and grade code."""
+    starts = ev.starts
     for cid in changed:
         where = ev.claim_doc.get(cid)
         gr = grades.get(cid)
         if where is None or gr is None:
             continue
         s, d = where
-        ev.weight[s][d] = _claim_weight(gr)
+        ev.weight[s][d] = _claim_weight(gr, starts)
         if gr.grade not in ev.grades:
             ev.grades.append(gr.grade)
         ev.grade[s][d] = ev.grades.index(gr.grade)
@@ -785,10 +791,15 @@ def _filter_mask(
         )
     if grades is not None:
         codes = [i for i, g in enumerate(names) if g in grades]
-        by_grade = np.isin(gcode, codes) if gcode is not None else np.zeros(seg.n, dtype=bool)
+        by_grade: np.ndarray = (
+            np.asarray(np.isin(gcode, codes), dtype=bool)
+            if gcode is not None
+            else np.zeros(seg.n, dtype=bool)
+        )
         if ok is None:
             return by_grade
-        return (ok | by_grade) if exclude else (ok & by_grade)
+        both: np.ndarray = (ok | by_grade) if exclude else (ok & by_grade)
+        return both
     if ok is None:
         return np.zeros(seg.n, dtype=bool) if exclude else np.ones(seg.n, dtype=bool)
     return ok
