@@ -6,11 +6,11 @@ import importlib
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import paths
 from .common import instance_dir
 
 APP_FACTORY = "web:create_app"  # module:callable building the WSGI app from a config dict
@@ -81,9 +81,7 @@ def serve(
     started = time.perf_counter()
     click.echo(f"Loading {obj['data_dir']} ...", err=True)
     inst = instance_dir(ctx)
-    index_dir = obj.get("index_dir") or (
-        Path(obj["instance_dir"]) / "index" if obj.get("instance_dir") else None
-    )
+    index_dir = obj.get("index_dir") or paths.index_dir(obj["data_dir"], obj.get("instance_dir"))
     kb = KnowledgeBase.load(obj["data_dir"], index_dir=index_dir, snapshot=True)
     loaded = time.perf_counter() - started
     app = create_app(
