@@ -30,6 +30,7 @@ from .articles import REVIEW_STATUSES, STATUS_LABELS
 from .claims import VERDICTS
 from .errors import (
     ClaimNotFound,
+    ConflictNotFound,
     Forbidden,
     InvalidData,
     InvalidQuery,
@@ -522,7 +523,11 @@ class Editor:
             "restore_conflict",
             "add_conflict",
         ):
-            self.kb.invalidate("grades")  # inconsistency counts the active conflicts
+            # inconsistency counts the active conflicts: re-grade that conflict's claims (speed)
+            try:
+                self.kb.regrade(self.kb.conflict(event["target"].partition(":")[2]).claim_ids())
+            except ConflictNotFound:
+                self.kb.invalidate("grades")
         tid = event["target"].partition(":")[2]
         if event["action"] in ("mark_reference", "clear_reference"):
             self._index_marks()

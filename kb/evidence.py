@@ -46,6 +46,7 @@ Very low. ``Grade.body`` is the id of the body-of-evidence row the claim belongs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -348,29 +349,85 @@ def _base(kb: KnowledgeBase, claim: Claim) -> tuple[int, int, list[str], str | N
 
 def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     """Grade every claim of ``kb`` (see the module docstring for the rules)."""
-    from .summary import body_keys, claim_keys
-
     base = {cid: _base(kb, c) for cid, c in kb.claims.items()}
-    source = {cid: b[3] for cid, b in base.items()}
-    # Every graded claim takes part in inconsistency; study-conduct statements never do.
-    evidence = {cid for cid in kb.claims if base[cid][0] > 0}
-    # Inconsistency: strongest base level on the *other* sides of each conflict.
-    rival: dict[str, tuple[int, str]] = {}
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
     # editor added by hand does.
-    for conflict in kb.active_conflicts().values():
+    rival = _rivals(kb, kb.active_conflicts().values(), base, None)
+    return keep_bases(_grades(kb, base, rival), base)
+
+
+class Grades(dict[str, Grade]):
+    """Grades by claim id, with each claim's grade before the inconsistency step
+    (``bases``: level, CEBM level, reasons, basis reference, start) — what :func:`regrade`
+    builds on."""
+
+    bases: dict[str, Any] | None = None
+
+
+def keep_bases(grades: dict[str, Grade], base: dict[str, Any]) -> Grades:
+    """``grades`` as :class:`Grades` remembering ``base``."""
+    out = grades if isinstance(grades, Grades) else Grades(grades)
+    out.bases = base
+    return out
+
+
+def bases_of(grades: dict[str, Grade]) -> dict[str, Any] | None:
+    return grades.bases if isinstance(grades, Grades) else None
+
+
+def regrade(
+    kb: KnowledgeBase, old: dict[str, Grade], claim_ids: Iterable[str]
+) -> tuple[dict[str, Grade], list[str]]:
+    """The grades after an edit that can only change ``claim_ids``' own grading (a verdict)
+    or whether the conflicts holding them lower grades (a board decision, a hand-added
+    conflict): those claims and every claim sharing an active conflict with them are graded
+    again, the others kept from ``old``. Returns the new grades and the ids whose grade
+    changed. Gives the same grades as :func:`grade_all` (a test checks it)."""
+    held = bases_of(old)
+    if held is None:  # nothing to build on: grade everything
+        new = grade_all(kb)
+        return new, [cid for cid, g in new.items() if old.get(cid) != g]
+    base = dict(held)
+    changed_here = [cid for cid in dict.fromkeys(claim_ids) if cid in kb.claims]
+    for cid in changed_here:
+        base[cid] = _base(kb, kb.claims[cid])
+    active = kb.active_conflicts()
+    affected = set(changed_here)
+    for cid in changed_here:
+        for cf_id in kb.active_conflict_ids(cid):
+            affected.update(active[cf_id].claim_ids())
+    involved = {cf_id for cid in affected for cf_id in kb.active_conflict_ids(cid)}
+    rival = _rivals(kb, (active[cf_id] for cf_id in involved), base, affected)
+    fresh = _grades(kb, {cid: base[cid] for cid in affected if cid in base}, rival)
+    grades = Grades(old)
+    changed: list[str] = []
+    for cid, g in fresh.items():
+        if grades.get(cid) != g:
+            grades[cid] = g
+            changed.append(cid)
+    return keep_bases(grades, base), changed
+
+
+def _rivals(
+    kb: KnowledgeBase, conflicts: Iterable[Any], base: dict[str, Any], only: set[str] | None
+) -> dict[str, tuple[int, str]]:
+    """Inconsistency: per claim (of ``only``, or all), the strongest base level on the other
+    sides of the active conflicts it is in."""
+    # Every graded claim takes part in inconsistency; study-conduct statements never do.
+    rival: dict[str, tuple[int, str]] = {}
+    for conflict in conflicts:
         if conflict.is_context:  # indirect context (different populations) never lowers a grade
             continue
         # Per side, its strongest claims per population and source; a conflict may have hundreds of
         # sides (one per estimate), so never compare every claim with every claim.
         summary: list[tuple[int, str, int]] = []
         for i, side in enumerate(conflict.sides):
-            ranked = sorted(((base[c][0], c) for c in side.claims if c in evidence), reverse=True)
+            ranked = sorted(((base[c][0], c) for c in side.claims if base[c][0] > 0), reverse=True)
             if not ranked:
                 continue
             kept: set[tuple[str | None, tuple[str, ...]]] = set()
             for lvl, c in ranked:
-                pair = (source[c], tuple(kb.claims[c].conditions))
+                pair = (base[c][3], tuple(kb.claims[c].conditions))
                 if pair not in kept and len(kept) < 4:
                     kept.add(pair)
                     summary.append((lvl, c, i))
@@ -380,9 +437,9 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
             if not others:
                 continue
             for cid in side.claims:
-                if cid not in evidence:
+                if base[cid][0] <= 0 or (only is not None and cid not in only):
                     continue
-                own, scope = source[cid], kb.claims[cid].conditions
+                own, scope = base[cid][3], kb.claims[cid].conditions
                 # Not the same study (a subgroup never counts against its own overall result),
                 # and the same population: a condition-specific study against a mixed-condition
                 # review is indirect context, never inconsistency.
@@ -390,7 +447,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                     (
                         o
                         for o in others
-                        if (own is None or source[o[1]] != own)
+                        if (own is None or base[o[1]][3] != own)
                         and kb.conditions.relation(scope, kb.claims[o[1]].conditions) == "same"
                     ),
                     None,
@@ -399,9 +456,21 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                     continue
                 if top[0] >= base[cid][0] and top[0] > rival.get(cid, (0, ""))[0]:
                     rival[cid] = top
+    return rival
+
+
+def _grades(
+    kb: KnowledgeBase,
+    todo: dict[str, Any],
+    rival: dict[str, tuple[int, str]],
+) -> dict[str, Grade]:
+    """Final grades of the claims of ``todo`` (claim id -> base), inconsistency applied."""
+    from .summary import body_keys, claim_keys
+
     bodies = body_keys(kb)
+    keys = claim_keys(kb)
     grades: dict[str, Grade] = {}
-    for cid, (level, cebm, reasons, ref_id, start) in base.items():
+    for cid, (level, cebm, reasons, ref_id, start) in todo.items():
         reasons = list(reasons)
         if cid in rival and level > 0:
             other_level, other = rival[cid]
@@ -412,7 +481,7 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
                 f"{GRADES[other_level]}, at least as strong."
             )
             level = max(level - 1, 1)
-        key = claim_keys(kb)[cid] if level > 0 else None
+        key = keys[cid] if level > 0 else None
         body = key if key in bodies else None
         grades[cid] = Grade(
             GRADES[level],

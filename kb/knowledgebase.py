@@ -6,7 +6,7 @@ import gc
 import itertools
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -91,6 +91,17 @@ class KnowledgeBase:
     generation: int = field(default_factory=lambda: next(_GENERATIONS), init=False)
     _caches: dict[str, tuple[int, Any]] = field(default_factory=dict, init=False, repr=False)
     _search_index: Any = field(default=None, init=False, repr=False)
+    # The generation at which the records last changed in a way a derived view may depend on
+    # (invalidate() of everything); a re-grading (regrade()) does not move it.
+    records_generation: int = field(default_factory=lambda: next(_GENERATIONS), init=False)
+    # speed: how the derived state was had ("used", "missing", "stale", "damaged": see
+    # kb.snapshot; None without a snapshot) and the last few incremental re-gradings
+    snapshot_status: str | None = field(default=None, init=False, repr=False)
+    # (search-index fingerprint, the records it was computed for) from the snapshot
+    index_fingerprint: tuple[str, Any] | None = field(default=None, init=False, repr=False)
+    _regrade_log: list[tuple[Any, Any, list[str]]] = field(
+        default_factory=list, init=False, repr=False
+    )
 
     # -- derived state ---------------------------------------------------------------------
     def invalidate(self, *views: str) -> None:
@@ -103,6 +114,8 @@ class KnowledgeBase:
             self.__dict__.pop(name, None)
         self._caches.clear()
         self.generation = next(_GENERATIONS)
+        if not views:
+            self.records_generation = self.generation
 
     def cache(self, name: str, factory: Callable[[KnowledgeBase], T]) -> T:
         """The value kept under ``name`` for the current generation, built by ``factory(kb)``
@@ -118,11 +131,53 @@ class KnowledgeBase:
 
     def amend_claim(self, claim_id: str, **changes: Any) -> Claim:
         """Replace claim ``claim_id`` by a copy whose record has ``changes`` (top-level keys)."""
-        record: dict[str, Any] = {**self.claim(claim_id).record, **changes}
+        old = self.claim(claim_id)
+        record: dict[str, Any] = {**old.record, **changes}
         claim = Claim(cast(ClaimRecord, record))
         self.claims[claim_id] = claim
-        self.invalidate()
+        if set(changes) == {"primary"} and _ref_of(old.primary) == _ref_of(claim.primary):
+            # speed: a verdict moves grades (and what caches hold), nothing else
+            self.regrade([claim_id])
+        else:
+            self.invalidate()
         return claim
+
+    def regrade(self, claim_ids: Iterable[str], *, views: tuple[str, ...] = ()) -> list[str]:
+        """After an edit that changes only how ``claim_ids`` are graded (a verdict) or whether
+        their conflicts lower grades (a board decision): grade again just the claims it can
+        affect (:func:`kb.evidence.regrade`), drop ``views`` and move :attr:`generation` on.
+        Returns the ids whose grade changed."""
+        old = self.__dict__.get("grades")
+        self.invalidate("grades", *views)
+        if old is None:
+            return []
+        new, changed = evidence_mod.regrade(self, old, claim_ids)
+        self.__dict__["grades"] = new
+        # lets search update only these (the last few edits: several may land between searches)
+        self._regrade_log.append((old, new, changed))
+        del self._regrade_log[:-8]
+        return changed
+
+    def regraded_since(self, grades: dict[str, evidence_mod.Grade]) -> list[str] | None:
+        """The claims whose grade changed since ``grades`` was :attr:`grades` (through
+        :meth:`regrade` only), or None when that is not known (then assume any)."""
+        if grades is self.__dict__.get("grades"):
+            return []
+        out: list[str] = []
+        current = grades
+        for old, new, changed in self._regrade_log:
+            if old is current:
+                out.extend(changed)
+                current = new
+        return out if current is self.__dict__.get("grades") else None
+
+    def adopt(self, **views: Any) -> None:
+        """Install derived views computed elsewhere for exactly these records (a snapshot
+        of them, :mod:`kb.snapshot`), as if computed here."""
+        unknown = set(views) - set(_derived_views())
+        if unknown:
+            raise ValueError(f"not derived views of KnowledgeBase: {sorted(unknown)}")
+        self.__dict__.update(views)
 
     def amend_article(self, article_id: str, **changes: Any) -> Article:
         """Replace article ``article_id`` by a copy whose record has ``changes``."""
@@ -135,17 +190,32 @@ class KnowledgeBase:
     # -- loading ---------------------------------------------------------------------------
     @classmethod
     def load(
-        cls, data_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str] | None = None
+        cls,
+        data_dir: str | os.PathLike[str],
+        index_dir: str | os.PathLike[str] | None = None,
+        *,
+        snapshot: bool = False,
     ) -> KnowledgeBase:
         """Load and validate every file of ``data_dir`` (schema, then referential integrity).
 
         Raises :class:`InvalidData` naming the file, record and field of the first problem.
         Nothing is written. ``index_dir`` is where the search index lives (default
-        ``<data_dir>/../instance/index``); it is only touched by a search.
+        ``<data_dir>/../instance/index``); it is only touched by a search. With ``snapshot``
+        the validated records, grades and conflicts come from a snapshot next to the index
+        when it matches the files (:mod:`kb.snapshot`; written when it does not).
         """
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
             raise InvalidData(str(data_dir), "data directory not found")
+        if snapshot:  # speed: derived state kept between processes (kb/snapshot.py)
+            from . import snapshot as snapshot_mod
+            from .search import default_index_dir as _default
+
+            where = Path(index_dir) if index_dir is not None else _default(data_dir)
+            kb, status = snapshot_mod.load(cls, data_dir, where)
+            kb.snapshot_status = status
+            kb.index_dir = where
+            return kb
         # Bulk loading creates millions of objects and no cycles; the cyclic collector would
         # rescan them again and again (superlinear at 100k claims), so pause it meanwhile.
         gc_was_enabled = gc.isenabled()
@@ -536,6 +606,10 @@ def _check_article_links(kb: KnowledgeBase) -> None:
                         record=art.id,
                         field=f"{key}.{i}.ref",
                     )
+
+
+def _ref_of(primary: dict[str, Any] | None) -> Any:
+    return primary.get("ref") if primary else None
 
 
 @dataclass

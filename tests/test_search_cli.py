@@ -81,10 +81,15 @@ def test_search_suggests(data_dir: Path, index_dir: Path) -> None:
     assert result.exit_code == 0 and "Did you mean: fibromyalgia" in result.output
 
 
+def test_common_words_only_are_answered_with_a_note(data_dir: Path, index_dir: Path) -> None:
+    result = run(data_dir, index_dir, "search", "the of")
+    assert result.exit_code == 0, result.output
+    assert "0 results" in result.output and "only very common words (the, of)" in result.output
+
+
 def test_bad_queries_are_clean_errors(data_dir: Path, index_dir: Path) -> None:
     for args in (
         ["search", "*"],
-        ["search", "the of"],
         ["search", "LDN", "--grade", "superb"],
         ["search", ""],
     ):

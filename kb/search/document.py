@@ -3,14 +3,17 @@
 A claim document's ``body`` holds, each part with a weight (see :mod:`kb.search.concepts` for
 words and concepts): the claim text (weight 1), its plain-language text (0.5), its numbers with
 units — the headline value and the reported numbers (0.5) — the concepts of its kind,
-intervention and conditions (0.5), and at 0.25 the conditions above them ("neuropathic pain"
+intervention and conditions and the words of its outcome (0.5), and at 0.25 the conditions above them ("neuropathic pain"
 finds CRPS claims), the design of the study it rests on and the label of each cited reference
 (authors, year, journal). Grade and direction are filters and facets. A reference document
 holds its title (1), its DOI, PMID and PMCID (1), authors, journal and year (0.5), and the
 concepts of its conditions and design.
 
-The facets (type, kind, grade, design, direction, conditions, evidence weight) are one column
-value per document: :func:`_facet_bytes` writes it, :class:`_Facet` reads it back.
+Grades and evidence weights are not indexed (an editorial decision changes them; ranking reads
+them from memory), so building documents never needs the grades. The facets (type, kind,
+design, direction) are one column value per document and its conditions (with the conditions
+above them) another: few distinct values each, so filters and facet counts work on a few
+hundred values rather than on every document.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ class _Doc:
     body: str
     facets: bytes
     spell: list[str]
+    conds: bytes = b""
     hash: str = ""
 
     def __post_init__(self) -> None:
-        digest = hashlib.sha1(self.body.encode("utf-8") + b"\0" + self.facets)
+        digest = hashlib.sha1(self.body.encode("utf-8") + b"\0" + self.facets + b"\0" + self.conds)
         self.hash = digest.hexdigest()[:20]
 
 
@@ -71,14 +75,8 @@ def _claim_doc(
     kb: KnowledgeBase, vocab: Vocabulary, cid: str, labels: dict[str, str], analyze_meta: Any
 ) -> _Doc:
     claim = kb.claims[cid]
-    grade = kb.grades[cid]
     source = evidence_mod.evidence_source(kb, claim)
     design = evidence_mod.design_of(source) if source else ""  # with the dossier's corrections
-    start = (
-        evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0]
-        if source
-        else 1
-    )
     direct = list(claim.conditions)
     above = sorted(kb.conditions.with_ancestors(direct) - set(direct))
     linked = vocab.linked
@@ -90,6 +88,8 @@ def _claim_doc(
     ]
     main_meta = [t for c in direct for t in linked("conditions", c)]
     main_meta += linked("kinds", claim.kind) + linked("interventions", claim.intervention)
+    # what the claim measures ("discontinuation rate", "time to response")
+    main_meta.append(analyze_meta(claim.outcome.replace("-", " ")))
     side_meta = [t for c in above for t in linked("conditions", c)]
     side_meta += linked("designs", design) if design else []
     side_text = " ".join(labels[r] for r in claim.cited_refs)
@@ -104,17 +104,10 @@ def _claim_doc(
             (0.25, " ".join(side_meta) + " " + analyze_meta(side_text)),
         ]
     )
-    facets = _facet_bytes(
-        "claim",
-        claim.kind,
-        grade.grade,
-        design,
-        claim.direction,
-        " ".join(sorted(kb.conditions.with_ancestors(direct))),
-        f"{evidence_weight(start, max(grade.level, 1)):g}",  # "Not graded" (0) weighs as Very low
-    )
+    facets = _facet_bytes("claim", claim.kind, design, claim.direction)
+    conds = " ".join(sorted(kb.conditions.with_ancestors(direct))).encode("utf-8")
     spell = list(dict.fromkeys(w for w in text_words + plain_words if len(w) >= 4 and w.isalpha()))
-    return _Doc(f"claim:{cid}", body, facets, spell)
+    return _Doc(f"claim:{cid}", body, facets, spell, conds)
 
 
 def _ref_label(kb: KnowledgeBase, rid: str) -> str:
@@ -130,7 +123,6 @@ def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
     ref = kb.references[rid]
     csl = ref.csl
     design = evidence_mod.design_of(ref)
-    start = evidence_mod.DESIGNS.get(design, evidence_mod.DESIGNS["secondary-summary"])[0]
     conds = sorted(kb.conditions.with_ancestors(c for c in ref.condition_ids if c in kb.conditions))
     authors = " ".join(
         " ".join(filter(None, (a.get("given"), a.get("family"), a.get("literal"))))
@@ -163,10 +155,10 @@ def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
             (0.25, " ".join(meta)),
         ]
     )
-    facets = _facet_bytes(
-        "reference", "", "", design, "", " ".join(conds), f"{evidence_weight(start, start):g}"
+    facets = _facet_bytes("reference", "", design, "")
+    return _Doc(
+        f"reference:{rid}", body, facets, _spellable(ref.title), " ".join(conds).encode("utf-8")
     )
-    return _Doc(f"reference:{rid}", body, facets, _spellable(ref.title))
 
 
 def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
@@ -190,20 +182,12 @@ def documents(kb: KnowledgeBase, vocab: Vocabulary) -> Iterator[_Doc]:
         yield _reference_doc(kb, vocab, rid)
 
 
-@dataclass(frozen=True)
-class _Facet:
-    type: str
-    kind: str
-    grade: str
-    design: str
-    direction: str
-    conditions: tuple[str, ...]
-    weight: float
+FACET_ATTRS = ("type", "kind", "design", "direction")
 
-    @classmethod
-    def parse(cls, raw: bytes) -> _Facet:
-        parts = raw.decode("utf-8").split(_FACET) if raw else []
-        if len(parts) != 7:
-            return cls("", "", "", "", "", (), 0.0)
-        t, k, g, d, r, c, w = parts
-        return cls(t, k, g, d, r, tuple(c.split()), float(w))
+
+def parse_facets(raw: bytes) -> tuple[str, str, str, str]:
+    """(type, kind, design, direction) of a facets column value."""
+    parts = raw.decode("utf-8").split(_FACET) if raw else []
+    if len(parts) != len(FACET_ATTRS):
+        return ("", "", "", "")
+    return (parts[0], parts[1], parts[2], parts[3])

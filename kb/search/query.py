@@ -11,14 +11,16 @@ the reference.
 
 Every input parses: an unbalanced quote runs to the end, a missing ``)`` is closed at the
 end, a stray ``)`` is ignored, operators without operands are dropped. What cannot be searched
-for at all — nothing but stop words, a bare ``*``, only exclusions — raises
-:class:`~kb.errors.InvalidQuery` with the reason. Size is bounded up front: at most
+for at all — a bare ``*``, only exclusions — raises :class:`~kb.errors.InvalidQuery` with the
+reason; a query of only very common words ("with this") is answered with no results and a
+message saying why (:attr:`ParsedQuery.nothing`). ``-0.34`` is a negative number, not an
+exclusion. Size is bounded up front: at most
 :data:`MAX_CHARS` characters, :data:`MAX_TERMS` search terms and :data:`MAX_DEPTH` nested
 parentheses; a page holds at most :data:`MAX_LIMIT` results, and only the first
 :data:`MAX_RESULTS` can be paged through.
 
 Filters, typed or given as parameters, become the ids the index holds
-(:func:`resolve_filters`) and then a predicate over a document's facets (:func:`_filter`).
+(:func:`resolve_filters`) and then the values wanted per facet (:func:`_filter`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
     from ..conditions import ConditionTree
     from ..knowledgebase import KnowledgeBase
     from .concepts import Vocabulary
-    from .document import _Facet
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -97,6 +98,7 @@ class ParsedQuery:
     exclude_filters: dict[str, list[str]] = field(default_factory=dict)
     words: list[Word] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    nothing: str | None = None  # why a query of only common words finds nothing
 
     def leaves(self, *, positive_only: bool = True) -> list[Leaf]:
         """Every leaf of the tree (and of the exclusions unless ``positive_only``)."""
@@ -177,6 +179,8 @@ class _Parser:
         tok = self.peek()
         if tok != "NOT" and not (tok is not None and tok.startswith("-") and tok.strip("-")):
             return self.atom(depth)
+        if tok != "NOT" and tok[1:2].isdigit():  # "-0.34" is a negative number, not NOT 0.34
+            return self.atom(depth)
         self.take()
         if tok != "NOT":
             self.tokens.insert(self.i, tok.lstrip("-"))
@@ -209,7 +213,9 @@ class _Parser:
     # -- leaves ----------------------------------------------------------------------------
     def plain_word(self, tok: str) -> str | None:
         """``tok`` when it is an ordinary word that can join a run (for multi-word concepts)."""
-        if tok in ("(", ")", "NOT", "AND", "OR") or tok.startswith(('"', "-")):
+        if tok in ("(", ")", "NOT", "AND", "OR") or tok.startswith('"'):
+            return None
+        if tok.startswith("-") and not tok[1:2].isdigit():
             return None
         if _FILTER.match(tok) or _DOI.match(tok) or _PMID.match(tok) or _WILD.search(tok):
             return None
@@ -340,8 +346,14 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
         if q.notes:
             raise _fail(q.notes[0].replace("ignored ", "", 1))
         if parser.stops:
+            # Not an error: the words are fine, they are just in nearly every text.
             common = ", ".join(dict.fromkeys(parser.stops))
-            raise _fail(f"it has only very common words ({common}); add a more specific word")
+            q.nothing = (
+                f"Your search has only very common words ({common}), which are not "
+                "searched for; add a more specific word, such as a condition, a drug, "
+                "an outcome or an author."
+            )
+            return q
         raise _fail("it has no words to search for")
     return q
 
@@ -433,22 +445,14 @@ def _bounds(limit: Any, page: Any) -> tuple[int, int]:
 
 def _filter(
     kb: KnowledgeBase, vocab: Vocabulary, filters: dict[str, list[str]], *, exclude: bool = False
-) -> tuple[Any, Any] | None:
-    """(cache key, predicate over facets), or None when nothing filters. Values of one
-    filter are alternatives; different filters must all hold (with ``exclude``: any
-    excludes)."""
+) -> tuple[Any, dict[str, frozenset[str]], frozenset[str] | None] | None:
+    """(cache key, wanted values per facet, grades or None), or None when nothing filters.
+    Values of one filter are alternatives; different filters must all hold (with
+    ``exclude``: any excludes). Grades are not in the index (they change with editorial
+    decisions): the ranking checks them against the grades in memory."""
     wanted = resolve_filters(filters, kb.conditions, vocab.design_filters)
     if not wanted:
         return None
-
-    def test(f: _Facet) -> bool:
-        hits = []
-        for name, ok in wanted.items():
-            if name == "condition":
-                hits.append(bool(ok.intersection(f.conditions)))
-            else:
-                hits.append(getattr(f, name) in ok)
-        return any(hits) if exclude else all(hits)
-
+    grades = wanted.pop("grade", None)
     key = (exclude, tuple(sorted((k, tuple(sorted(v))) for k, v in wanted.items())))
-    return key, test
+    return key, wanted, grades

@@ -1,127 +1,237 @@
-"""Scoring: BM25F times the evidence weight, read a block of postings at a time.
+"""Scoring: BM25F times the evidence weight, whole posting lists at a time, in numpy arrays.
 
 For a query with words, each matching document scores
 
-    score = BM25F(query, body) × evidence_weight
+    score = BM25F(query, body) × coordination × evidence_weight
 
     evidence_weight = 0.6 + 0.25 × (start − 1) / 3 + 0.15 × (grade − 1) / 3
 
 where ``start`` is the certainty the claim's evidence source starts from by its design (4 for
 a systematic review or RCT, 2 for a cohort, guideline or laboratory study, 1 for a case report,
 case series, narrative review, secondary page, or no source; see :mod:`kb.evidence`) and
-``grade`` is the claim's final computed grade (4 High … 1 Very low). A reference is weighted by
-its own design (``grade = start``). The weight runs from 0.6 to 1.0, and ``grade`` never
-exceeds ``start``, so for an equal text match a claim resting on a systematic review or RCT
-(weight ≥ 0.85) always ranks above one resting on a case report or a secondary page (0.6); a
-strong text match still beats a weak one from better evidence. A query of filters only lists
-the matching documents by evidence weight. The weight is computed per document when it is
-indexed (:func:`kb.search.document.evidence_weight`) and kept in the facet column.
+``grade`` is the claim's current computed grade (4 High … 1 Very low; a "Not graded"
+study-conduct claim counts as 1). A reference is weighted by its own design (``grade =
+start``). The weight runs from 0.6 to 1.0 and is read from the knowledge base's grades in
+memory at search time, never from the index: a grade that changes (an editor's verdict, a
+dismissed conflict) moves the ranking at the next search without rewriting a document.
+``coordination`` is the share of the query's terms a document matches (a document holding
+every word ranks above one holding only some).
+
+Relevance rules on top of the score
+-----------------------------------
+* **A named condition comes first.** When the query names a condition ("CRPS response"),
+  documents about that condition or a condition below it rank above all others; within each
+  group the score decides.
+* **Terms that match nearly every document narrow nothing.** In a query with other terms, a
+  term found in more than :data:`COMMON_FRACTION` of the documents (the intervention of a
+  one-topic knowledge base: "naltrexone opioid withdrawal") and a year next to a name
+  ("Younger 2013") still add to the score, but a document matching only them is not a hit.
 
 Engine
 ------
 Whoosh stores the index (its segments, codec, postings, locks, term lexicon and spelling
-search). Scoring does not use Whoosh's per-document matcher loop, which costs about 3 µs a
-matching document in Python (0.3 s for a word in most of 100k claims): :class:`_Run` reads
-whole posting lists a block at a time and adds up BM25F term scores (Whoosh's formula, IDF
-and field-length statistics, so the scores equal Whoosh's ``BM25F``; a test checks it) —
-about ten times faster. Totals and facet counts come from the same pass.
+search). Scoring does not step Whoosh's per-document matchers (about 3 µs a posting in
+Python): :func:`_read_postings` decodes a posting list a block at a time into numpy arrays,
+and the query tree is evaluated over dense per-segment arrays (a score and a match mask per
+document): adding a term is one vectorised scatter, AND is a mask product, exclusions and
+filters are masks, and the top ``k`` come from ``argpartition`` over the matches. Totals and
+facet counts come from the same masks with one ``bincount`` each, so nothing per matching
+document runs in Python. The BM25F formula, IDF and field-length statistics are Whoosh's
+(a test checks the scores). Pruning in the MaxScore manner would skip scoring documents that
+cannot reach the top ``k``, but the total and the facet counts need every match anyway; with
+whole-list vector arithmetic the remaining cost is decoding, which every match needs.
 
 Safety
 ------
 Wildcards and fuzzy terms expand to at most :data:`MAX_EXPANSIONS` index terms (the query
 itself is bounded by :mod:`kb.search.query`). Each search has a deadline (:data:`TIME_LIMIT`),
-checked like Whoosh's ``TimeLimitCollector`` checks its flag, but per posting list and per
-thousand phrase candidates rather than per document; a search past it stops and returns what
-it has, with a warning.
+checked per posting list and per thousand phrase candidates; a search past it stops and
+returns what it has, with a warning.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import heapq
 import itertools
 import re
-import struct
+import threading
 import time
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
 
 from .concepts import CONCEPT_PREFIX
-from .document import _Facet
+from .document import FACET_ATTRS, parse_facets
 from .query import Leaf, Node
 
 if TYPE_CHECKING:
+    from ..knowledgebase import KnowledgeBase
     from .concepts import Vocabulary
     from .query import ParsedQuery, Tree
 
 MAX_EXPANSIONS = 50  # index terms one wildcard or fuzzy term may expand to
 TIME_LIMIT = 2.0  # seconds of scoring and counting per search
 BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+POSTINGS_CACHED = 4_000_000  # decoded postings kept in memory per open index (~50 MB)
+COMMON_FRACTION = 0.5  # a term in more documents than this narrows nothing on its own
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
 class _Segment:
-    """One index segment with its per-document arrays: facets, evidence weight and the BM25
-    length norm (read once per searcher; everything a search touches per posting)."""
+    """One index segment with its per-document arrays: facet id, key and BM25 length norm
+    (read once per searcher, in bulk)."""
 
-    def __init__(self, reader: Any, offset: int, facet: dict[bytes, _Facet], avgfl: float) -> None:
-        self.reader, self.offset = reader, offset
-        n = reader.doc_count_all()
-        self.values: list[bytes] = (
-            list(reader.column_reader("facets")) if reader.has_column("facets") else [b""] * n
-        )
-        for raw in set(self.values):
-            if raw not in facet:
-                facet[raw] = _Facet.parse(raw)
-        self.weights = [facet[raw].weight for raw in self.values]
-        self.deleted = (
-            frozenset(d for d in range(n) if reader.is_deleted(d))
-            if reader.has_deletions()
-            else frozenset()
-        )
-        length = reader.doc_field_length
-        k1, b = BM25_K1, BM25_B
-        self.norm = [k1 * ((1 - b) + b * (length(d, "body", 0) or 0) / avgfl) for d in range(n)]
-        self.allowed: dict[Any, set[int]] = {}
+    def __init__(
+        self, reader: Any, offset: int, facets: _Facets, avgfl: float, cache: _PostingCache
+    ) -> None:
+        self.reader, self.offset, self.cache = reader, offset, cache
+        n = self.n = reader.doc_count_all()
+        self.attr_id, self.cond_id = facets.read(reader, n)
+        self.keys: list[str] = _read_keys(reader, n)
+        self.deleted = np.zeros(n, dtype=bool)
+        if reader.has_deletions():
+            try:  # the segment's deletion set at once
+                gone = list(reader._perdoc.deleted_docs())
+            except AttributeError:
+                gone = [d for d in range(n) if reader.is_deleted(d)]
+            self.deleted[gone] = True
+        lengths = _read_lengths(reader, n)
+        self.norm = (BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avgfl)).astype(np.float32)
+        self.masks: dict[Any, np.ndarray] = {}  # filter masks, per filter and grades version
+
+    def positions(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every (docnum, position) of ``token`` here, as two flat arrays (kept in the block
+        cache: a phrase with a common word then needs no decoding)."""
+        key = (self.offset, token, "positions")
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        ids, _, vs = self.postings(token, values=True)
+        if not len(ids):
+            return _NO_IDS, _NO_IDS
+        counts = np.fromiter((len(v) // 4 for v in vs), dtype=np.int64, count=len(vs))
+        pos = np.frombuffer(b"".join(vs), dtype="<u4").astype(np.int64)
+        docs = np.repeat(ids.astype(np.int64), counts)
+        self.cache.put(key, docs, pos)
+        return docs, pos
 
     def postings(
         self, token: str, values: bool = False
-    ) -> tuple[Sequence[int], Sequence[float], Sequence[bytes]]:
+    ) -> tuple[np.ndarray, np.ndarray, Sequence[bytes]]:
         """(docnums, weights, encoded positions if ``values``) of ``token`` here."""
+        if not values:
+            hit = self.cache.get((self.offset, token))
+            if hit is not None:
+                return hit[0], hit[1], ()
         try:
             m = self.reader.postings("body", token)
         except TermNotFound:
-            return (), (), ()
+            return _NO_IDS, _NO_WEIGHTS, ()
         if isinstance(m, FilterMatcher):  # deletions: read everything, drop them below
             m = m.child
             m.reset()
-        ids, ws, vs = _read_postings(m, values)
-        if self.deleted:
-            keep = [i for i, d in enumerate(ids) if d not in self.deleted]
-            ids, ws = [ids[i] for i in keep], [ws[i] for i in keep]
-            vs = [vs[i] for i in keep] if values else vs
+        ids_l, ws_l, vs = _read_postings(m, values)
+        ids = np.asarray(ids_l, dtype=np.int32)
+        ws = np.asarray(ws_l, dtype=np.float32)
+        if self.deleted.any() and len(ids):
+            keep = ~self.deleted[ids]
+            ids, ws = ids[keep], ws[keep]
+            vs = [v for v, k in zip(vs, keep, strict=True) if k] if values else vs
+        self.cache.put((self.offset, token), ids, ws)
         return ids, ws, vs
 
-    def docs_where(self, key: Any, keep: Any, facet: dict[bytes, _Facet]) -> set[int]:
-        """Local docnums whose facets pass ``keep`` (cached per filter)."""
-        if key not in self.allowed:
-            ok = {raw for raw in set(self.values) if keep(facet[raw])}
-            self.allowed[key] = {d for d, raw in enumerate(self.values) if raw in ok}
-        return self.allowed[key]
+
+class _PostingCache:
+    """Decoded posting lists (docnums and weights as arrays) of recently searched terms, up to
+    :data:`POSTINGS_CACHED` postings in all, least recently used out first. Decoding is most
+    of a common term's cost (Whoosh unpickles a block per 128 postings); this is an engine's
+    block cache, not a result cache: every query is still evaluated and ranked."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.hits = self.misses = 0
+        self._items: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, ids: np.ndarray, ws: np.ndarray) -> None:
+        if len(ids) > self.budget // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (ids, ws)
+            self.size += len(ids)
+            while self.size > self.budget:
+                _, (old, _) = self._items.popitem(last=False)
+                self.size -= len(old)
+
+
+_NO_IDS = np.zeros(0, dtype=np.int32)
+
+
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
+def _read_keys(reader: Any, n: int) -> list[str]:
+    if reader.has_column("key"):
+        col = reader.column_reader("key", translate=False)
+        try:  # one read of the whole column, then slices
+            lengths = col._lengths
+            blob = col._dbfile.get(col._basepos, sum(lengths))
+            out, pos = [], 0
+            for length in lengths:
+                out.append(blob[pos : pos + length].decode("utf-8"))
+                pos += length
+            return out
+        except AttributeError:
+            pass
+        return [
+            k.decode("utf-8") if isinstance(k, bytes) else str(k)
+            for k in reader.column_reader("key")
+        ]
+    return [str(reader.stored_fields(d).get("key", "")) for d in range(n)]
+
+
+def _read_lengths(reader: Any, n: int) -> np.ndarray:
+    """Body lengths of every document (Whoosh stores one byte per document)."""
+    try:  # the raw column bytes: one vector operation instead of n lookups
+        perdoc = reader._perdoc
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+        col = perdoc._cached_reader("_body_len", LENGTHS_COLUMN)  # Whoosh's name for it
+        raw = col._dbfile.get(col._basepos, n)
+        return _LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)]
+    except Exception:  # another codec: the public API
+        return np.array(
+            [reader.doc_field_length(d, "body", 0) or 0 for d in range(n)], dtype=np.float32
+        )
 
 
 def _read_postings(m: Any, values: bool) -> tuple[list[int], list[float], list[bytes]]:
     """A whole posting list at once.
 
     Whoosh's matchers step one posting at a time (~1 µs each in Python); for Whoosh's own
-    on-disk format this decodes a block (up to 128 postings) per step instead, which is what
-    lets a term that matches most of 100k documents be scored in tens of milliseconds. Any
-    other matcher is stepped through with the public API.
+    on-disk format this decodes a block (up to 128 postings) per step instead. Any other
+    matcher is stepped through with the public API.
     """
     ids: list[int] = []
     ws: list[float] = []
@@ -131,7 +241,7 @@ def _read_postings(m: Any, values: bool) -> tuple[list[int], list[float], list[b
             if m._data is None:
                 m._read_data()
             data, n = m._data, m._blocklength
-            ids.extend(itertools.accumulate(data[0]))
+            ids.extend(itertools.accumulate(data[0]))  # the first id, then gaps
             w = data[1]
             ws.extend((1.0,) * n if w is None else (w,) * n if isinstance(w, float) else w)
             if values:
@@ -147,83 +257,353 @@ def _read_postings(m: Any, values: bool) -> tuple[list[int], list[float], list[b
     return ids, ws, vs
 
 
+class _Facets:
+    """The distinct facet values of a searcher, numbered: attribute tuples (type, kind,
+    design, direction) and condition sets, each a column of few distinct values. Filters
+    and facet counts work on these numbers with vector operations."""
+
+    def __init__(self) -> None:
+        self.attrs: list[tuple[str, str, str, str]] = []
+        self.condsets: list[tuple[str, ...]] = []
+        self._attr_ids: dict[bytes, int] = {}
+        self._cond_ids: dict[bytes, int] = {}
+        self.names: dict[str, list[str]] = {}
+        self.codes: dict[str, np.ndarray] = {}
+        self.conditions: list[str] = []
+        self.pair_set = np.zeros(0, dtype=np.int64)  # (condition set id, condition code) pairs
+        self.pair_condition = np.zeros(0, dtype=np.int64)
+
+    def _attr_id(self, raw: bytes) -> int:
+        i = self._attr_ids.get(raw)
+        if i is None:
+            i = self._attr_ids[raw] = len(self.attrs)
+            self.attrs.append(parse_facets(raw))
+        return i
+
+    def _cond_id(self, raw: bytes) -> int:
+        i = self._cond_ids.get(raw)
+        if i is None:
+            i = self._cond_ids[raw] = len(self.condsets)
+            self.condsets.append(tuple(raw.decode("utf-8").split()))
+        return i
+
+    def read(self, reader: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per document of a segment: its attribute-tuple id and its condition-set id."""
+        return (
+            _read_refs(reader, "facets", n, self._attr_id),
+            _read_refs(reader, "conds", n, self._cond_id),
+        )
+
+    def finish(self) -> None:
+        """Build the per-attribute arrays once every segment is read."""
+        for a, attr in enumerate(FACET_ATTRS):
+            names: dict[str, int] = {}
+            codes = [names.setdefault(t[a], len(names)) for t in self.attrs]
+            self.names[attr] = list(names)
+            self.codes[attr] = np.array(codes, dtype=np.int32)
+        conds: dict[str, int] = {}
+        ps, pc = [], []
+        for i, cs in enumerate(self.condsets):
+            for c in cs:
+                ps.append(i)
+                pc.append(conds.setdefault(c, len(conds)))
+        self.conditions = list(conds)
+        self.pair_set = np.array(ps, dtype=np.int64)
+        self.pair_condition = np.array(pc, dtype=np.int64)
+
+    def with_conditions(self, values: frozenset[str]) -> np.ndarray:
+        """A boolean per condition-set id: does it hold one of ``values``."""
+        codes = [i for i, c in enumerate(self.conditions) if c in values]
+        out = np.zeros(len(self.condsets), dtype=bool)
+        out[self.pair_set[np.isin(self.pair_condition, codes)]] = True
+        return out
+
+    def having(self, name: str, values: frozenset[str]) -> np.ndarray:
+        """A boolean per attribute-tuple id: is its ``name`` one of ``values``."""
+        codes = [i for i, v in enumerate(self.names[name]) if v in values]
+        return np.isin(self.codes[name], codes)
+
+    def count(self, per_attr: np.ndarray, per_set: np.ndarray) -> dict[str, dict[str, int]]:
+        """Matches per kind, design and condition, from matches per attribute-tuple id and
+        per condition-set id."""
+        out: dict[str, dict[str, int]] = {}
+        for attr in ("kind", "design"):
+            sums = np.bincount(self.codes[attr], weights=per_attr, minlength=len(self.names[attr]))
+            names = self.names[attr]
+            out[attr] = {names[i]: int(sums[i]) for i in np.flatnonzero(sums) if names[i]}
+        sums = np.bincount(
+            self.pair_condition, weights=per_set[self.pair_set], minlength=len(self.conditions)
+        )
+        out["condition"] = {self.conditions[i]: int(sums[i]) for i in np.flatnonzero(sums)}
+        return out
+
+
+def _read_refs(reader: Any, column: str, n: int, number: Any) -> np.ndarray:
+    """A RefBytes column as an array of ids (``number(raw)`` per distinct value)."""
+    if not reader.has_column(column):
+        return np.full(n, number(b""), dtype=np.int32)
+    col = reader.column_reader(column, translate=False)
+    try:  # an array of references into the column's short list of distinct values
+        uniques = col._uniques
+        refs = np.frombuffer(
+            col._dbfile.get(col._basepos, n * col._itemsize), dtype=">" + col._typecode
+        )
+        mapping = np.array([number(u) for u in uniques] or [0], dtype=np.int32)
+        return mapping[refs.astype(np.int64)]
+    except AttributeError:  # another column type: value by value
+        return np.fromiter((number(raw) for raw in col), dtype=np.int32, count=n)
+
+
+@dataclass
+class _Evidence:
+    """Per segment, each document's evidence weight and grade (codes into ``grades``),
+    computed from the knowledge base's grades in memory (``grades_ref``: the grades object
+    they reflect)."""
+
+    records: int  # the knowledge base's records_generation (unique across knowledge bases)
+    grades_ref: Any
+    weight: list[np.ndarray]
+    grade: list[np.ndarray]
+    grades: list[str]
+    claim_doc: dict[str, tuple[int, int]] = field(default_factory=dict)
+    starts: dict[str, int] = field(default_factory=dict)  # per reference, its design's start
+
+
 @dataclass
 class _Searcher:
     """One open Whoosh searcher with what every search needs from it, computed once."""
 
     searcher: Any
     segments: list[_Segment]
-    facet: dict[bytes, _Facet]
+    facets: _Facets
+    postings: _PostingCache
+    evidence: _Evidence | None = None
 
     @classmethod
     def open(cls, searcher: Any) -> _Searcher:
-        facet: dict[bytes, _Facet] = {}
+        facets = _Facets()
+        cache = _PostingCache(POSTINGS_CACHED)
         avgfl = searcher.avg_field_length("body") or 1.0
         segments = [
-            _Segment(sub.reader(), offset, facet, avgfl)
+            _Segment(sub.reader(), offset, facets, avgfl, cache)
             for sub, offset in searcher.leaf_searchers()
         ]
-        return cls(searcher, segments, facet)
+        facets.finish()
+        return cls(searcher, segments, facets, cache)
 
     def stored_key(self, docnum: int) -> str:
-        return str(self.searcher.stored_fields(docnum).get("key", ""))
+        for seg in reversed(self.segments):
+            if docnum >= seg.offset:
+                return seg.keys[docnum - seg.offset]
+        return ""
+
+    def evidence_for(self, kb: KnowledgeBase) -> _Evidence:
+        """Evidence weights and grades for ``kb``'s current grades: kept while the grades are
+        the same object, updated for just the re-graded claims after an editorial decision
+        (:meth:`kb.KnowledgeBase.regrade`), rebuilt otherwise."""
+        grades = kb.grades
+        ev = self.evidence
+        if ev is not None and ev.records == kb.records_generation:
+            if ev.grades_ref is grades:
+                return ev
+            changed = kb.regraded_since(ev.grades_ref)
+            if changed is not None:
+                _update_evidence(kb, ev, grades, changed)
+                ev.grades_ref = grades
+                return ev
+        self.evidence = ev = _build_evidence(kb, self.segments)
+        return ev
+
+
+def _design_starts(kb: KnowledgeBase) -> dict[str, int]:
+    """Per reference, the certainty its design starts from (with the dossier's corrections)."""
+    from ..evidence import DESIGNS, design_of
+
+    return {
+        rid: DESIGNS.get(design_of(ref), DESIGNS["secondary-summary"])[0]
+        for rid, ref in kb.references.items()
+    }
+
+
+def _claim_weight(grade: Any, starts: dict[str, int]) -> float:
+    """The evidence weight: the start of the design the claim rests on (not the grade's start,
+    which role lowers), and the final grade ("Not graded" counts as Very low)."""
+    from .document import evidence_weight
+
+    start = starts.get(grade.basis_ref, 1) if grade.basis_ref else 1
+    return evidence_weight(start, max(int(grade.level), 1))
+
+
+def _build_evidence(kb: KnowledgeBase, segments: list[_Segment]) -> _Evidence:
+    from ..evidence import GRADE_ORDER
+    from .document import evidence_weight
+
+    names = list(GRADE_ORDER)
+    code = {g: i for i, g in enumerate(names)}
+    grades = kb.grades
+    # (weight, grade code) per distinct (start, level, grade): a handful of combinations
+    starts = _design_starts(kb)
+    combo: dict[tuple[int, int, str], tuple[float, int]] = {}
+    for gr in grades.values():
+        ck = (starts.get(gr.basis_ref or "", 1), gr.level, gr.grade)
+        if ck not in combo:
+            if gr.grade not in code:
+                code[gr.grade] = len(names)
+                names.append(gr.grade)
+            combo[ck] = (_claim_weight(gr, starts), code[gr.grade])
+    # a reference by its own design
+    ref_weight = {rid: evidence_weight(s, s) for rid, s in starts.items()}
+    unknown = (0.6, 255)
+    weights, gcodes = [], []
+    claim_doc: dict[str, tuple[int, int]] = {}
+    for s, seg in enumerate(segments):
+        pairs = []
+        for d, key in enumerate(seg.keys):
+            if key.startswith("claim:"):
+                found = grades.get(key[6:])
+                if found is None:
+                    pairs.append(unknown)
+                    continue
+                claim_doc[key[6:]] = (s, d)
+                pairs.append(
+                    combo[(starts.get(found.basis_ref or "", 1), found.level, found.grade)]
+                )
+            else:
+                pairs.append((ref_weight.get(key[10:], 0.6), 255))
+        arr = np.array(pairs, dtype=np.float64).reshape(-1, 2)
+        weights.append(arr[:, 0].astype(np.float32))
+        gcodes.append(arr[:, 1].astype(np.uint8))
+    return _Evidence(kb.records_generation, grades, weights, gcodes, names, claim_doc, starts)
+
+
+def _update_evidence(
+    kb: KnowledgeBase, ev: _Evidence, grades: dict[str, Any], changed: Sequence[str]
+) -> None:
+    """Only the claims whose grade changed: their weight and grade code."""
+    starts = ev.starts
+    for cid in changed:
+        where = ev.claim_doc.get(cid)
+        gr = grades.get(cid)
+        if where is None or gr is None:
+            continue
+        s, d = where
+        ev.weight[s][d] = _claim_weight(gr, starts)
+        if gr.grade not in ev.grades:
+            ev.grades.append(gr.grade)
+        ev.grade[s][d] = ev.grades.index(gr.grade)
 
 
 class _Timeout(Exception):
     pass
 
 
-class _Run:
-    """The work of one search: evaluate the query over each segment, rank, count.
+class _Match:
+    """A node's result over one segment: dense score and match mask."""
 
-    Scoring is term-at-a-time over whole posting lists (see :func:`_read_postings`) with
-    Whoosh's BM25F formula and statistics, times the evidence weight: the same scores Whoosh's
-    own ``BM25F`` gives, computed per block rather than per document. The clock is checked
-    per posting list and every few thousand phrase candidates; past the deadline the search
-    stops and returns what it has, with a warning.
-    """
+    __slots__ = ("coord", "mask", "score")
+
+    def __init__(self, score: np.ndarray, mask: np.ndarray, coord: np.ndarray) -> None:
+        self.score, self.mask, self.coord = score, mask, coord
+
+
+class _Run:
+    """The work of one search: evaluate the query over each segment, rank, count."""
 
     def __init__(
-        self, state: _Searcher, vocab: Vocabulary, parsed: ParsedQuery, deadline: float
+        self,
+        state: _Searcher,
+        vocab: Vocabulary,
+        parsed: ParsedQuery,
+        deadline: float,
+        evidence: _Evidence | None = None,
     ) -> None:
         self.state, self.vocab, self.parsed, self.deadline = state, vocab, parsed, deadline
         self.searcher = state.searcher
         self.reader = state.searcher.reader()
+        self.evidence = evidence
         self.marks: set[str] = set()  # stems and concept tokens to highlight
         self.warnings: list[str] = []
         self.expansions: dict[Leaf, list[str]] = {}
+        self.doc_count = max(self.searcher.doc_count(), 1)
+        self._df: dict[str, int] = {}
+        self.tier_conditions = self._named_conditions()
 
+    # -- what the query asks for ------------------------------------------------------------
+    def _named_conditions(self) -> frozenset[str]:
+        out: set[str] = set()
+        for leaf in self.parsed.leaves():
+            if leaf.kind == "concept":
+                concept = self.vocab.concepts.get(leaf.value[0][len(CONCEPT_PREFIX) :])
+                if concept is not None:
+                    out |= concept.links.get("conditions", set())
+        return frozenset(out)
+
+    def df(self, token: str) -> int:
+        if token not in self._df:
+            self._df[token] = self.reader.doc_frequency("body", token)
+        return self._df[token]
+
+    def is_weak(self, leaf: Tree) -> bool:
+        """A term that adds to the score but, beside others, makes no document a hit."""
+        if not isinstance(leaf, Leaf) or leaf.kind not in ("word", "concept"):
+            return False
+        token = leaf.value[0]
+        return self.df(token) > COMMON_FRACTION * self.doc_count or bool(_YEAR.match(token))
+
+    # -- the run ----------------------------------------------------------------------------
     def execute(
         self, keep: Any, drop: Any, top: int
-    ) -> tuple[list[tuple[float, int]], int, Counter[bytes]]:
-        """(top hits as (score, global docnum), total, matched count per facet value)."""
+    ) -> tuple[list[tuple[float, int]], int, dict[str, np.ndarray]]:
+        """(top hits as (score, global docnum), total, matched counts per facet id and per
+        grade code)."""
         state = self.state
-        best: list[tuple[float, int]] = []
+        facets = state.facets
+        ev = self.evidence
+        cand_scores: list[np.ndarray] = []
+        cand_keys: list[np.ndarray] = []
+        cand_docs: list[np.ndarray] = []
         total = 0
-        per_value: Counter[bytes] = Counter()
+        per_attr = np.zeros(len(facets.attrs), dtype=np.int64)
+        per_set = np.zeros(len(facets.condsets), dtype=np.int64)
+        per_grade = np.zeros(256, dtype=np.int64)
+        tier_ok = facets.with_conditions(self.tier_conditions) if self.tier_conditions else None
         try:
-            for seg in state.segments:
-                allow = seg.docs_where(keep[0], keep[1], state.facet) if keep else None
-                restrict = set(seg.docs_where(drop[0], drop[1], state.facet)) if drop else set()
+            for s, seg in enumerate(state.segments):
+                gcode = ev.grade[s] if ev is not None else None
+                names = ev.grades if ev is not None else []
+                mask = ~seg.deleted
+                if keep is not None:
+                    mask &= _filter_mask(seg, facets, keep, gcode, names, exclude=False)
+                if drop is not None:
+                    mask &= ~_filter_mask(seg, facets, drop, gcode, names, exclude=True)
                 for tree in self.parsed.exclude:
-                    restrict |= self.evaluate(seg, tree).keys()
-                restrict |= seg.deleted
+                    mask &= ~self.evaluate(seg, tree).mask
                 if self.parsed.tree is None:  # filters only: list by evidence weight
-                    pool = range(len(seg.values)) if allow is None else allow
-                    scores = {d: 1.0 for d in pool if d not in restrict}
+                    score = np.ones(seg.n, dtype=np.float32)
                 else:
-                    scores = self.evaluate(seg, self.parsed.tree)
-                    if allow is not None:
-                        scores = {d: s for d, s in scores.items() if d in allow}
-                    if restrict:
-                        scores = {d: s for d, s in scores.items() if d not in restrict}
-                weights, offset, values = seg.weights, seg.offset, seg.values
-                total += len(scores)
-                per_value.update(map(values.__getitem__, scores))
-                final = {d: s * weights[d] for d, s in scores.items()}
-                ranked = heapq.nlargest(top, final, key=final.__getitem__)
-                # ties: the lower docnum (earlier in the data) first, whatever the dict order
-                best = heapq.nlargest(top, best + [(final[d], -(d + offset)) for d in ranked])
+                    m = self.evaluate(seg, self.parsed.tree)
+                    mask &= m.mask
+                    score = m.score * m.coord
+                docs = np.flatnonzero(mask)
+                if not len(docs):
+                    continue
+                total += len(docs)
+                per_attr += np.bincount(seg.attr_id[docs], minlength=len(per_attr))
+                per_set += np.bincount(seg.cond_id[docs], minlength=len(per_set))
+                if gcode is not None:
+                    per_grade += np.bincount(gcode[docs], minlength=256)
+                final = score[docs]
+                if ev is not None:
+                    final = final * ev.weight[s][docs]
+                key = final.astype(np.float64)
+                if tier_ok is not None:
+                    key = key + tier_ok[seg.cond_id[docs]] * 1e6
+                if len(docs) > top:
+                    part = np.argpartition(-key, top - 1)[:top]
+                    docs, final, key = docs[part], final[part], key[part]
+                cand_docs.append(docs + seg.offset)
+                cand_scores.append(final)
+                cand_keys.append(key)
         except _Timeout:
             self.warnings.append(
                 "the search took too long and was cut short; results are "
@@ -231,40 +611,83 @@ class _Run:
             )
         for tree in [self.parsed.tree] if self.parsed.tree is not None else []:
             self.collect_marks(tree)
-        return [(score, -neg) for score, neg in best], total, per_value
+        if not cand_docs:
+            return [], total, {"attr": per_attr, "set": per_set, "grade": per_grade}
+        docs = np.concatenate(cand_docs)
+        scores = np.concatenate(cand_scores)
+        keys = np.concatenate(cand_keys)
+        # best first; ties: the lower docnum (earlier in the data) first
+        order = np.lexsort((docs, -np.round(keys, 6)))[:top]
+        hits = [(float(scores[i]), int(docs[i])) for i in order]
+        return hits, total, {"attr": per_attr, "set": per_set, "grade": per_grade}
 
     # evaluating the query tree over one segment
-    def evaluate(self, seg: _Segment, node: Tree) -> dict[int, float]:
+    def evaluate(self, seg: _Segment, node: Tree) -> _Match:
+        n = seg.n
         if isinstance(node, Node):
-            parts = [self.evaluate(seg, c) for c in node.children]
             if node.op == "and":
-                parts.sort(key=len)
-                acc = parts[0]
-                for other in parts[1:]:
-                    acc = {d: s + other[d] for d, s in acc.items() if d in other}
-                return acc
-            return _sum(parts)
+                parts = [self.evaluate(seg, c) for c in node.children]
+                mask = parts[0].mask.copy()
+                score = parts[0].score.copy()
+                coord = parts[0].coord.copy()
+                for p in parts[1:]:
+                    mask &= p.mask
+                    score += p.score
+                    coord = np.minimum(coord, p.coord)
+                score *= mask
+                return _Match(score, mask, coord)
+            score = np.zeros(n, dtype=np.float32)
+            mask = np.zeros(n, dtype=bool)
+            count = np.zeros(n, dtype=np.float32)
+            weak = [self.is_weak(c) for c in node.children]
+            narrowing = not all(weak)
+            for child, is_weak in zip(node.children, weak, strict=True):
+                if isinstance(child, Leaf) and child.kind in ("word", "concept", "literal"):
+                    ids, s = self.term(seg, child.value[0])
+                    if len(ids):
+                        score[ids] += s
+                        count[ids] += 1
+                        if not (is_weak and narrowing):
+                            mask[ids] = True
+                    continue
+                m = self.evaluate(seg, child)
+                score += m.score
+                count += m.mask
+                if not (is_weak and narrowing):
+                    mask |= m.mask
+            coord = count / len(node.children)
+            return _Match(score, mask, coord)
         if node.kind == "phrase":
-            return self.phrase(seg, node.value)
-        if node.kind in ("prefix", "fuzzy"):
-            return _sum([self.term(seg, t) for t in self.expand(node)])
-        return self.term(seg, node.value[0])
+            ids, s = self.phrase(seg, node.value)
+        elif node.kind in ("prefix", "fuzzy"):
+            sub = Node("or", tuple(Leaf("word", (t,), t) for t in self.expand(node)))
+            if not sub.children:
+                ids, s = _NO_IDS, _NO_WEIGHTS
+            else:
+                m = self.evaluate(seg, sub)
+                return _Match(m.score, m.mask, m.mask.astype(np.float32))
+        else:
+            ids, s = self.term(seg, node.value[0])
+        score = np.zeros(n, dtype=np.float32)
+        mask = np.zeros(n, dtype=bool)
+        score[ids] = s
+        mask[ids] = True
+        return _Match(score, mask, mask.astype(np.float32))
 
     def _check(self) -> None:
         if time.monotonic() > self.deadline:
             raise _Timeout
 
-    def term(self, seg: _Segment, token: str) -> dict[int, float]:
-        """BM25F score (before the evidence weight) of every local docnum holding ``token``."""
+    def term(self, seg: _Segment, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """(local docnums, BM25F score before the evidence weight) of ``token``."""
         self._check()
         ids, ws, _ = seg.postings(token)
-        if not ids:
-            return {}
+        if not len(ids):
+            return _NO_IDS, _NO_WEIGHTS
         idf = self.searcher.idf("body", token) * (BM25_K1 + 1)
-        norm = seg.norm
-        return {d: idf * w / (w + norm[d]) for d, w in zip(ids, ws, strict=True)}
+        return ids, (idf * ws / (ws + seg.norm[ids])).astype(np.float32)
 
-    def phrase(self, seg: _Segment, stems_: tuple[str, ...]) -> dict[int, float]:
+    def phrase(self, seg: _Segment, stems_: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Documents with the stems at consecutive positions; score = sum of term scores.
 
         Each word's postings become keys ``docnum << 24 | (position - offset in phrase)``;
@@ -272,35 +695,36 @@ class _Run:
         replaces a position-by-position check per candidate document.
         """
         self._check()
-        lists = [seg.postings(s, values=True) for s in stems_]
-        if any(not ids for ids, _, _ in lists):
-            return {}
-        candidates = set(lists[0][0]).intersection(*(ids for ids, _, _ in lists[1:]))
-        if not candidates:
-            return {}
+        lists = [seg.postings(s) for s in stems_]
+        if any(not len(ids) for ids, _, _ in lists):
+            return _NO_IDS, _NO_WEIGHTS
+        cand = lists[0][0]
+        for ids, _, _ in lists[1:]:
+            cand = np.intersect1d(cand, ids, assume_unique=True)
+        if not len(cand):
+            return _NO_IDS, _NO_WEIGHTS
         n = len(lists)
-        keysets = []
-        for k, (ids, _, vs) in enumerate(lists):
+        common: np.ndarray | None = None
+        for k, s in enumerate(stems_):
             self._check()
-            shift = n - k  # keeps the key non-negative
-            keys: set[int] = set()
-            add = keys.add
-            for d, v in zip(ids, vs, strict=True):
-                if d in candidates:
-                    if len(v) == 4:
-                        add((d << 24) + int.from_bytes(v, "little") + shift)
-                    else:
-                        keys.update((d << 24) + p + shift for p in _decode_positions(v))
-            keysets.append(keys)
-        found = {key >> 24 for key in keysets[0].intersection(*keysets[1:])}
-        norm = seg.norm
-        out = dict.fromkeys(found, 0.0)
+            docs, pos = seg.positions(s)
+            keep = np.isin(docs, cand, assume_unique=False)
+            # the phrase occurs where every word's (doc, position - its place) key coincides
+            keys = (docs[keep].astype(np.int64) << 24) + pos[keep] + (n - k)
+            common = keys if common is None else np.intersect1d(common, keys)
+            if not len(common):
+                return _NO_IDS, _NO_WEIGHTS
+        assert common is not None
+        found = np.unique(common >> 24)
+        if not len(found):
+            return _NO_IDS, _NO_WEIGHTS
+        out = np.zeros(len(found), dtype=np.float32)
         for s, (ids, ws, _) in zip(stems_, lists, strict=True):
             idf = self.searcher.idf("body", s) * (BM25_K1 + 1)
-            for d, w in zip(ids, ws, strict=True):
-                if d in out:
-                    out[d] += idf * w / (w + norm[d])
-        return out
+            pos = np.searchsorted(ids, found)
+            w = ws[pos]
+            out += idf * w / (w + seg.norm[found])
+        return found, out
 
     def expand(self, leaf: Leaf) -> list[str]:
         """Index terms for a wildcard or fuzzy leaf, at most :data:`MAX_EXPANSIONS`."""
@@ -341,22 +765,44 @@ class _Run:
             self.marks.update(node.value)
 
 
-def _sum(parts: list[dict[int, float]]) -> dict[int, float]:
-    """Scores of an OR: every document of any part, its scores added."""
-    parts = [p for p in parts if p]
-    if not parts:
-        return {}
-    parts.sort(key=len, reverse=True)
-    acc = dict(parts[0])
-    get = acc.get
-    for other in parts[1:]:
-        for d, s in other.items():
-            acc[d] = get(d, 0.0) + s
-    return acc
-
-
-def _decode_positions(valuestring: bytes) -> tuple[int, ...]:
-    return struct.unpack(f"<{len(valuestring) // 4}I", valuestring)
+def _filter_mask(
+    seg: _Segment,
+    facets: _Facets,
+    flt: Any,
+    gcode: np.ndarray | None,
+    names: list[str],
+    *,
+    exclude: bool,
+) -> np.ndarray:
+    """Documents of ``seg`` passing a filter: its facet values (a mask kept per segment and
+    filter) and its grades (read from the in-memory grades); with ``exclude``, the documents
+    any part of the filter names."""
+    key, wanted, grades = flt
+    ok = seg.masks.get(key)
+    if ok is None and wanted:
+        parts = [
+            facets.with_conditions(values)[seg.cond_id]
+            if name == "condition"
+            else facets.having(name, values)[seg.attr_id]
+            for name, values in wanted.items()
+        ]
+        ok = seg.masks[key] = (
+            np.logical_or.reduce(parts) if exclude else np.logical_and.reduce(parts)
+        )
+    if grades is not None:
+        codes = [i for i, g in enumerate(names) if g in grades]
+        by_grade: np.ndarray = (
+            np.asarray(np.isin(gcode, codes), dtype=bool)
+            if gcode is not None
+            else np.zeros(seg.n, dtype=bool)
+        )
+        if ok is None:
+            return by_grade
+        both: np.ndarray = (ok | by_grade) if exclude else (ok & by_grade)
+        return both
+    if ok is None:
+        return np.zeros(seg.n, dtype=bool) if exclude else np.ones(seg.n, dtype=bool)
+    return ok
 
 
 def _distance(a: str, b: str) -> int:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .. import evidence as evidence_mod
@@ -20,7 +19,6 @@ from .ranking import _distance
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
     from .concepts import Vocabulary
-    from .document import _Facet
     from .query import ParsedQuery
     from .ranking import _Run
 
@@ -32,7 +30,7 @@ def page_json(
     run: _Run,
     hits: list[tuple[float, int]],
     total: int,
-    per_value: Counter[bytes],
+    per_value: dict[str, Any],
     *,
     page: int,
     limit: int,
@@ -46,7 +44,7 @@ def page_json(
         "page": page,
         "limit": limit,
         "results": [r for r in results if r is not None],
-        "facets": _facet_counts(run.state.facet, per_value),
+        "facets": _facet_counts(run, per_value),
         "suggestion": suggestion(run.parsed, run.vocab, run.reader),
         "warnings": warnings,
     }
@@ -122,21 +120,27 @@ def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | Non
     return text
 
 
-def _facet_counts(
-    facet: dict[bytes, _Facet], per_value: Counter[bytes]
-) -> dict[str, dict[str, int]]:
-    """Counts per kind, condition (with the conditions above), grade and design."""
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for raw, n in per_value.items():
-        f = facet[raw]
-        if f.kind:
-            counts["kind"][f.kind] += n
-        if f.grade:
-            counts["grade"][f.grade] += n
-        if f.design:
-            counts["design"][f.design] += n
-        for c in f.conditions:
-            counts["condition"][c] += n
-    return {
-        name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counts.items()
+def _facet_counts(run: _Run, counted: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Counts per kind, condition (with the conditions above), grade and design. Grades and
+    designs in their natural order (High → Very low → Not graded; designs strongest first, as
+    :data:`kb.evidence.DESIGNS` lists them), kinds and conditions most frequent first."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    counts.update(run.state.facets.count(counted["attr"], counted["set"]))
+    if run.evidence is not None:
+        names = run.evidence.grades
+        for code in counted["grade"].nonzero()[0]:
+            if code < len(names):
+                counts["grade"][names[code]] = int(counted["grade"][code])
+    orders = {
+        "design": {d: i for i, d in enumerate(evidence_mod.DESIGNS)},
+        "grade": {g: i for i, g in enumerate(evidence_mod.GRADE_ORDER)},
     }
+    out: dict[str, dict[str, int]] = {}
+    for name, c in counts.items():
+        order = orders.get(name)
+        if order is None:
+            items = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
+        else:
+            items = sorted(c.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        out[name] = dict(items)
+    return out
