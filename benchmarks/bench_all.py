@@ -102,7 +102,7 @@ def edits(data_dir: Path, index_dir: Path, n_edits: int = 20) -> dict[str, Any]:
             reason="benchmark",
             after={"verdict": verdict, "note": "benchmark"},
         )
-        result = kb.search(words, limit=100)
+        result = kb.search(words, limit=10)  # the page a reader sees
         shown.append((time.perf_counter() - t0) * 1000)
         hit = next((h for h in result["results"] if h["id"] == cid), None)
         if hit is not None and hit["evidence"]["grade"] != kb.grades[cid].grade:

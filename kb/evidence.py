@@ -46,7 +46,7 @@ Very low. ``Grade.body`` is the id of the body-of-evidence row the claim belongs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -353,7 +353,15 @@ def grade_all(kb: KnowledgeBase) -> dict[str, Grade]:
     # The conflicts readers see: a conflict the board dismissed no longer lowers a grade, one an
     # editor added by hand does.
     rival = _rivals(kb, kb.active_conflicts().values(), base, None)
-    return keep_bases(_grades(kb, base, rival), base)
+    from .summary import body_keys, claim_keys
+
+    bodies, keys = body_keys(kb), claim_keys(kb)
+
+    def body(cid: str, level: int) -> str | None:
+        key = keys[cid] if level > 0 else None
+        return key if key in bodies else None
+
+    return keep_bases(_grades(kb, base, rival, body), base)
 
 
 class Grades(dict[str, Grade]):
@@ -398,7 +406,15 @@ def regrade(
             affected.update(active[cf_id].claim_ids())
     involved = {cf_id for cid in affected for cf_id in kb.active_conflict_ids(cid)}
     rival = _rivals(kb, (active[cf_id] for cf_id in involved), base, affected)
-    fresh = _grades(kb, {cid: base[cid] for cid in affected if cid in base}, rival)
+
+    # A verdict or a board decision never moves a claim to another body of evidence (its
+    # intervention, scope, outcome and role stay), so each keeps its body; this also spares
+    # recomputing every claim's body key at every edit.
+    def kept_body(cid: str, level: int) -> str | None:
+        before = old.get(cid)
+        return before.body if before is not None and level > 0 else None
+
+    fresh = _grades(kb, {cid: base[cid] for cid in affected if cid in base}, rival, kept_body)
     grades = Grades(old)
     changed: list[str] = []
     for cid, g in fresh.items():
@@ -463,12 +479,10 @@ def _grades(
     kb: KnowledgeBase,
     todo: dict[str, Any],
     rival: dict[str, tuple[int, str]],
+    body: Callable[[str, int], str | None],
 ) -> dict[str, Grade]:
-    """Final grades of the claims of ``todo`` (claim id -> base), inconsistency applied."""
-    from .summary import body_keys, claim_keys
-
-    bodies = body_keys(kb)
-    keys = claim_keys(kb)
+    """Final grades of the claims of ``todo`` (claim id -> base), inconsistency applied;
+    ``body(claim id, level)`` names the body of evidence a claim belongs to."""
     grades: dict[str, Grade] = {}
     for cid, (level, cebm, reasons, ref_id, start) in todo.items():
         reasons = list(reasons)
@@ -481,8 +495,6 @@ def _grades(
                 f"{GRADES[other_level]}, at least as strong."
             )
             level = max(level - 1, 1)
-        key = keys[cid] if level > 0 else None
-        body = key if key in bodies else None
         grades[cid] = Grade(
             GRADES[level],
             level,
@@ -490,7 +502,7 @@ def _grades(
             tuple(reasons),
             ref_id,
             start,
-            body=body,
+            body=body(cid, level),
             role=kb.claims[cid].role,
         )
     return grades
