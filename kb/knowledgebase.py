@@ -425,10 +425,11 @@ class KnowledgeBase:
         """The computed evidence grade of every claim, by claim id."""
         return evidence_mod.grade_all(self)
 
-    @cached_property
+    @property
     def summaries(self) -> dict[str, summary_mod.Body]:
-        """Every body of evidence (GRADE summary of findings row), by id; see :mod:`kb.summary`."""
-        return summary_mod.build(self)
+        """Every body of evidence (GRADE summary of findings row), by id; see :mod:`kb.summary`.
+        Kept per generation, so it follows every re-grading and editorial mark."""
+        return self.cache("kb.summaries", summary_mod.build)
 
     def grade(self, claim_id: str) -> evidence_mod.Grade:
         self.claim(claim_id)

@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 # pydantic (which makes the OpenAPI schemas of kb.shapes) reads TypedDicts from
 # typing_extensions only, before Python 3.12.
@@ -53,6 +53,7 @@ from typing_extensions import TypedDict
 
 from . import evidence
 from .claims import DIRECTIONS
+from .editorial import claim_reference_marks
 
 if TYPE_CHECKING:
     from .claims import Claim
@@ -62,6 +63,10 @@ if TYPE_CHECKING:
 OIS_CONTINUOUS = 400
 OIS_EVENTS = 300
 SMD_APPRECIABLE = 0.5
+# Very serious imprecision (-2): fewer than this share of the optimal information size. GRADE
+# guidance 34 (Zeng et al., J Clin Epidemiol 2022;150:216-24) rates down more than one level
+# when the sample size is "far less than the OIS"; a quarter is this project's reading of "far".
+OIS_FAR_SHARE = 0.25
 RATIO_APPRECIABLE = (0.75, 1.25)
 # Sources with no comparison at all: the direction of an effect cannot be estimated from them.
 NO_COMPARISON_DESIGNS = evidence.UNCONTROLLED | {"guideline", "mechanistic/preclinical"}
@@ -78,6 +83,7 @@ DOMAINS = (
     "imprecision",
     "publication bias",
     "context",
+    "excluded",
 )
 
 
@@ -363,9 +369,59 @@ class _Draft:
     condition: str
     outcome: str
     claims: list[Claim]
+    # claims left out because a reference they rest on was retracted, with that mark
+    excluded: list[tuple[Claim, dict[str, Any]]] = field(default_factory=list)
+
+
+def _excluded_reasons(d: _Draft) -> list[Reason]:
+    """One reason per retracted reference that took claims out of the body."""
+    by_ref: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for c, mark in d.excluded:
+        by_ref.setdefault(mark["ref"], (mark, []))[1].append(c.id)
+    return [
+        {
+            "domain": "excluded",
+            "change": 0,
+            "text": f"Excluded: {mark['label']} was retracted ({mark['reason']});"
+            f" {len(cids)} {'claim' if len(cids) == 1 else 'claims'} left out ({', '.join(cids)}).",
+        }
+        for mark, cids in by_ref.values()
+    ]
+
+
+def _emptied(kb: KnowledgeBase, d: _Draft) -> Body:
+    """A body every claim of which rests on a retracted reference: nothing left to rate."""
+    outcome = OUTCOMES[d.outcome]
+    cond_label = kb.conditions.label(d.condition) if d.condition in kb.conditions else d.condition
+    reasons: list[Reason] = [
+        {
+            "domain": "start",
+            "change": 0,
+            "text": "Starts Very low: no evidence remains once retracted studies are left out.",
+        },
+        *_excluded_reasons(d),
+    ]
+    return {
+        "id": d.key,
+        "intervention": d.intervention,
+        "condition": d.condition,
+        "condition_label": cond_label,
+        "outcome": d.outcome,
+        "outcome_label": outcome.label,
+        "claims": [],
+        "studies": [],
+        "participants": None,
+        "effect": "not reported",
+        "direction": "not estimable",
+        "certainty": "Very low",
+        "reasons": reasons,
+        "statement": statement(d.intervention, outcome, cond_label, "not estimable", "Very low"),
+    }
 
 
 def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
+    if not d.claims:
+        return _emptied(kb, d)
     outcome = OUTCOMES[d.outcome]
     reasons: list[Reason] = []
     by_tier: dict[int, list[Claim]] = {}
@@ -451,20 +507,34 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
         items = evidence.bias_concerns(r)
         if c.reported_in == "secondary":
             items.append(f"claim {c.id} read on a secondary page")
+        items += [
+            f"under an expression of concern ({m['reason']})"
+            for m in claim_reference_marks(kb, c.id)
+            if m["status"] == "concern"
+        ]
         if items:
             biased.setdefault(r.id, [])
             biased[r.id] += [i for i in items if i not in biased[r.id]]
+    # The board doubts a publication's data (COPE expression of concern): unlike a design
+    # limitation, that is not weighed by the study's size, so it always rates the body down.
+    concerned = any(
+        m["status"] == "concern" for c in deciding for m in claim_reference_marks(kb, c.id)
+    )
     if biased:
         share = weight_of([c for c in deciding if _rid(src, c) in biased]) / total_w
         detail = "; ".join(f"{kb.references[r].label}: {', '.join(v)}" for r, v in biased.items())
-        serious = share > 0.5
+        serious = share > 0.5 or concerned
         level -= 1 if serious else 0
         reasons.append(
             {
                 "domain": "risk of bias",
                 "change": -1 if serious else 0,
                 "text": (
-                    "Rated down: studies holding most of the participants have concerns — "
+                    (
+                        "Rated down: studies holding most of the participants have concerns — "
+                        if share > 0.5
+                        else "Rated down: a study is under an expression of concern — "
+                    )
                     if serious
                     else "Not rated down: the concerns are in studies holding a minority of the "
                     "participants — "
@@ -529,12 +599,18 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
         else (OIS_EVENTS, "events a dichotomous outcome needs")
     )
     why: list[str] = []
+    very_serious = participants is not None and participants < ois * OIS_FAR_SHARE
     if participants is not None and participants < ois:
         why.append(
             f"{participants} participants in total, fewer than the about {ois} {unit}"
             " (optimal information size)"
             + ("; with fewer participants there are fewer events" if ois == OIS_EVENTS else "")
         )
+        if very_serious:
+            why[-1] += (
+                f": very serious, under a quarter of it ({int(ois * OIS_FAR_SHARE)}), so two"
+                " levels (GRADE guidance 34)"
+            )
     for c in deciding:
         for k, v in (c.record.get("reported_numbers") or {}).items():
             if _wide(k, str(v)):
@@ -543,9 +619,14 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
                     f" {v}) spans both an appreciable benefit and an appreciable harm"
                 )
     if why:
-        level -= 1
+        drop = 2 if very_serious else 1
+        level -= drop
         reasons.append(
-            {"domain": "imprecision", "change": -1, "text": "Rated down: " + "; ".join(why) + "."}
+            {
+                "domain": "imprecision",
+                "change": -drop,
+                "text": "Rated down: " + "; ".join(why) + ".",
+            }
         )
     elif participants is None:
         reasons.append(
@@ -576,6 +657,7 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
             {"domain": "publication bias", "change": -1, "text": "Rated down: " + "; ".join(pub)}
         )
 
+    reasons += _excluded_reasons(d)
     level = max(level, 1)
     certainty = evidence.GRADES[level]
     cond_label = kb.conditions.label(d.condition) if d.condition in kb.conditions else d.condition
@@ -613,7 +695,11 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
         if key not in drafts:
             cond = body_condition(kb, claim.conditions)
             drafts[key] = _Draft(key, claim.intervention, cond, claim.outcome, [])
-        drafts[key].claims.append(claim)
+        retracted = [m for m in claim_reference_marks(kb, claim.id) if m["status"] == "retracted"]
+        if retracted:  # a retracted study leaves the body (shown as a reason, never counted)
+            drafts[key].excluded.append((claim, retracted[0]))
+        else:
+            drafts[key].claims.append(claim)
     bodies = {key: _rate(kb, d) for key, d in drafts.items()}
     # Evidence on a broader population is indirect context for a narrower one: shown, not counted.
     for body in bodies.values():
@@ -804,6 +890,7 @@ __all__ = [
     "DIRECTIONS",
     "OIS_CONTINUOUS",
     "OIS_EVENTS",
+    "OIS_FAR_SHARE",
     "OUTCOMES",
     "Body",
     "ConditionPage",

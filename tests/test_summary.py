@@ -248,3 +248,137 @@ def test_the_article_page_has_a_summary_of_findings_section(real_client) -> None
     html = real_client.get("/articles/ldn-chronic-pain").text
     assert 'id="sof-title"' in html
     assert "may make little or no difference to pain in fibromyalgia" in html
+
+
+# -- editorial marks (issue 12): a retraction takes a study out of its bodies -----------------
+RETRACTED = "rassimariani2024"  # the chronic-pain pain body's review (7 RCTs, 406 patients)
+CONCERNED = "vatvani2024"  # the fibromyalgia pain body's meta-analysis (4 RCTs, 222 patients)
+
+
+def _mark(editor, ref: str, status: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    editor.record(
+        "eve", "editor", "mark_reference", f"reference:{ref}", reason=reason,
+        after={"status": status}, base_version=editor.version(f"reference:{ref}"),
+    )  # fmt: skip
+
+
+def _clear(editor, ref: str) -> None:  # type: ignore[no-untyped-def]
+    editor.record(
+        "eve", "editor", "clear_reference", f"reference:{ref}", reason="mistaken",
+        base_version=editor.version(f"reference:{ref}"),
+    )  # fmt: skip
+
+
+def test_a_retracted_study_leaves_every_body_it_fed(data_dir, instance_dir) -> None:  # type: ignore[no-untyped-def]
+    """Labelled from the dossier: Rassi-Mariani 2024 is the only source of the 406 participants
+    of chronic-pain pain (Hegde 2025's n is not stated). Once it is retracted the body keeps
+    Hegde 2025 (SMD -0.11, 95% CI -0.96 to 0.74: still imprecise), its participants are no longer
+    406, and it says why in words. Clearing the mark brings the body back unchanged."""
+    from kb.editorial import Editor
+
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, instance_dir)
+    before = {k: dict(b) for k, b in kb.summaries.items()}
+    fed = [k for k, b in before.items() if RETRACTED in b["studies"]]
+    assert CP_PAIN in fed
+    reason = "hypothetical retraction, for this test only"
+    _mark(editor, RETRACTED, "retracted", reason)
+    for key in fed:
+        body = kb.summaries[key]
+        assert RETRACTED not in body["studies"]
+        assert not {c for c in body["claims"] if c.startswith(RETRACTED)}
+        shown = [r["text"] for r in body["reasons"] if r["domain"] == "excluded"]
+        assert shown and shown[0].startswith(
+            f"Excluded: Rassi-Mariani 2024 was retracted ({reason})"
+        )
+    body = kb.summaries[CP_PAIN]
+    assert body["participants"] != 406
+    assert "hegde2025" in body["studies"] and body["direction"] == "little or no difference"
+    assert "-0.96 to 0.74" in " ".join(r["text"] for r in body["reasons"])
+    _clear(editor, RETRACTED)
+    assert kb.summaries == before
+
+
+def test_a_body_whose_every_study_is_retracted_has_nothing_left(data_dir, instance_dir) -> None:  # type: ignore[no-untyped-def]
+    from kb.editorial import Editor
+
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, instance_dir)
+    only = next(b for b in kb.summaries.values() if len(b["studies"]) == 1)
+    (ref,) = only["studies"]
+    _mark(editor, ref, "retracted", "hypothetical")
+    body = kb.summaries[only["id"]]
+    assert body["claims"] == [] and body["studies"] == [] and body["participants"] is None
+    assert body["certainty"] == "Very low" and body["direction"] == "not estimable"
+    assert body["reasons"][0]["domain"] == "start"
+    assert any(r["text"].startswith("Excluded: ") for r in body["reasons"])
+
+
+def test_an_expression_of_concern_keeps_the_study_and_rates_down(data_dir, instance_dir) -> None:  # type: ignore[no-untyped-def]
+    """Fibromyalgia pain is Low (High - inconsistency - imprecision, see above) with no risk of
+    bias. A concern on Vatvani 2024 keeps it in the body but costs one level for risk of bias,
+    with the board's reason: Very low."""
+    from kb.editorial import Editor
+
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, instance_dir)
+    assert kb.summaries[FM_PAIN]["certainty"] == "Low"
+    reason = "hypothetical concern, for this test only"
+    _mark(editor, CONCERNED, "concern", reason)
+    body = kb.summaries[FM_PAIN]
+    assert CONCERNED in body["studies"] and body["participants"] == 222
+    assert body["certainty"] == "Very low"
+    (bias,) = [r for r in body["reasons"] if r["domain"] == "risk of bias"]
+    assert (
+        bias["change"] == -1 and "expression of concern" in bias["text"] and reason in bias["text"]
+    )
+    _clear(editor, CONCERNED)
+    assert kb.summaries[FM_PAIN]["certainty"] == "Low"
+
+
+def test_pages_and_cli_follow_the_mark_at_once(editorial_client, data_dir, instance_dir) -> None:  # type: ignore[no-untyped-def]
+    """/summary, /conditions/chronic-pain, the article page, their JSON twins and `kb summary`
+    show the exclusion right after another process journals the mark, and drop it after the
+    clear event."""
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+    from kb.editorial import Editor
+
+    excluded = "Excluded: Rassi-Mariani 2024 was retracted (hypothetical retraction)"
+    pages = ["/summary", "/conditions/chronic-pain", "/articles/ldn-chronic-pain"]
+    for page in pages:  # warm every cache first
+        assert excluded not in editorial_client.get(page).text
+    writer = Editor.open(KnowledgeBase.load(data_dir), instance_dir)
+    _mark(writer, RETRACTED, "retracted", "hypothetical retraction")
+    for page in pages:
+        assert excluded in editorial_client.get(page).text, page
+    body = next(
+        b for b in editorial_client.get("/api/summary").get_json()["bodies"] if b["id"] == CP_PAIN
+    )
+    assert RETRACTED not in body["studies"]
+    out = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "summary"], obj={}).output
+    assert excluded in out
+    _clear(writer, RETRACTED)
+    for page in pages:
+        assert excluded not in editorial_client.get(page).text, page
+    out = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "summary"], obj={}).output
+    assert excluded not in out
+
+
+# -- very serious imprecision (two levels) -----------------------------------------------------
+def test_very_few_participants_is_very_serious_imprecision(real_kb: KnowledgeBase) -> None:
+    """Younger 2013 (crossover RCT, n=31) alone holds fibromyalgia quality of life: 31 is under
+    a quarter of the about 400 a continuous outcome needs, so imprecision costs two levels
+    (GRADE guidance 34: sample size far less than the OIS). Fibromyalgia pain holds 222
+    participants, short of 400 but not far short: one level only."""
+    from kb.summary import OIS_FAR_SHARE
+
+    qol = real_kb.summaries["low-dose-naltrexone--fibromyalgia--quality-of-life"]
+    assert qol["participants"] == 31 < OIS_CONTINUOUS * OIS_FAR_SHARE
+    assert _domains(qol)["imprecision"] == -2
+    (why,) = [r["text"] for r in qol["reasons"] if r["domain"] == "imprecision"]
+    assert "very serious" in why and "two levels" in why
+    assert _domains(real_kb.summaries[FM_PAIN])["imprecision"] == -1
+    for body in real_kb.summaries.values():  # the floor stays Very low
+        assert body["certainty"] in CERTAINTIES
