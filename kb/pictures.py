@@ -19,6 +19,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+# pydantic (which makes the OpenAPI schemas of kb.shapes) reads TypedDicts from
+# typing_extensions only, before Python 3.12.
+from typing_extensions import TypedDict
+
 from .claims import DIRECTIONS
 from .evidence import DESIGNS
 
@@ -398,9 +402,16 @@ def forest_plot(
     return {"panels": panels, "message": message}
 
 
+class Pictures(TypedDict):
+    """Both pictures of one topic: :func:`evidence_map` and :func:`forest_plot`."""
+
+    evidence_map: dict[str, Any]
+    forest: dict[str, Any]
+
+
 def for_condition(
     kb: KnowledgeBase, condition: str, *, intervention: str | None = None
-) -> dict[str, Any]:
+) -> Pictures:
     """Both pictures of one condition (for a condition page: render ``evidence_map`` with
     ``_evidence_map.html`` and ``forest`` with ``_forest_plot.html``)."""
     kb.conditions.get(condition)  # unknown id -> NotFound

@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 
 from .claims import VERDICT_LABELS
 from .editorial import claim_reference_marks
+from .pictures import Pictures
 from .summary import Body
 
 if TYPE_CHECKING:
@@ -396,11 +397,9 @@ class ArticleTopic(TypedDict):
     condition_label: str | None
 
 
-class ArticlePictures(TypedDict):
-    """``kb.pictures.evidence_map`` and ``kb.pictures.forest_plot`` of the article's topic."""
-
-    evidence_map: dict[str, Any]
-    forest: dict[str, Any]
+class ArticlePictures(Pictures):
+    """``kb.pictures.evidence_map`` and ``kb.pictures.forest_plot`` of the article's topic
+    (the same shape as a condition page's ``pictures``)."""
 
 
 class Comment(TypedDict):

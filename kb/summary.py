@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 # typing_extensions only, before Python 3.12.
 from typing_extensions import TypedDict
 
-from . import evidence
+from . import evidence, pictures
 from .claims import DIRECTIONS
 from .editorial import claim_reference_marks
 
@@ -833,6 +833,7 @@ class ConditionPage(TypedDict):
     bodies: list[Body]
     claims_total: int
     rules: Rules
+    pictures: pictures.Pictures  # evidence map and forest plot of the condition and below
 
 
 def _cond(kb: KnowledgeBase, cid: str) -> ConditionRef:
@@ -881,6 +882,7 @@ def condition_page(kb: KnowledgeBase, condition_id: str) -> ConditionPage:
         "bodies": summary(kb, condition=condition_id),
         "claims_total": len(claims),
         "rules": _rules(),
+        "pictures": pictures.for_condition(kb, condition_id),
     }
 
 

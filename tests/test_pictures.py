@@ -127,3 +127,31 @@ def test_an_answer_gets_the_map_of_what_it_asks_about(real_kb: KnowledgeBase) ->
     assert emap is not None and emap["condition"] == "fibromyalgia"
     assert {m["ref"] for m in emap["marks"]} >= {"bruun2024_final", "bested2023"}
     assert pictures.for_answer(real_kb, answer.ask(real_kb, "metformin dose")) is None
+
+
+def test_condition_page_draws_its_pictures_as_its_json_twin_holds(real_client: FlaskClient) -> None:
+    """/conditions/fibromyalgia: the evidence map (FINAL, 99 participants, among its marks) and
+    the forest plot (Hegde 2025's fibromyalgia subgroup, SMD -0.34, 95% CI -0.62 to -0.06), each
+    with its text alternative and a table; /api/conditions/fibromyalgia carries the same."""
+    data = real_client.get("/api/conditions/fibromyalgia").get_json()["pictures"]
+    emap, forest = data["evidence_map"], data["forest"]
+    assert "bruun2024_final" in {m["ref"] for m in emap["marks"]}
+    rows = [r for p in forest["panels"] for r in p["rows"]]
+    assert (-0.34, -0.62, -0.06) in {(r["estimate"], r["low"], r["high"]) for r in rows}
+    html = real_client.get("/conditions/fibromyalgia").text.replace("&#39;", "'")
+    assert '<svg class="evidence-map"' in html and '<svg class="forest-plot"' in html
+    assert emap["description"] in html  # the text alternative, shown beside the picture
+    for panel in forest["panels"]:
+        assert panel["description"] in html
+    assert html.count("The same as a table") == 1 + len(forest["panels"])
+    for m in emap["marks"]:
+        assert f'href="/references/{m["ref"]}"' in html
+    assert "<script" not in html and " style=" not in html
+
+
+def test_a_condition_without_intervals_says_so(real_client: FlaskClient) -> None:
+    """CRPS evidence is a case series and a case report: mapped, but no interval to plot."""
+    data = real_client.get("/api/conditions/crps").get_json()["pictures"]
+    assert data["forest"]["panels"] == [] and data["forest"]["message"]
+    html = real_client.get("/conditions/crps").text.replace("&#39;", "'")
+    assert '<svg class="evidence-map"' in html and data["forest"]["message"] in html
