@@ -90,6 +90,74 @@ PATIENT_BOX_HELP: tuple[dict[str, str], ...] = (
         "so it may not apply in the same way.",
     },
 )
+# A conflict's title and one-line explanation for patients, per conflict type ({drug}: the
+# intervention, {what}: the outcome, {where}: " for <condition>"). Every type has one.
+PATIENT_CONFLICTS: dict[str, tuple[str, str]] = {
+    "safety_contradiction": (
+        "Can {drug} be taken with other medicines? Sources disagree",
+        "Some sources say it is fine with other medicines. Others say to take care.",
+    ),
+    "harm_comparison": (
+        "Side effects of {drug}: studies disagree",
+        "Studies that compared the same things found different side effects.",
+    ),
+    "incompatible_values": (
+        "How much {drug} to take: sources give different amounts",
+        "Sources name different doses or times to take it.",
+    ),
+    "demonstrated_efficacy": (
+        "Have studies shown that {drug} works? Sources disagree",
+        "Some sources say tests have shown it works. Some careful tests found it did not.",
+    ),
+    "opposite_direction": (
+        "Does {drug} help with {what}{where}? Studies disagree",
+        "Some studies found it helped. Others found it did not.",
+    ),
+    "treatment_line": (
+        "When to try {drug}{where}: sources disagree",
+        "Sources say to try it at different steps of care.",
+    ),
+    "recommendation_strength": (
+        "Should {drug} be used{where}? Experts disagree",
+        "Some expert groups suggest it. Others do not.",
+    ),
+    "divergent_estimates": (
+        "{What} with {drug}: sources give different numbers",
+        "Sources found quite different numbers. They looked at different groups of people.",
+    ),
+    "indirect_context": (
+        "Does {drug} help with {what}? Results differ between groups of patients",
+        "Studies of this illness and studies of a wider mix of people found different things.",
+    ),
+}
+
+
+# Outcomes whose summary noun (kb.summary.OUTCOMES) is a clinician's word.
+PATIENT_OUTCOME_WORDS: dict[str, str] = {
+    "adverse-effect-rate": "side effects",
+    "serious-adverse-events": "serious side effects",
+    "adverse-effect-profile": "kinds of side effects",
+}
+
+
+def _patient_conflict(kb: KnowledgeBase, cf: dict[str, Any]) -> dict[str, Any]:
+    """A conflict card in plain words: a plain title and line, each claim's plain text."""
+    title, line = PATIENT_CONFLICTS.get(cf["type"], ("{drug}: sources disagree", ""))
+    what = str(cf.get("outcome") or "").replace("-", " ")
+    if cf.get("outcome") in summary_mod.OUTCOMES:
+        what = summary_mod.OUTCOMES[cf["outcome"]].noun
+    what = PATIENT_OUTCOME_WORDS.get(str(cf.get("outcome")), what)
+    cond = str(cf.get("condition_label") or "").lower()
+    where = f" for people with {cond}" if cond else ""
+    fields = {"drug": cf["intervention"], "what": what, "What": what[:1].upper() + what[1:]}
+    cf["title"] = title.format(where=where, **fields)
+    cf["explanation"] = line or cf["explanation"]
+    for side in cf["sides"]:
+        for c in side["claims"]:
+            c["text"] = kb.claims[c["id"]].plain_text or c["text"]
+    return cf
+
+
 # What a patient must see first: interactions, precautions, side effects (in that order).
 SAFETY_KINDS: tuple[str, ...] = tuple(
     k for k in ("contraindication", "precaution", "adverse_effect") if k in KINDS
@@ -372,7 +440,10 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "bottom_line": bottom_line,
         "sections": sections,
         "references": references,
-        "conflicts": [conflict_view(kb, cf, keep=claim_set) for cf in conflict_ids],
+        "conflicts": [
+            _patient_conflict(kb, view) if audience == "patient" else view
+            for view in (conflict_view(kb, cf, keep=claim_set) for cf in conflict_ids)
+        ],
         "glossary": (
             [t.to_dict() for t in glossary.default().terms_in(texts)]
             if audience == "patient"

@@ -127,3 +127,45 @@ def test_patient_page_html(real_client: FlaskClient) -> None:
     assert "Checked against the primary source" not in html
     assert "Written for health professionals" not in html
     assert 'class="hedge"' in html
+
+
+def test_conflict_cards_speak_plain_words(patient: dict[str, Any], real_kb: KnowledgeBase) -> None:
+    """SEED_MAP §6 item 7: "no drug interactions" (Bostick 2019, the article) against a
+    precaution (Dieckmann 2017) and opioid blockade (Toljan 2018). For a patient that card asks
+    whether LDN can be taken with other medicines, and every claim reads in its plain words."""
+    from kb.conflicts import TYPE_LABELS
+
+    assert set(pages.PATIENT_CONFLICTS) == set(TYPE_LABELS)  # every type has plain words
+    cards = patient["conflicts"]
+    assert cards
+    shown = []
+    for cf in cards:
+        assert " vs " not in cf["title"] and "in the article" not in cf["title"], cf["title"]
+        shown += [cf["title"], cf["explanation"]]
+        for side in cf["sides"]:
+            for c in side["claims"]:
+                claim = real_kb.claims[c["id"]]
+                assert c["text"] == (claim.plain_text or claim.text)
+                shown.append(c["text"])
+    interactions = next(cf for cf in cards if cf["type"] == "safety_contradiction")
+    assert interactions["title"].startswith("Can low-dose naltrexone be taken with other medicines")
+    ids = {c["id"] for side in interactions["sides"] for c in side["claims"]}
+    assert {"seed-no-drug-interactions", "dieckmann2017-f3-precaution"} <= ids
+    titles = " ".join(f"{cf['title']}. {cf['explanation']}" for cf in cards)
+    grade_titles, grade_all = _grade(titles), _grade(" ".join(shown))
+    print(
+        f"\nConflict cards (Flesch-Kincaid): titles and lines {grade_titles:.1f}, all {grade_all:.1f}"
+    )
+    assert grade_titles <= TARGET_GRADE and grade_all <= TARGET_GRADE
+
+
+def test_patient_conflict_cards_html(real_client: FlaskClient) -> None:
+    html = real_client.get(f"/articles/{ARTICLE}?audience=patient").text
+    part = html[html.index('id="contested-summary"') :]
+    part = part[: part.index("</section>\n\n  <section")]
+    assert "Can low-dose naltrexone be taken with other medicines? Sources disagree" in part
+    assert "LDN is said not to clash with other medicines." in part  # its plain text
+    assert "no clinically significant interactions" not in part  # the clinician wording
+    assert "scope:" not in part and "safety contradiction" not in part
+    clinician = real_client.get(f"/articles/{ARTICLE}").text
+    assert "no clinically significant interactions" in clinician and "scope:" in clinician
