@@ -38,22 +38,38 @@ def node_id(kind: str, item_id: str) -> str:
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
     """Build the graph of ``kb`` (see the module docstring for node and edge types)."""
     g = nx.MultiDiGraph()
+    _add_conditions(g, kb)
+    _add_references(g, kb)
+    _add_claims(g, kb)
+    _add_articles(g, kb)
+    _add_conflicts(g, kb)
+    return g
 
-    def edge(u: str, v: str, etype: str, **attrs: Any) -> None:
-        g.add_edge(u, v, key=etype, type=etype, **attrs)
 
+def _edge(g: nx.MultiDiGraph, u: str, v: str, etype: str, **attrs: Any) -> None:
+    # The type doubles as the key, so one pair of nodes holds at most one edge of each type.
+    g.add_edge(u, v, key=etype, type=etype, **attrs)
+
+
+def _add_conditions(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
     for cond in kb.conditions.conditions.values():
         g.add_node(node_id("condition", cond.id), type="condition", label=cond.label)
     for cond in kb.conditions.conditions.values():
         for parent in cond.parents:
-            edge(node_id("condition", cond.id), node_id("condition", parent), "part-of")
+            _edge(g, node_id("condition", cond.id), node_id("condition", parent), "part-of")
+
+
+def _add_references(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
     for ref in kb.references.values():
         g.add_node(
             node_id("ref", ref.id), type="ref", label=ref.label, role=ref.role, design=ref.design
         )
     for ref in kb.references.values():
         for target in ref.traced_to:
-            edge(node_id("ref", ref.id), node_id("ref", target), "traced-to-primary")
+            _edge(g, node_id("ref", ref.id), node_id("ref", target), "traced-to-primary")
+
+
+def _add_claims(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
     grades = kb.grades
     for claim in kb.claims.values():
         cn = node_id("claim", claim.id)
@@ -63,27 +79,35 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
         for cit in claim.citations:
             if cit.get("ref"):
                 attrs = {"number": cit["number"]} if "number" in cit else {}
-                edge(cn, node_id("ref", cit["ref"]), "cites", **attrs)
+                _edge(g, cn, node_id("ref", cit["ref"]), "cites", **attrs)
         primary = claim.primary
         if primary and primary.get("ref"):
-            edge(
-                cn, node_id("ref", primary["ref"]), "traced-to-primary", verdict=primary["verdict"]
+            _edge(
+                g,
+                cn,
+                node_id("ref", primary["ref"]),
+                "traced-to-primary",
+                verdict=primary["verdict"],
             )
         for cid in claim.conditions:
-            edge(cn, node_id("condition", cid), "about")
+            _edge(g, cn, node_id("condition", cid), "about")
         inode = node_id("intervention", claim.intervention)
         if inode not in g:
             g.add_node(inode, type="intervention", label=claim.intervention)
-        edge(cn, inode, "about")
+        _edge(g, cn, inode, "about")
+
+
+def _add_articles(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
     for art in kb.articles.values():
         an = node_id("article", art.id)
         g.add_node(an, type="article", label=art.title, review_status=art.review_status)
         for cid in art.claim_ids():
-            edge(node_id("claim", cid), an, "part-of")
+            _edge(g, node_id("claim", cid), an, "part-of")
         for item in art.reference_list:
-            edge(an, node_id("ref", item["ref"]), "cites", number=item["number"])
+            _edge(g, an, node_id("ref", item["ref"]), "cites", number=item["number"])
         for item in art.citation_resolutions:
-            edge(
+            _edge(
+                g,
                 an,
                 node_id("ref", item["ref"]),
                 "traced-to-primary",
@@ -91,13 +115,15 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
                 confidence=item["confidence"],
                 status=item["status"],
             )
+
+
+def _add_conflicts(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
     for conflict in kb.conflicts.values():
         xn = node_id("conflict", conflict.id)
         g.add_node(xn, type="conflict", label=conflict.explanation, conflict_type=conflict.type)
         for side in conflict.sides:
             for cid in side.claims:
-                edge(node_id("claim", cid), xn, "conflicts-with", side=side.label)
-    return g
+                _edge(g, node_id("claim", cid), xn, "conflicts-with", side=side.label)
 
 
 def neighbours(g: nx.MultiDiGraph, node: str) -> list[dict[str, Any]]:

@@ -45,10 +45,15 @@ AFTER_FIELDS: dict[str, dict[str, type]] = {
 
 def event_problem(event: Any) -> tuple[str | None, str] | None:
     """Why ``event`` cannot be replayed, as (field, message); None for a valid event."""
-    from .editorial import ACTIONS  # the one table of actions (imported late: a cycle)
-
     if not isinstance(event, dict):
         return None, "not an event object"
+    return _envelope_problem(event) or _after_problem(event["action"], event.get("after") or {})
+
+
+def _envelope_problem(event: dict[str, Any]) -> tuple[str, str] | None:
+    """What is wrong with the fields every event carries, whatever its action."""
+    from .editorial import ACTIONS  # the one table of actions (imported late: a cycle)
+
     for key in ("id", "target", "action", "actor", "at"):
         if key not in event:
             return key, "is missing"
@@ -67,15 +72,19 @@ def event_problem(event: Any) -> tuple[str | None, str] | None:
     version = event.get("base_version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         return "base_version", "must be a whole number"
-    after = event.get("after") or {}
-    for key, kind in AFTER_FIELDS.get(event["action"], {}).items():
+    return None
+
+
+def _after_problem(action: str, after: dict[str, Any]) -> tuple[str, str] | None:
+    """What is wrong with the ``after`` state ``action`` needs for its replay."""
+    for key, kind in AFTER_FIELDS.get(action, {}).items():
         if not isinstance(after.get(key), kind):
             return f"after.{key}", "is missing or of the wrong type"
-    if event["action"] == "set_status" and after["status"] not in REVIEW_STATUSES:
+    if action == "set_status" and after["status"] not in REVIEW_STATUSES:
         return "after.status", f"unknown status {after['status']!r}"
-    if event["action"] in ("set_verdict", "propose_verdict") and after["verdict"] not in VERDICTS:
+    if action in ("set_verdict", "propose_verdict") and after["verdict"] not in VERDICTS:
         return "after.verdict", f"unknown verdict {after['verdict']!r}"
-    if event["action"] == "add_conflict":
+    if action == "add_conflict":
         for side in after["sides"]:
             claims = side.get("claims") if isinstance(side, dict) else None
             if not (isinstance(claims, list) and all(isinstance(c, str) for c in claims)):

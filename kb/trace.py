@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .claims import VERDICT_LABELS
 
 if TYPE_CHECKING:
+    from .articles import Article
     from .knowledgebase import KnowledgeBase
     from .references import Reference
 
@@ -97,41 +98,11 @@ def dependents(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
     cites a number whose proposed resolution is this reference.
     """
     ref = kb.reference(ref_id)
-    claims: dict[str, list[str]] = {}
-
-    def add(cid: str, how: str) -> None:
-        claims.setdefault(cid, [])
-        if how not in claims[cid]:
-            claims[cid].append(how)
-
-    secondaries = [r for r in kb.references.values() if ref_id in r.traced_to]
-    for cid in kb.claims_citing(ref_id):
-        add(cid, "cites it")
-    for sec in secondaries:
-        for cid in kb.claims_citing(sec.id):
-            add(cid, f"cites {sec.label}, which traces to it")
-    for claim in kb.claims.values():
-        if claim.primary and claim.primary.get("ref") == ref_id:
-            add(claim.id, "traced to it as primary study")
+    claims = _claims_depending_on(kb, ref_id)
     articles: dict[str, list[str]] = {}
     for art in kb.articles.values():
-        hows = []
-        if art.source_ref == ref_id:
-            hows.append("is this reference")
-        if any(item["ref"] == ref_id for item in art.reference_list):
-            hows.append("lists it")
-        for res in art.citation_resolutions:
-            if res["ref"] == ref_id:
-                hows.append(f"proposed resolution of [{res['number']}]")
-                for cid in art.claim_ids():
-                    if any(
-                        c.get("number") == res["number"] and c.get("ref") is None
-                        for c in kb.claims[cid].citations
-                    ):
-                        add(cid, f"cites [{res['number']}], proposed to be this reference")
-        art_claims = set(art.claim_ids())
-        if art_claims & claims.keys():
-            hows.append("contains dependent claims")
+        # Walked in order: an article's resolutions may add claims that later articles see.
+        hows = _article_dependence(kb, art, ref_id, claims)
         if hows:
             articles[art.id] = hows
     return {
@@ -145,3 +116,47 @@ def dependents(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
             for aid, hows in sorted(articles.items())
         ],
     }
+
+
+def _add_how(claims: dict[str, list[str]], cid: str, how: str) -> None:
+    hows = claims.setdefault(cid, [])
+    if how not in hows:
+        hows.append(how)
+
+
+def _claims_depending_on(kb: KnowledgeBase, ref_id: str) -> dict[str, list[str]]:
+    """Claims that cite ``ref_id``, cite a secondary tracing to it, or name it as primary."""
+    claims: dict[str, list[str]] = {}
+    for cid in kb.claims_citing(ref_id):
+        _add_how(claims, cid, "cites it")
+    for sec in kb.references.values():
+        if ref_id in sec.traced_to:
+            for cid in kb.claims_citing(sec.id):
+                _add_how(claims, cid, f"cites {sec.label}, which traces to it")
+    for claim in kb.claims.values():
+        if claim.primary and claim.primary.get("ref") == ref_id:
+            _add_how(claims, claim.id, "traced to it as primary study")
+    return claims
+
+
+def _article_dependence(
+    kb: KnowledgeBase, art: Article, ref_id: str, claims: dict[str, list[str]]
+) -> list[str]:
+    """How ``art`` depends on ``ref_id``; adds to ``claims`` the ones its resolutions reach."""
+    hows = []
+    if art.source_ref == ref_id:
+        hows.append("is this reference")
+    if any(item["ref"] == ref_id for item in art.reference_list):
+        hows.append("lists it")
+    for res in art.citation_resolutions:
+        if res["ref"] == ref_id:
+            hows.append(f"proposed resolution of [{res['number']}]")
+            for cid in art.claim_ids():
+                if any(
+                    c.get("number") == res["number"] and c.get("ref") is None
+                    for c in kb.claims[cid].citations
+                ):
+                    _add_how(claims, cid, f"cites [{res['number']}], proposed to be this reference")
+    if set(art.claim_ids()) & claims.keys():
+        hows.append("contains dependent claims")
+    return hows
