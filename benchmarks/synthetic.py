@@ -139,6 +139,84 @@ def _progress(total: int, label: str) -> Any:
     return _Quiet()
 
 
+def _new_references(
+    rng: random.Random,
+    refs: list[dict[str, Any]],
+    new_conds: list[dict[str, Any]],
+    count: int,
+    zipf_words: _Zipf,
+    zipf_names: _Zipf,
+) -> list[dict[str, Any]]:
+    """``count`` references modelled on real ones, most about one of ``new_conds``."""
+    titles = [r["title"] for r in refs if r.get("title")]
+    new_refs: list[dict[str, Any]] = []
+    for k in range(1, count + 1):
+        base = rng.choice(refs)
+        custom = {
+            key: base["custom"][key]
+            for key in ("design", "role", "conditions", "condition_ids")
+            if key in base.get("custom", {})
+        }
+        if new_conds and rng.random() < 0.9:
+            cond = rng.choice(new_conds)["id"]
+            custom["condition_ids"] = custom["conditions"] = [cond]
+        if isinstance(base.get("custom", {}).get("n"), int):
+            custom["n"] = rng.randint(8, 600)
+        title = _splice(rng, titles).rstrip(".")
+        title += " in " + " ".join(zipf_words.draw(rng) for _ in range(rng.randint(1, 3)))
+        rec = {
+            "id": f"syn-ref-{k:06d}",
+            "type": base.get("type", "article-journal"),
+            "title": title,
+            "author": [
+                {"family": zipf_names.draw(rng), "given": rng.choice("ABCDEFGHJKLMNPRST") + "."}
+                for _ in range(rng.randint(1, 6))
+            ],
+            "issued": {"date-parts": [[rng.randint(1985, 2025)]]},
+            "custom": custom,
+        }
+        if base.get("container-title"):
+            rec["container-title"] = base["container-title"]
+        new_refs.append(rec)
+    return new_refs
+
+
+def _new_articles(
+    rng: random.Random,
+    template: dict[str, Any],
+    synthetic: list[dict[str, Any]],
+    count: int,
+    zipf_words: _Zipf,
+) -> list[dict[str, Any]]:
+    """Up to ``count`` articles shaped like ``template``, each over 40 consecutive claims."""
+    articles: list[dict[str, Any]] = []
+    for k in range(1, count + 1):
+        run = synthetic[(k - 1) * 40 : k * 40]
+        chunk = [c["id"] for c in run]
+        if len(chunk) < 6:
+            break
+        cited = list(
+            dict.fromkeys(c["ref"] for rec in run for c in rec["citations"] if c.get("ref"))
+        )
+        art = copy.deepcopy(template)
+        art.update(
+            id=f"syn-article-{k:03d}",
+            title=f"Synthetic article {k}: {zipf_words.draw(rng)}",
+            question=f"What is known about {zipf_words.draw(rng)}?",
+            source_ref=None,
+            review_status="submitted",
+            bottom_line=chunk[:3],
+            sections=[
+                {"heading": f"Section {j + 1}", "claims": chunk[j * 6 : j * 6 + 6]}
+                for j in range(len(chunk) // 6)
+            ],
+            reference_list=[{"number": j + 1, "ref": r} for j, r in enumerate(cited)],
+            citation_resolutions=[],
+        )
+        articles.append(art)
+    return articles
+
+
 def make_synthetic_kb(n_claims: int, out_dir: Path, seed: int = 0) -> Path:
     """Write a data directory with ``n_claims`` claims to ``out_dir`` and return it.
 
@@ -173,36 +251,7 @@ def make_synthetic_kb(n_claims: int, out_dir: Path, seed: int = 0) -> Path:
         )
 
     # references: about one per five claims
-    titles = [r["title"] for r in refs if r.get("title")]
-    new_refs: list[dict[str, Any]] = []
-    for k in range(1, extra // 5 + 1):
-        base = rng.choice(refs)
-        custom = {
-            key: base["custom"][key]
-            for key in ("design", "role", "conditions", "condition_ids")
-            if key in base.get("custom", {})
-        }
-        if new_conds and rng.random() < 0.9:
-            cond = rng.choice(new_conds)["id"]
-            custom["condition_ids"] = custom["conditions"] = [cond]
-        if isinstance(base.get("custom", {}).get("n"), int):
-            custom["n"] = rng.randint(8, 600)
-        title = _splice(rng, titles).rstrip(".")
-        title += " in " + " ".join(zipf_words.draw(rng) for _ in range(rng.randint(1, 3)))
-        rec = {
-            "id": f"syn-ref-{k:06d}",
-            "type": base.get("type", "article-journal"),
-            "title": title,
-            "author": [
-                {"family": zipf_names.draw(rng), "given": rng.choice("ABCDEFGHJKLMNPRST") + "."}
-                for _ in range(rng.randint(1, 6))
-            ],
-            "issued": {"date-parts": [[rng.randint(1985, 2025)]]},
-            "custom": custom,
-        }
-        if base.get("container-title"):
-            rec["container-title"] = base["container-title"]
-        new_refs.append(rec)
+    new_refs = _new_references(rng, refs, new_conds, extra // 5, zipf_words, zipf_names)
     ref_conditions = {r["id"]: r["custom"].get("condition_ids") for r in new_refs}
 
     # claims
@@ -262,36 +311,7 @@ def make_synthetic_kb(n_claims: int, out_dir: Path, seed: int = 0) -> Path:
         bar.update(extra % 1000)
 
     # articles: each over a run of consecutive synthetic claims
-    new_ids = [c["id"] for c in claims[len(real) :]]
-    template = articles[0]
-    for k in range(1, extra // 5000 + 1):
-        chunk = new_ids[(k - 1) * 40 : k * 40]
-        if len(chunk) < 6:
-            break
-        cited = list(
-            dict.fromkeys(
-                c["ref"]
-                for rec in claims[len(real) + (k - 1) * 40 : len(real) + k * 40]
-                for c in rec["citations"]
-                if c.get("ref")
-            )
-        )
-        art = copy.deepcopy(template)
-        art.update(
-            id=f"syn-article-{k:03d}",
-            title=f"Synthetic article {k}: {zipf_words.draw(rng)}",
-            question=f"What is known about {zipf_words.draw(rng)}?",
-            source_ref=None,
-            review_status="submitted",
-            bottom_line=chunk[:3],
-            sections=[
-                {"heading": f"Section {j + 1}", "claims": chunk[j * 6 : j * 6 + 6]}
-                for j in range(len(chunk) // 6)
-            ],
-            reference_list=[{"number": j + 1, "ref": r} for j, r in enumerate(cited)],
-            citation_resolutions=[],
-        )
-        articles.append(art)
+    articles += _new_articles(rng, articles[0], claims[len(real) :], extra // 5000, zipf_words)
 
     def dump(name: str, records: list[dict[str, Any]]) -> None:
         text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
