@@ -140,34 +140,16 @@ def test_every_module_imports_on_its_own() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-# Names the search package still shares between its own modules under a private name; "speed"
-# owns kb/search and renames them. Nothing may be added to this list.
-KNOWN_PRIVATE_IMPORTS = {
-    "kb.search.document._BOOST",
-    "kb.search.document._Doc",
-    "kb.search.document._Facet",
-    "kb.search.document._SECTION",
-    "kb.search.query._as_list",
-    "kb.search.query._bounds",
-    "kb.search.query._filter",
-    "kb.search.ranking._Run",
-    "kb.search.ranking._Searcher",
-    "kb.search.ranking._distance",
-    "kb.search.ranking._read_postings",
-}
-
-
 def test_no_private_name_is_imported_from_another_module() -> None:
-    found = {
-        (name, f"{p.relative_to(REPO)}:{n}")
+    """A name shared between modules is public (no leading underscore): a private name is
+    free to change without looking for users elsewhere."""
+    found = sorted(
+        f"{p.relative_to(REPO)}:{n}: {name}"
         for p in _modules("kb") + _modules("web")
         for n, name in _imports(p)
         if name.rpartition(".")[2].startswith("_") and not name.endswith("__")
-    }
-    assert (
-        sorted(f"{where}: {name}" for name, where in found if name not in KNOWN_PRIVATE_IMPORTS)
-        == []
     )
+    assert found == []
 
 
 def test_the_lock_file_pins_every_declared_dependency() -> None:

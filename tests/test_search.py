@@ -18,7 +18,8 @@ from whoosh.util.filelock import FileLock
 
 from kb import InvalidQuery, KnowledgeBase
 from kb.evidence import GRADE_ORDER
-from kb.search import SYNC_LOCK, IndexBusy, SearchIndex, _read_postings, evidence_weight
+from kb.search import SYNC_LOCK, IndexBusy, SearchIndex, evidence_weight
+from kb.search.ranking import read_postings
 from kb.shapes import claim_json
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -654,7 +655,7 @@ def test_block_reader_matches_whooshs_own_matcher(skb: KnowledgeBase) -> None:
     state = skb.search_index._open()
     reader = state.segments[0].reader
     for token in ("ldn", "§ldn", "pain", "dream", "§crps"):
-        fast = _read_postings(reader.postings("body", token), values=True)
+        fast = read_postings(reader.postings("body", token), values=True)
         m = reader.postings("body", token)
         slow: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
         while m.is_active():

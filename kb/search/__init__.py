@@ -31,7 +31,6 @@ from .index import (
 )
 from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_RESULTS
 from .ranking import BM25_B, BM25_K1, MAX_EXPANSIONS, TIME_LIMIT
-from .ranking import _read_postings as _read_postings  # checked against Whoosh by the tests
 from .results import FACETS, reference_json
 
 __all__ = [

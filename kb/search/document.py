@@ -32,7 +32,10 @@ from .concepts import Vocabulary
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
 
-_SECTION, _BOOST, _FACET = "\x1e", "\x1f", "\x1f"
+# The body column: sections joined by SECTION_SEP, each "<weight>BOOST_SEP<tokens>" (the index
+# decodes it in kb.search.index._BodyFormat).
+SECTION_SEP, BOOST_SEP = "\x1e", "\x1f"
+_FACET = "\x1f"
 
 
 def evidence_weight(start: int, grade: int) -> float:
@@ -41,7 +44,9 @@ def evidence_weight(start: int, grade: int) -> float:
 
 
 @dataclass
-class _Doc:
+class Doc:
+    """One claim or reference as the index stores it (body already analysed)."""
+
     key: str
     body: str
     facets: bytes
@@ -55,7 +60,7 @@ class _Doc:
 
 
 def _body(parts: Iterable[tuple[float, str]]) -> str:
-    return _SECTION.join(f"{w:g}{_BOOST}{toks}" for w, toks in parts if toks)
+    return SECTION_SEP.join(f"{w:g}{BOOST_SEP}{toks}" for w, toks in parts if toks)
 
 
 def _spellable(*texts: str | None) -> list[str]:
@@ -73,7 +78,7 @@ def _facet_bytes(*values: str) -> bytes:
 
 def _claim_doc(
     kb: KnowledgeBase, vocab: Vocabulary, cid: str, labels: dict[str, str], analyze_meta: Any
-) -> _Doc:
+) -> Doc:
     claim = kb.claims[cid]
     source = evidence_mod.evidence_source(kb, claim)
     design = evidence_mod.design_of(source) if source else ""  # with the dossier's corrections
@@ -107,7 +112,7 @@ def _claim_doc(
     facets = _facet_bytes("claim", claim.kind, design, claim.direction)
     conds = " ".join(sorted(kb.conditions.with_ancestors(direct))).encode("utf-8")
     spell = list(dict.fromkeys(w for w in text_words + plain_words if len(w) >= 4 and w.isalpha()))
-    return _Doc(f"claim:{cid}", body, facets, spell, conds)
+    return Doc(f"claim:{cid}", body, facets, spell, conds)
 
 
 def _ref_label(kb: KnowledgeBase, rid: str) -> str:
@@ -119,7 +124,7 @@ def _ref_label(kb: KnowledgeBase, rid: str) -> str:
     )
 
 
-def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
+def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> Doc:
     ref = kb.references[rid]
     csl = ref.csl
     design = evidence_mod.design_of(ref)
@@ -156,7 +161,7 @@ def _reference_doc(kb: KnowledgeBase, vocab: Vocabulary, rid: str) -> _Doc:
         ]
     )
     facets = _facet_bytes("reference", "", design, "")
-    return _Doc(
+    return Doc(
         f"reference:{rid}", body, facets, _spellable(ref.title), " ".join(conds).encode("utf-8")
     )
 
@@ -172,7 +177,7 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     )
 
 
-def documents(kb: KnowledgeBase, vocab: Vocabulary) -> Iterator[_Doc]:
+def documents(kb: KnowledgeBase, vocab: Vocabulary) -> Iterator[Doc]:
     """Every document of ``kb``'s index: claims, then references."""
     labels = {rid: _ref_label(kb, rid) for rid in kb.references}
     analyze_meta = functools.lru_cache(maxsize=1 << 16)(vocab.analyze)  # labels repeat a lot

@@ -39,9 +39,9 @@ from .. import paths
 from ..errors import IndexBusy, KBError
 from ..storage import load_json, write_json_atomic
 from .concepts import CONCEPT_PREFIX
-from .document import _BOOST, _SECTION, _Doc, build_vocabulary, documents
-from .query import DEFAULT_LIMIT, _as_list, _bounds, _filter, parse
-from .ranking import TIME_LIMIT, _Run, _Searcher
+from .document import BOOST_SEP, SECTION_SEP, Doc, build_vocabulary, documents
+from .query import DEFAULT_LIMIT, as_list, filter_spec, page_bounds, parse
+from .ranking import TIME_LIMIT, OpenSearcher, SearchRun
 from .results import FACETS, page_json
 
 if TYPE_CHECKING:
@@ -79,8 +79,8 @@ class _BodyFormat(formats.Positions):
         poses: dict[str, list[int]] = {}
         weights: dict[str, float] = {}
         pos = 0
-        for part in value.split(_SECTION):
-            boost, _, tokens = part.partition(_BOOST)
+        for part in value.split(SECTION_SEP):
+            boost, _, tokens = part.partition(BOOST_SEP)
             weight = float(boost)
             for tok in tokens.split():
                 if tok[0] == CONCEPT_PREFIX:
@@ -139,7 +139,7 @@ class _Codec(W3Codec):
     """Whoosh's codec, without per-document length statistics and without compression.
 
     Whoosh looks up every posting's document length while writing, to bound scores per block
-    for block skipping; that lookup was a fifth of build time, and :class:`_Run` scores whole
+    for block skipping; that lookup was a fifth of build time, and :class:`SearchRun` scores whole
     posting lists rather than skipping blocks. Uncompressed blocks (about twice the size on
     disk) save a zlib call per 128 postings read.
     """
@@ -287,7 +287,7 @@ class SearchIndex:
         self.last_sync = SyncReport()
         self._lock = threading.RLock()
         self._generation = 0  # counts searchers opened: a result cache key
-        self._state: _Searcher | None = None
+        self._state: OpenSearcher | None = None
         self._vocab: Vocabulary | None = None
         self._synced: int | None = None  # KnowledgeBase.generation last synced
         self._seen: IndexedRecords | None = None  # the records the index was last checked against
@@ -468,7 +468,7 @@ class SearchIndex:
         )
         return report
 
-    def _write_all(self, ix: Any, docs: Iterable[_Doc], count: int, *, clear: bool) -> None:
+    def _write_all(self, ix: Any, docs: Iterable[Doc], count: int, *, clear: bool) -> None:
         procs = 2 if count >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 else 1
         # Whoosh spills postings to temporary files past ``limitmb`` and merges them back in
         # Python (3-4x slower); size the pool to hold a build (~170 bytes by its estimate per
@@ -521,7 +521,7 @@ class SearchIndex:
             return None
         return ix
 
-    def _open(self) -> _Searcher:
+    def _open(self) -> OpenSearcher:
         """The current searcher; reopened when another process has committed since."""
         state = self._state
         if state is not None and not state.searcher.up_to_date():
@@ -530,7 +530,7 @@ class SearchIndex:
             state.searcher.close()
             state = None
         if state is None:
-            state = _Searcher.open(index.open_dir(str(self.index_dir)).searcher())
+            state = OpenSearcher.open(index.open_dir(str(self.index_dir)).searcher())
             self._generation += 1
         self._state = state
         return state
@@ -556,7 +556,7 @@ class SearchIndex:
         page: int = 1,
     ) -> dict[str, Any]:
         """Search ``kb``: see :meth:`KnowledgeBase.search`."""
-        limit, page = _bounds(limit, page)
+        limit, page = page_bounds(limit, page)
         with self._lock:
             self.ensure(kb)
             if self._state is not None:
@@ -594,9 +594,9 @@ class SearchIndex:
                 ("grade", grade),
                 ("design", design),
             ):
-                parsed.filters.setdefault(name, []).extend(_as_list(value))
-            keep = _filter(kb, self._vocab, parsed.filters)
-            drop = _filter(kb, self._vocab, parsed.exclude_filters, exclude=True)
+                parsed.filters.setdefault(name, []).extend(as_list(value))
+            keep = filter_spec(kb, self._vocab, parsed.filters)
+            drop = filter_spec(kb, self._vocab, parsed.exclude_filters, exclude=True)
             try:
                 state = self._open()
             except index.EmptyIndexError:  # the index was deleted under us: build it again
@@ -604,7 +604,9 @@ class SearchIndex:
                 self.ensure(kb)
                 state = self._open()
             evidence = state.evidence_for(kb)
-            run = _Run(state, self._vocab, parsed, time.monotonic() + self.time_limit, evidence)
+            run = SearchRun(
+                state, self._vocab, parsed, time.monotonic() + self.time_limit, evidence
+            )
             hits, total, per_value = run.execute(keep, drop, page * limit)
             warnings = list(parsed.notes) + run.warnings
             if self._stale or self.last_sync.note:

@@ -20,7 +20,7 @@ parentheses; a page holds at most :data:`MAX_LIMIT` results, and only the first
 :data:`MAX_RESULTS` can be paged through.
 
 Filters, typed or given as parameters, become the ids the index holds
-(:func:`resolve_filters`) and then the values wanted per facet (:func:`_filter`).
+(:func:`resolve_filters`) and then the values wanted per facet (:func:`filter_spec`).
 """
 
 from __future__ import annotations
@@ -414,7 +414,8 @@ def resolve_filters(
     return out
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A filter value (one string, a list of them, or nothing) as a list of strings."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -424,7 +425,8 @@ def _as_list(value: Any) -> list[str]:
     raise InvalidQuery(f"could not understand the filter value {value!r}")
 
 
-def _bounds(limit: Any, page: Any) -> tuple[int, int]:
+def page_bounds(limit: Any, page: Any) -> tuple[int, int]:
+    """``limit`` and ``page`` as whole numbers within range, or :class:`InvalidQuery`."""
     try:
         limit, page = int(limit), int(page)
     except (TypeError, ValueError):
@@ -443,7 +445,7 @@ def _bounds(limit: Any, page: Any) -> tuple[int, int]:
     return limit, page
 
 
-def _filter(
+def filter_spec(
     kb: KnowledgeBase, vocab: Vocabulary, filters: dict[str, list[str]], *, exclude: bool = False
 ) -> tuple[Any, dict[str, frozenset[str]], frozenset[str] | None] | None:
     """(cache key, wanted values per facet, grades or None), or None when nothing filters.

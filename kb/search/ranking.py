@@ -31,7 +31,7 @@ Engine
 ------
 Whoosh stores the index (its segments, codec, postings, locks, term lexicon and spelling
 search). Scoring does not step Whoosh's per-document matchers (about 3 µs a posting in
-Python): :func:`_read_postings` decodes a posting list a block at a time into numpy arrays,
+Python): :func:`read_postings` decodes a posting list a block at a time into numpy arrays,
 and the query tree is evaluated over dense per-segment arrays (a score and a match mask per
 document): adding a term is one vectorised scatter, AND is a mask product, exclusions and
 filters are masks, and the top ``k`` come from ``argpartition`` over the matches. Totals and
@@ -138,7 +138,7 @@ class _Segment:
         if isinstance(m, FilterMatcher):  # deletions: read everything, drop them below
             m = m.child
             m.reset()
-        ids_l, ws_l, vs = _read_postings(m, values)
+        ids_l, ws_l, vs = read_postings(m, values)
         ids = np.asarray(ids_l, dtype=np.int32)
         ws = np.asarray(ws_l, dtype=np.float32)
         if self.deleted.any() and len(ids):
@@ -226,7 +226,7 @@ def _read_lengths(reader: Any, n: int) -> np.ndarray:
         )
 
 
-def _read_postings(m: Any, values: bool) -> tuple[list[int], list[float], list[bytes]]:
+def read_postings(m: Any, values: bool) -> tuple[list[int], list[float], list[bytes]]:
     """A whole posting list at once.
 
     Whoosh's matchers step one posting at a time (~1 µs each in Python); for Whoosh's own
@@ -370,7 +370,7 @@ class _Evidence:
 
 
 @dataclass
-class _Searcher:
+class OpenSearcher:
     """One open Whoosh searcher with what every search needs from it, computed once."""
 
     searcher: Any
@@ -380,7 +380,7 @@ class _Searcher:
     evidence: _Evidence | None = None
 
     @classmethod
-    def open(cls, searcher: Any) -> _Searcher:
+    def open(cls, searcher: Any) -> OpenSearcher:
         facets = _Facets()
         cache = _PostingCache(POSTINGS_CACHED)
         avgfl = searcher.avg_field_length("body") or 1.0
@@ -506,12 +506,12 @@ class _Match:
         self.score, self.mask, self.coord = score, mask, coord
 
 
-class _Run:
+class SearchRun:
     """The work of one search: evaluate the query over each segment, rank, count."""
 
     def __init__(
         self,
-        state: _Searcher,
+        state: OpenSearcher,
         vocab: Vocabulary,
         parsed: ParsedQuery,
         deadline: float,
@@ -747,7 +747,7 @@ class _Run:
         else:
             found = self.reader.terms_within("body", leaf.value[0], leaf.distance, prefix=1)
             ranked = sorted(
-                (_distance(t, leaf.value[0]), t)
+                (edit_distance(t, leaf.value[0]), t)
                 for t in found
                 if not t.startswith((CONCEPT_PREFIX, "doi:"))
             )
@@ -805,7 +805,7 @@ def _filter_mask(
     return ok
 
 
-def _distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
     """Damerau-Levenshtein distance (optimal string alignment)."""
     prev2: list[int] = []
     prev = list(range(len(b) + 1))

@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, Any
 from .. import evidence as evidence_mod
 from .. import shapes
 from ..text import stem
-from .ranking import _distance
+from .ranking import edit_distance
 
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
     from .concepts import Vocabulary
     from .query import ParsedQuery
-    from .ranking import _Run
+    from .ranking import SearchRun
 
 FACETS = ("kind", "condition", "grade", "design")
 
 
 def page_json(
     kb: KnowledgeBase,
-    run: _Run,
+    run: SearchRun,
     hits: list[tuple[float, int]],
     total: int,
     per_value: dict[str, Any],
@@ -50,7 +50,7 @@ def page_json(
     }
 
 
-def _hit(kb: KnowledgeBase, run: _Run, docnum: int, score: float) -> dict[str, Any] | None:
+def _hit(kb: KnowledgeBase, run: SearchRun, docnum: int, score: float) -> dict[str, Any] | None:
     key = run.state.stored_key(docnum)
     kind, _, ident = key.partition(":")
     if kind == "claim" and ident in kb.claims:
@@ -108,7 +108,7 @@ def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | Non
         for cand in reader.terms_within("spell", surface, 2, prefix=1):
             freq = reader.doc_frequency("body", stem(cand))
             if freq:
-                key = (_distance(cand, surface), -freq, cand)
+                key = (edit_distance(cand, surface), -freq, cand)
                 best = key if best is None or key < best else best
         if best is not None:
             replacements[surface] = best[2]
@@ -120,7 +120,7 @@ def suggestion(parsed: ParsedQuery, vocab: Vocabulary, reader: Any) -> str | Non
     return text
 
 
-def _facet_counts(run: _Run, counted: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _facet_counts(run: SearchRun, counted: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Counts per kind, condition (with the conditions above), grade and design. Grades and
     designs in their natural order (High → Very low → Not graded; designs strongest first, as
     :data:`kb.evidence.DESIGNS` lists them), kinds and conditions most frequent first."""
