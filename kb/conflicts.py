@@ -61,7 +61,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .claims import Claim, format_value
+from .claims import Claim
 from .evidence import evidence_source
 
 if TYPE_CHECKING:
@@ -332,7 +332,7 @@ class _Detector:
             return  # found already: sides and words are built only once
         title = title() if callable(title) else title
         explanation = explanation() if callable(explanation) else explanation
-        topic = f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
+        topic = topic_of(first)
         self.found[cid] = Conflict(
             cid,
             ctype,
@@ -957,5 +957,6 @@ def detect(kb: KnowledgeBase) -> list[Conflict]:
     return sorted(found, key=lambda c: (c.type, c.topic, c.condition, c.id))
 
 
-def describe_value(claim: Claim) -> str | None:
-    return format_value(claim.value)
+def topic_of(claim: Claim) -> str:
+    """The topic line of a conflict ``claim`` is on: intervention · kind · outcome."""
+    return f"{claim.intervention} · {claim.kind.replace('_', ' ')} · {claim.outcome}"

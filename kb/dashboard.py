@@ -25,6 +25,7 @@ from .editorial import (
     TARGET_KINDS,
     approval_concerns,
     claim_reference_marks,
+    mark_json,
     since_approval,
 )
 from .editorial import status_moves as _moves
@@ -523,16 +524,7 @@ def board_reference(kb: KnowledgeBase, ref_id: str) -> dict[str, Any]:
     mark = None if state is None else state.reference_status(ref_id)
     return {
         "version": _version(state, f"reference:{ref_id}"),
-        "mark": None
-        if mark is None
-        else {
-            "status": mark["status"],
-            "status_label": REFERENCE_MARKS.get(mark["status"], mark["status"]),
-            "reason": mark["reason"],
-            "notice": mark.get("notice"),
-            "by": mark["by"],
-            "at": mark["at"],
-        },
+        "mark": None if mark is None else mark_json(mark),
         "marks": [{"value": k, "label": v} for k, v in REFERENCE_MARKS.items()],
     }
 

@@ -282,19 +282,20 @@ def claim_reference_marks(kb: KnowledgeBase, claim_id: str) -> list[dict[str, An
         mark = state.reference_marks.get(ref_id)
         if mark is None or ref_id not in kb.references:
             continue
-        out.append(
-            {
-                "ref": ref_id,
-                "label": kb.references[ref_id].label,
-                "status": mark["status"],
-                "status_label": REFERENCE_MARKS.get(mark["status"], mark["status"]),
-                "reason": mark["reason"],
-                "notice": mark.get("notice"),
-                "by": mark["by"],
-                "at": mark["at"],
-            }
-        )
+        out.append({"ref": ref_id, "label": kb.references[ref_id].label, **mark_json(mark)})
     return out
+
+
+def mark_json(mark: dict[str, Any]) -> dict[str, Any]:
+    """A reference mark as readers see it: ``{status, status_label, reason, notice, by, at}``."""
+    return {
+        "status": mark["status"],
+        "status_label": REFERENCE_MARKS.get(mark["status"], mark["status"]),
+        "reason": mark["reason"],
+        "notice": mark.get("notice"),
+        "by": mark["by"],
+        "at": mark["at"],
+    }
 
 
 def status_moves(status: str) -> list[str]:

@@ -130,28 +130,19 @@ def neighbours(g: nx.MultiDiGraph, node: str) -> list[dict[str, Any]]:
     """Every edge touching ``node``: its type, direction and the node at the other end."""
     if node not in g:
         raise NotFound(node)
-    out = []
-    for _, v, data in g.out_edges(node, data=True):
-        out.append(
-            {
-                "direction": "out",
-                "type": data["type"],
-                "node": v,
-                "node_type": g.nodes[v]["type"],
-                "label": g.nodes[v].get("label"),
-            }
-        )
-    for u, _, data in g.in_edges(node, data=True):
-        out.append(
-            {
-                "direction": "in",
-                "type": data["type"],
-                "node": u,
-                "node_type": g.nodes[u]["type"],
-                "label": g.nodes[u].get("label"),
-            }
-        )
-    return out
+
+    def row(direction: str, other: str, etype: str) -> dict[str, Any]:
+        return {
+            "direction": direction,
+            "type": etype,
+            "node": other,
+            "node_type": g.nodes[other]["type"],
+            "label": g.nodes[other].get("label"),
+        }
+
+    return [row("out", v, data["type"]) for _, v, data in g.out_edges(node, data=True)] + [
+        row("in", u, data["type"]) for u, _, data in g.in_edges(node, data=True)
+    ]
 
 
 def to_node_link(g: nx.MultiDiGraph) -> dict[str, Any]:

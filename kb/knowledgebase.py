@@ -685,9 +685,7 @@ def _manual_conflict(
     shared = set.intersection(*scopes)
     condition = sorted(shared)[0] if shared else (first.conditions[0] if first.conditions else "")
     scope = kb.conditions.relation(scopes[0], scopes[1])
-    topic = data.get("topic") or (
-        f"{first.intervention} · {first.kind.replace('_', ' ')} · {first.outcome}"
-    )
+    topic = data.get("topic") or conflicts_mod.topic_of(first)
     return conflicts_mod.Conflict(
         conflict_id,
         str(data.get("type") or "opposite_direction"),

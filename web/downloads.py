@@ -103,7 +103,6 @@ DOWNLOADS: tuple[Download, ...] = (
     ),
 )
 BY_NAME = {d.name: d for d in DOWNLOADS}
-NAMES = tuple(BY_NAME)
 
 
 def listing() -> dict[str, Any]:
