@@ -27,7 +27,7 @@ from flask import (
     request,
 )
 
-from kb import answer, contested, dashboard, glossary, integrity, matrix, pages, shapes
+from kb import ask, contested, dashboard, glossary, integrity, matrix, pages, shapes
 from kb import summary as summary_mod
 from kb.errors import InvalidQuery
 from kb.knowledgebase import KnowledgeBase
@@ -222,7 +222,7 @@ PAGES: tuple[Page, ...] = (
         "/ask",
         "An answer built only from knowledge-base claims",
         shapes.Answer,
-        lambda kb, q: answer.ask(kb, q),
+        lambda kb, q: ask.ask(kb, q),
         "ask.html",
         (Param("q", "the question", required=True),),
         form=("q",),
