@@ -656,6 +656,7 @@ class MeterStudy(TypedDict):
     n: int | None
     side: Literal["for", "against", "mixed", "neutral"]
     claims: list[str]
+    mark: str | None  # an editor's mark on the study: "concern" (retracted ones are excluded)
 
 
 class MeterGroup(TypedDict):
@@ -669,12 +670,21 @@ class MeterGroup(TypedDict):
 MeterCounts = TypedDict("MeterCounts", {"for": int, "against": int, "mixed": int, "neutral": int})
 
 
+class MeterExcluded(TypedDict):
+    """A study an editor marked retracted: listed, never counted."""
+
+    ref: str
+    label: str
+    status: str
+
+
 class Meter(TypedDict):
     """ "Does it work?": distinct studies for / against / mixed / neutral, by design."""
 
     studies: int
     counts: MeterCounts
     groups: list[MeterGroup]
+    excluded: list[MeterExcluded]
 
 
 class AnswerSection(TypedDict):
@@ -696,6 +706,8 @@ class Answer(TypedDict):
     sections: list[AnswerSection]
     contested: list[Conflict]
     follow_ups: list[str]
+    # "Does it work?" answers: kb.pictures.for_answer (render with _evidence_map.html).
+    evidence_map: dict[str, Any] | None
 
 
 class Facet(TypedDict):

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import InvalidQuery, KnowledgeBase
+from kb import InvalidQuery, KnowledgeBase, summary
 from kb.answer import ask
 from kb.ask.vocab import parse_classes, parse_intents
+from kb.editorial import Editor, claim_reference_marks
 from kb.errors import InvalidData
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -179,3 +180,141 @@ def test_another_named_drug_puts_interactions_first(akb: KnowledgeBase) -> None:
 def test_filler_words_in_an_understood_question_are_not_subjects(akb: KnowledgeBase) -> None:
     for q in ("Does LDN cause liver damage?", "How long do I need to wait before increasing?"):
         assert ask(akb, q)["relevant"], q
+
+
+# -- certainty from the body of evidence (GRADE rates a body, not a sentence) ---------------
+def test_does_it_work_leads_with_the_body_of_evidence_and_its_certainty(
+    akb: KnowledgeBase,
+) -> None:
+    # GRADE-NOTES: certainty belongs to a body of evidence per outcome. For fibromyalgia pain
+    # the trials disagree (FINAL 2024 and Bested 2023 null, Younger 2013 positive): the answer
+    # leads with that body's plain-language statement and takes its certainty, not one
+    # review's "High".
+    body = next(
+        b
+        for b in summary.summary(akb, condition="fibromyalgia", intervention="low-dose naltrexone")
+        if b["condition"] == "fibromyalgia" and b["outcome"] == "pain"
+    )
+    a = ask(akb, "Does LDN help fibromyalgia pain?")["answer"]
+    assert a["text"].startswith(body["statement"])
+    assert a["certainty"] == body["certainty"]
+    assert a["sentences"][0]["grade"] == body["certainty"]
+    assert set(body["claims"]) <= set(a["sentences"][0]["claims"])
+    # Per-sentence grades stay: the best study's sentence keeps its own grade.
+    best = next(s for s in a["sentences"] if s["text"].startswith("Best evidence"))
+    assert best["grade"] == akb.grade(best["claims"][0]).grade
+
+
+def test_chronic_pain_states_the_broad_body_then_the_sub_conditions(akb: KnowledgeBase) -> None:
+    broad = akb.summaries["low-dose-naltrexone--chronic-pain--pain"]
+    a = ask(akb, "Does LDN work for chronic pain?")["answer"]
+    # The studies disagree (Rassi-Mariani 2024 and Hegde 2025 null, Vatvani 2024 positive):
+    # the certainty is the chronic-pain body's, never a single review's "High".
+    assert a["certainty"] == broad["certainty"] != "High"
+    assert a["text"].startswith(broad["statement"])
+    subs = a["sentences"][1]["text"]
+    fm = akb.summaries["low-dose-naltrexone--fibromyalgia--pain"]
+    pdn = akb.summaries["low-dose-naltrexone--painful-diabetic-neuropathy--pain"]
+    assert f"fibromyalgia {fm['certainty']}" in subs
+    assert f"painful diabetic neuropathy {pdn['certainty']}" in subs
+
+
+def test_a_condition_without_a_body_takes_the_broader_body(akb: KnowledgeBase) -> None:
+    a = ask(akb, "Does LDN work in HIV neuropathy?")["answer"]
+    broad = akb.summaries["low-dose-naltrexone--chronic-pain--pain"]
+    assert a["certainty"] == broad["certainty"]
+    assert "No body of evidence is specific to HIV-associated neuropathic pain" in a["text"]
+
+
+# -- retraction and expression of concern ------------------------------------------------------
+def test_a_retracted_study_is_never_best_evidence(kb: KnowledgeBase, instance_dir: Path) -> None:
+    before = ask(kb, "Does LDN work for chronic pain?")
+    assert "Best evidence (against): Rassi-Mariani 2024" in before["answer"]["text"]
+    editor = Editor.open(kb, instance_dir)
+    editor.record(
+        "eve",
+        "editor",
+        "mark_reference",
+        "reference:rassimariani2024",
+        reason="hypothetical retraction, for this test only",
+        after={"status": "retracted"},
+    )
+    a = ask(kb, "Does LDN work for chronic pain?")
+    text = a["answer"]["text"]
+    assert "Best evidence (against): Rassi-Mariani" not in text
+    assert "Best evidence" in text  # another study leads
+    # Every sentence resting on it says it is retracted.
+    for s in a["answer"]["sentences"]:
+        refs = {m["ref"] for c in s["claims"] for m in claim_reference_marks(kb, c)}
+        if "rassimariani2024" in refs:
+            assert "Rassi-Mariani 2024 is retracted" in s["text"], s["text"]
+    # Not counted in the meter, and the totals still add up.
+    meter = a["meter"]
+    refs = [st["ref"] for g in meter["groups"] for st in g["studies"]]
+    assert "rassimariani2024" not in refs
+    assert meter["excluded"] == [
+        {"ref": "rassimariani2024", "label": "Rassi-Mariani 2024", "status": "retracted"}
+    ]
+    assert meter["studies"] == len(refs) == sum(meter["counts"].values())
+    assert meter["studies"] == before["meter"]["studies"] - 1
+
+
+def test_a_study_under_concern_is_said_so(kb: KnowledgeBase, instance_dir: Path) -> None:
+    editor = Editor.open(kb, instance_dir)
+    editor.record(
+        "eve",
+        "editor",
+        "mark_reference",
+        "reference:vatvani2024",
+        reason="hypothetical concern, for this test only",
+        after={"status": "concern"},
+    )
+    a = ask(kb, "Does LDN work for fibromyalgia?")
+    said = [s for s in a["answer"]["sentences"] if "vatvani2024-f1" in s["claims"]]
+    assert said and all("Vatvani 2024 is under an expression of concern" in s["text"] for s in said)
+
+
+# -- the meter counts studies only -------------------------------------------------------------
+STUDY_GROUPS = {"reviews", "trials", "observational", "case-reports"}
+NOT_STUDIES = {"droracle2025_overview", "praxis2025_regimen", "droracle2026_ldn_answer"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does LDN work for chronic pain?",
+        "Does LDN work for fibromyalgia?",
+        "Is LDN effective for CRPS?",
+        "Does LDN work for diabetic nerve pain?",
+        "Does LDN help multiple sclerosis pain?",
+    ],
+)
+def test_the_meter_counts_only_studies_and_adds_up(akb: KnowledgeBase, question: str) -> None:
+    meter = ask(akb, question)["meter"]
+    studies = [st for g in meter["groups"] for st in g["studies"]]
+    refs = [st["ref"] for st in studies]
+    # Guidelines, narrative reviews and secondary aggregators (Dr.Oracle, Praxis) report
+    # others' studies: never counted as studies for or against.
+    assert {g["id"] for g in meter["groups"]} <= STUDY_GROUPS
+    assert not NOT_STUDIES & set(refs)
+    for ref in refs:
+        design = akb.references[ref].design
+        assert design not in ("guideline", "narrative-review", "secondary-summary"), ref
+    assert len(refs) == len(set(refs)) == meter["studies"] == sum(meter["counts"].values())
+
+
+# -- the /ask page shows the evidence map of a "does it work?" answer ---------------------------
+def test_ask_page_shows_the_evidence_map(real_client, akb: KnowledgeBase) -> None:  # type: ignore[no-untyped-def]
+    doc = real_client.get("/api/ask", query_string={"q": "Does LDN work for fibromyalgia?"})
+    emap = doc.get_json()["evidence_map"]
+    assert emap and emap["marks"]
+    # Every study counted by the meter is drawn on the map.
+    meter = doc.get_json()["meter"]
+    drawn = {mk["ref"] for mk in emap["marks"]}
+    assert {st["ref"] for g in meter["groups"] for st in g["studies"]} <= drawn
+    html = real_client.get("/ask", query_string={"q": "Does LDN work for fibromyalgia?"}).text
+    assert 'id="answer-map"' in html and 'class="evidence-map"' in html
+    # A dosing question is not a "does it work?" question: no map.
+    dose = real_client.get("/api/ask", query_string={"q": "What is the starting dose of LDN?"})
+    assert dose.get_json()["evidence_map"] is None
+    assert 'id="answer-map"' not in real_client.get("/ask", query_string={"q": "LDN dose?"}).text

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import pictures
 from ..contested import conflict_view
 from ..shapes import claim_json
 from . import compose
@@ -58,7 +59,9 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     found = _meter(kb, reading, ranked)
     if found is not None:
         answer["meter"] = _meter_json(found)
-        answer["answer"] = compose.meter_answer(kb, reading, found, _subject(kb, reading))
+        bodies = memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
+        body = compose.body_lead(kb, reading, bodies)
+        answer["answer"] = compose.meter_answer(kb, reading, found, _subject(kb, reading), body)
         # The best finding of each study, strongest design first (as the meter lists them).
         leads = [s["claims"][0] for s in found["ordered"][:PER_SECTION]]
         section = _section(kb, "studies", "Best evidence, study by study", leads, ranked)
@@ -66,11 +69,20 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         answer["sections"].insert(0, section)
     else:
         answer["answer"] = compose.direct(kb, reading, ranked)
+        if reading.intent is not None and reading.intent.meter:
+            # No study of its own: the body of evidence of the broader condition leads.
+            bodies = memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
+            body = compose.body_lead(kb, reading, bodies)
+            if body is not None:
+                answer["answer"] = compose.with_body(kb, body, answer["answer"])
     answer["answer"]["note"] = _note(kb, reading, ranked)
     answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
     answer["contested"] = _contested(kb, answer)
     answer["follow_ups"] = _follow_ups(kb, reading)
     answer["message"] = _message(kb, reading, ranked)
+    if reading.intent is not None and reading.intent.meter:
+        # "Does it work?": the studies behind the condition, drawn by design and direction.
+        answer["evidence_map"] = pictures.for_answer(kb, answer)
     return answer
 
 
@@ -99,6 +111,7 @@ def warm(kb: KnowledgeBase) -> None:
     ix = index(kb)
     positions(kb)
     memo(kb, ("effect-parts",), lambda: compose.effect_parts(kb))
+    memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
     held = [MAIN_INTERVENTION] if MAIN_INTERVENTION in ix.by_intervention else []
     for condition in [None, *sorted(kb.conditions.conditions)]:
         reading = Reading("", "", interventions=held, conditions=[condition] if condition else [])
@@ -118,6 +131,7 @@ def _empty(reading: Reading) -> dict[str, Any]:
         "sections": [],
         "contested": [],
         "follow_ups": [],
+        "evidence_map": None,
     }
 
 
@@ -213,9 +227,10 @@ def _meter(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any
 
 
 def _meter_json(found: dict[str, Any]) -> dict[str, Any]:
-    keep = ("ref", "label", "design", "design_label", "n", "side", "claims")
+    keep = ("ref", "label", "design", "design_label", "n", "side", "claims", "mark")
     return {
         "studies": found["studies"],
+        "excluded": found["excluded"],
         "counts": found["counts"],
         "groups": [
             {

@@ -11,13 +11,27 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from ..evidence import DESIGNS, GRADE_ORDER
+from ..summary import OUTCOMES
 
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
+    from ..summary import Body
     from .reading import Reading
     from .retrieve import Ranked
 
 MAX_SENTENCES = 3
+# A "does it work?" answer: the body of evidence, its sub-conditions, the count, the best study.
+MAX_METER_SENTENCES = 5
+# Which body of evidence answers "does it work?" when a condition has several: pain first.
+BODY_OUTCOMES = (
+    "pain",
+    "responder-rate",
+    "symptom-severity",
+    "quality-of-life",
+    "function",
+    "clinical-features",
+)
+MAX_SUB_BODIES = 6
 # Designs in the order evidence is presented: reviews and trials first, case reports last.
 DESIGN_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("reviews", "systematic reviews", ("systematic-review-meta-analysis", "systematic-review")),
@@ -55,11 +69,39 @@ def source_label(kb: KnowledgeBase, cid: str) -> str:
     return kb.references[ref].label if ref and ref in kb.references else "an uncited statement"
 
 
-def sentence(kb: KnowledgeBase, text: str, ids: list[str]) -> dict[str, Any]:
+def marked(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
+    """The references behind ``ids`` an editor marked retracted or of concern: label → status."""
+    state = kb.editorial
+    if state is None or not state.claim_marks:
+        return {}
+    out: dict[str, str] = {}
+    for cid in ids:
+        for ref in state.claim_marks.get(cid, ()):
+            mark = state.reference_marks.get(ref)
+            if mark is not None and ref in kb.references:
+                out.setdefault(kb.references[ref].label, mark["status"])
+    return out
+
+
+def _mark_note(marks: dict[str, str]) -> str:
+    said = {"retracted": "is retracted", "concern": "is under an expression of concern"}
+    return " ".join(
+        f"Note: {label} {said.get(status, 'is marked ' + status)}."
+        for label, status in marks.items()
+    )
+
+
+def sentence(
+    kb: KnowledgeBase, text: str, ids: list[str], grade: str | None = None
+) -> dict[str, Any]:
+    """One answer sentence; a sentence resting on a retracted (or questioned) study says so."""
     grades = [kb.grades[c].grade for c in ids]
     best = min(grades, key=GRADE_ORDER.index) if grades else "Not graded"
+    marks = marked(kb, ids)
+    if marks:
+        text = f"{text} {_mark_note(marks)}"
     cites = [{"claim": c, "label": source_label(kb, c)} for c in ids[:12]]
-    return {"text": text, "claims": ids, "grade": best, "cites": cites}
+    return {"text": text, "claims": ids, "grade": grade or best, "cites": cites}
 
 
 def claim_sentence(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
@@ -182,14 +224,23 @@ def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict
     """Distinct studies (references) behind the effect claims among ``claims``, for / against /
     mixed / neutral, grouped by design, strongest first. None when no effect claim rests on a
     study."""
-    studies = []
+    studies, excluded = [], []
+    marks = kb.editorial.reference_marks if kb.editorial is not None else {}
     for ref, by_part in parts.items():
         # Guidelines, narrative reviews and secondary pages report others' studies: not counted.
         if _group(kb.references[ref].design) == len(DESIGN_GROUPS) - 1:
             continue
         present = {key: ids for key, ids in by_part.items() if not claims.isdisjoint(ids)}
-        if present:
-            studies.append(_study(kb, ref, present, claims))
+        if not present:
+            continue
+        study = _study(kb, ref, present, claims)
+        status = (marks.get(ref) or {}).get("status")
+        study["mark"] = status
+        # A retracted study is no evidence: listed apart, never counted or named as best.
+        if status == "retracted":
+            excluded.append({"ref": ref, "label": study["label"], "status": status})
+        else:
+            studies.append(study)
     if not studies:
         return None
     studies.sort(key=lambda s: (s["group"], -(s["n"] or 0), s["best_grade"], s["ref"]))
@@ -201,7 +252,14 @@ def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict
         members = [s for s in studies if s["group"] == i]
         if members:
             groups.append({"id": gid, "label": label, "studies": members})
-    return {"studies": len(studies), "counts": counts, "groups": groups, "ordered": studies}
+    excluded.sort(key=lambda e: e["ref"])
+    return {
+        "studies": len(studies),
+        "counts": counts,
+        "groups": groups,
+        "ordered": studies,
+        "excluded": excluded,
+    }
 
 
 def _study(
@@ -246,9 +304,14 @@ def _study_phrase(s: dict[str, Any]) -> str:
 
 
 def meter_answer(
-    kb: KnowledgeBase, reading: Reading, found: dict[str, Any], subject: str
+    kb: KnowledgeBase,
+    reading: Reading,
+    found: dict[str, Any],
+    subject: str,
+    body: tuple[list[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
-    """Counts, then the best study named first with its finding, then the strongest study on
+    """The body of evidence first (its GRADE statement and certainty, then its sub-conditions),
+    then the study counts, the best study named with its finding, then the strongest study on
     the other side (or a plain statement when only weak designs exist)."""
     counts = found["counts"]
     bits = [f"{counts[k]} {k}" for k in ("for", "against", "mixed") if counts[k]]
@@ -256,13 +319,19 @@ def meter_answer(
         bits.append(f"{counts['neutral']} without a clear direction")
     ordered = found["ordered"]
     all_ids = [c for s in ordered for c in s["claims"]]
-    first = sentence(
+    excluded = found.get("excluded") or []
+    tail = ""
+    if excluded:
+        names = ", ".join(e["label"] for e in excluded)
+        tail = f" Not counted: {names} (retracted)."
+    count = sentence(
         kb,
         f"For {subject} the knowledge base holds {_studies(found['studies'])} "
-        f"on whether it works: " + ", ".join(bits) + ".",
+        f"on whether it works: " + ", ".join(bits) + "." + tail,
         all_ids,
     )
-    sentences = [first]
+    sentences = list(body[0]) if body else []
+    sentences.append(count)
     strong = [s for s in ordered if DESIGN_GROUPS[s["group"]][0] in STRONG_GROUPS]
     if not strong:
         weak = ", ".join(_weak_phrase(s) for s in ordered[:4])
@@ -280,12 +349,125 @@ def meter_answer(
         (s for s in ordered[1:] if s["side"] != lead["side"] and s["side"] in ("for", "against")),
         None,
     )
-    if other is not None and len(sentences) < MAX_SENTENCES:
+    if other is not None and len(sentences) < MAX_METER_SENTENCES:
         sentences.append(_finding(kb, other, "Strongest evidence on the other side"))
-    out = finish(kb, sentences[:MAX_SENTENCES])
-    # The certainty is that of the best evidence's own finding, not of the whole count.
-    out["certainty"] = kb.grades[lead["claims"][0]].grade
+    out = finish(kb, sentences[:MAX_METER_SENTENCES])
+    # GRADE rates a body of evidence, not a sentence: the certainty is the body's when one
+    # exists for the asked condition; else that of the best study's own finding.
+    out["certainty"] = body[1] if body else kb.grades[lead["claims"][0]].grade
     return out
+
+
+def with_body(
+    kb: KnowledgeBase, body: tuple[list[dict[str, Any]], str], direct: dict[str, Any]
+) -> dict[str, Any]:
+    """The body of evidence's statement before a direct answer; the body's certainty."""
+    sentences = list(body[0])
+    for s in direct["sentences"]:
+        if len(sentences) >= MAX_SENTENCES + 1:
+            break
+        sentences.append(s)
+    out = finish(kb, sentences)
+    out["certainty"] = body[1]
+    return out
+
+
+def _pick(by_outcome: dict[str, Body]) -> Body | None:
+    for outcome in BODY_OUTCOMES:
+        if outcome in by_outcome:
+            return by_outcome[outcome]
+    return None
+
+
+def bodies_by_topic(kb: KnowledgeBase) -> dict[tuple[str, str], dict[str, Body]]:
+    """Bodies of evidence (kb.summary) by (intervention, condition), then outcome."""
+    out: dict[tuple[str, str], dict[str, Body]] = defaultdict(dict)
+    for body in kb.summaries.values():
+        out[(body["intervention"], body["condition"])][body["outcome"]] = body
+    return dict(out)
+
+
+def _body_phrase(body: Body) -> str:
+    studies = len(body["studies"])
+    n = f", {body['participants']} participants" if body["participants"] else ""
+    return f"{body['certainty']} certainty; {_studies(studies)}{n}"
+
+
+def body_lead(
+    kb: KnowledgeBase, reading: Reading, by_topic: dict[tuple[str, str], dict[str, Body]]
+) -> tuple[list[dict[str, Any]], str] | None:
+    """The GRADE plain-language statement of the body of evidence for the asked (condition,
+    outcome), with its certainty; then, briefly, the bodies of its sub-conditions. None when no
+    body exists for the question (the answer then rests on the studies themselves)."""
+    from .vocab import MAIN_INTERVENTION
+
+    tree = kb.conditions
+    asked = [c for c in reading.conditions if c in tree] or (
+        ["chronic-pain"] if "chronic-pain" in tree else []
+    )
+    named = reading.interventions or [MAIN_INTERVENTION]
+    for intervention in named:
+        for condition in asked:
+            own = _pick(by_topic.get((intervention, condition), {}))
+            where = condition
+            if own is None:
+                # Nearest broader condition first (the one with the most ancestors itself).
+                for up in sorted(tree.ancestors(condition), key=lambda c: -len(tree.ancestors(c))):
+                    own = _pick(by_topic.get((intervention, up), {}))
+                    if own is not None:
+                        where = up
+                        break
+            if own is None:
+                continue
+            text = f"{own['statement']} [{_body_phrase(own)}]"
+            if where != condition:
+                text = (
+                    f"No body of evidence is specific to {_lower(tree.label(condition))}; for "
+                    f"the broader {_lower(tree.label(where))}: {text}"
+                )
+            out = [sentence(kb, text, list(own["claims"]), grade=own["certainty"])]
+            # Sub-conditions of the asked condition only (not the siblings of a stand-in).
+            subs = _sub_bodies(kb, intervention, where, own["outcome"], by_topic)
+            subs = subs if where == condition else []
+            if subs:
+                parts = [
+                    f"{_lower(b['condition_label'])} {b['certainty']} ({b['direction']})"
+                    for b in subs
+                ]
+                ids = [c for b in subs for c in b["claims"]]
+                best = min((b["certainty"] for b in subs), key=GRADE_ORDER.index)
+                noun = OUTCOMES[own["outcome"]].noun
+                out.append(
+                    sentence(
+                        kb,
+                        f"By condition, certainty on {noun}: " + "; ".join(parts) + ".",
+                        ids,
+                        grade=best,
+                    )
+                )
+            return out, own["certainty"]
+    return None
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _sub_bodies(
+    kb: KnowledgeBase,
+    intervention: str,
+    condition: str,
+    outcome: str,
+    by_topic: dict[tuple[str, str], dict[str, Body]],
+) -> list[Body]:
+    below = kb.conditions.descendants(condition)
+    order = list(kb.conditions.conditions)
+    found = [
+        by_topic[(intervention, c)][outcome]
+        for c in sorted(below, key=order.index)
+        if outcome in by_topic.get((intervention, c), {})
+    ]
+    return found[:MAX_SUB_BODIES]
 
 
 def _studies(n: int) -> str:

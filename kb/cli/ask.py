@@ -35,7 +35,10 @@ def _print_answer(data: dict[str, Any]) -> None:
     meter = data.get("meter")
     if meter:
         counts = ", ".join(f"{n} {side}" for side, n in meter["counts"].items() if n)
-        click.echo(f"\nEvidence meter: {meter['studies']} studies ({counts})")
+        noun = "study" if meter["studies"] == 1 else "studies"
+        click.echo(f"\nEvidence meter: {meter['studies']} {noun} ({counts})")
+        for e in meter.get("excluded") or []:
+            click.echo(f"  not counted: {e['label']} ({e['status']})")
         for g in meter["groups"]:
             studies = "; ".join(
                 f"{s['label']} ({s['side']}{', n=' + str(s['n']) if s['n'] else ''})"
