@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidQuery
-from .vocab import MAIN_INTERVENTION, STOPS, Index, Intent, index, stem, tokens, vocab
+from .vocab import MAIN_INTERVENTION, STOPS, Index, Intent, index, intent_words, stem, tokens, vocab
 
 if TYPE_CHECKING:
     from ..knowledgebase import KnowledgeBase
@@ -190,12 +190,19 @@ def kb_ancestors(ix: Index, cid: str) -> frozenset[str]:
     return ix.ancestors.get(cid, frozenset())
 
 
+# A dose written with the drug ("naltrexone 4.5 mg", "at a low dose") names the regimen asked
+# about; it does not make the question a dosing one.
+_REGIMEN = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*mg\b|\b(?:at\s+)?(?:a\s+)?(?:very\s+)?low[\s-]+dose\b", re.IGNORECASE
+)
+
+
 def _without_names(ix: Index, text: str) -> str:
     """The question with treatment and condition names blanked: "low-dose" is not a dose
     question, "pain" in "neuropathic pain" is not an efficacy one."""
     for pat, _ in ix.interventions + ix.conditions:
         text = pat.sub(" , ", text)
-    return text
+    return _REGIMEN.sub(" , ", text)
 
 
 def _matches(seq: list[str], phrase: tuple[tuple[str, ...], ...]) -> bool:
@@ -222,13 +229,54 @@ def _intents(text: str) -> list[Intent]:
     return sorted(hits, key=lambda i: -i.priority)
 
 
-def _subjects(words: list[str]) -> set[str]:
+def _subjects(words: list[str], names: frozenset[str]) -> set[str]:
     """Words in a subject position: opening the question, or within two words after a word
-    that introduces a subject."""
+    that introduces a subject, unless the first of them is a treatment or condition name (the
+    subject is then that name: "is the evidence for LDN robust")."""
     out = set(words[:1])
     for i, w in enumerate(words):
         if w in SUBJECT_AFTER:
-            out.update(words[i + 1 : i + 3])
+            following = words[i + 1 : i + 3]
+            out.update(following[:1] if following[:1] and following[0] in names else following)
+    return out
+
+
+# "dose of X", "side effects of X": X stands where a treatment goes.
+_TREATMENT_SLOT = re.compile(
+    r"\b(?:dose|doses|dosage|dosing|side[\s-]+effects?|adverse[\s-]+effects?|cost|price|"
+    r"interactions?|mechanism|titration)\s+(?:of|for)\s+(?:the\s+|a\s+)?([a-z][a-z-]+)",
+    re.IGNORECASE,
+)
+
+
+def _name_words(kb: KnowledgeBase) -> frozenset[str]:
+    """One-word treatment, drug-class and condition names the knowledge base holds ("ldn",
+    "revia", "fibromyalgia", "ms"); words of longer names ("long" of "long-term") are not."""
+
+    def build(kb: KnowledgeBase) -> frozenset[str]:
+        v = vocab()
+        names = [n for name, a in v.cues["interventions"].items() for n in [name, *a]]
+        names += [m for c in v.classes for m in c.members] + [c.term for c in v.classes]
+        for c in kb.conditions.conditions.values():
+            names += [c.label, *c.synonyms]
+        names += [n for a in v.condition_aliases.values() for n in a]
+        return frozenset(w for n in names if len(t := tokens(n)) == 1 for w in t)
+
+    return kb.cache("kb.ask.name_words", build)
+
+
+def _slot_unknown(ix: Index, text: str, names: frozenset[str]) -> set[str]:
+    """A word in a treatment slot ("the dose of ketamine") that names no treatment held."""
+    out = set()
+    stop = STOPS | frozenset(vocab().cues["stopwords"]) | vocab().filler
+    for m in _TREATMENT_SLOT.finditer(text):
+        word = m.group(1).lower()
+        rest = text[m.start(1) :]
+        if word in names or word in stop or len(word) < 3 or word in intent_words():
+            continue
+        if any(pat.match(rest) for pat, _ in ix.interventions + ix.conditions):
+            continue
+        out.add(word)
     return out
 
 
@@ -241,9 +289,11 @@ def _scope(kb: KnowledgeBase, ix: Index, reading: Reading) -> None:
     members = {m for c in v.classes for m in c.members}
     unknown = {w for w in _words_to_check(ix, reading.text) if w not in members}
     unknown -= set(reading.populations)
+    names = _name_words(kb)
     if reading.intents or reading.conditions:
         # The question is understood: an unknown word sinks it only where a subject goes.
-        unknown &= _subjects(words)
+        unknown &= _subjects(words, names)
+    unknown |= _slot_unknown(ix, reading.text, names) - members
     reading.unknown = sorted(unknown)
     if not reading.interventions and (reading.intents or reading.conditions):
         reading.interventions = (

@@ -356,6 +356,11 @@ def _intent_words_cached() -> frozenset[str]:
     return frozenset(words)
 
 
+def intent_words() -> frozenset[str]:
+    """Every word of the intent phrases ("mode of action": "action" asks, it is no subject)."""
+    return _intent_words_cached()
+
+
 def _intent_words(v: Vocab) -> frozenset[str]:
     return _intent_words_cached()
 
