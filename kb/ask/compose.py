@@ -141,6 +141,10 @@ def disagreement(kb: KnowledgeBase, ids: list[str], label: str) -> dict[str, Any
             by_value[key].append(cid)
     if len(by_value) < 2:
         return None
+    # Sources differ only when different sources say different values (one review's pain
+    # result and its active-comparator result are not a disagreement between sources).
+    if len({source_label(kb, c) for cids in by_value.values() for c in cids}) < 2:
+        return None
     parts, used = [], []
     for cids in list(by_value.values())[:3]:
         stated = (kb.claims[cids[0]].value or {}).get("as_stated")
