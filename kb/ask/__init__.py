@@ -82,8 +82,18 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     answer["message"] = _message(kb, reading, ranked)
     if reading.intent is not None and reading.intent.meter:
         # "Does it work?": the studies behind the condition, drawn by design and direction.
-        answer["evidence_map"] = pictures.for_answer(kb, answer)
+        answer["evidence_map"] = _evidence_map(kb, answer)
     return answer
+
+
+def _evidence_map(kb: KnowledgeBase, answer: dict[str, Any]) -> dict[str, Any] | None:
+    """:func:`kb.pictures.for_answer`, kept per (condition, intervention) for the current
+    grading: the map depends only on those, and drawing it scans every claim."""
+    understood = answer["understood"]
+    conditions = [c for c in understood["conditions"] if c in kb.conditions]
+    interventions = understood["interventions"] or [None]
+    key = ("evidence-map", conditions[0] if conditions else None, interventions[0])
+    return memo(kb, key, lambda: pictures.for_answer(kb, answer))  # type: ignore[no-any-return]
 
 
 def _rank(kb: KnowledgeBase, reading: Reading) -> Ranked:
@@ -116,6 +126,7 @@ def warm(kb: KnowledgeBase) -> None:
     for condition in [None, *sorted(kb.conditions.conditions)]:
         reading = Reading("", "", interventions=held, conditions=[condition] if condition else [])
         topic(kb, reading)
+        _evidence_map(kb, {"relevant": True, "understood": reading.to_json()})
 
 
 def _empty(reading: Reading) -> dict[str, Any]:

@@ -95,13 +95,14 @@ def sentence(
     kb: KnowledgeBase, text: str, ids: list[str], grade: str | None = None
 ) -> dict[str, Any]:
     """One answer sentence; a sentence resting on a retracted (or questioned) study says so."""
-    grades = [kb.grades[c].grade for c in ids]
-    best = min(grades, key=GRADE_ORDER.index) if grades else "Not graded"
+    if grade is None:
+        grades = [kb.grades[c].grade for c in ids]
+        grade = min(grades, key=GRADE_ORDER.index) if grades else "Not graded"
     marks = marked(kb, ids)
     if marks:
         text = f"{text} {_mark_note(marks)}"
     cites = [{"claim": c, "label": source_label(kb, c)} for c in ids[:12]]
-    return {"text": text, "claims": ids, "grade": grade or best, "cites": cites}
+    return {"text": text, "claims": ids, "grade": grade, "cites": cites}
 
 
 def claim_sentence(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
@@ -181,8 +182,12 @@ def direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any
 
 def finish(kb: KnowledgeBase, sentences: list[dict[str, Any]]) -> dict[str, Any]:
     ids: list[str] = []
+    seen: set[str] = set()
     for s in sentences:
-        ids += [c for c in s["claims"] if c not in ids]
+        for c in s["claims"]:
+            if c not in seen:
+                seen.add(c)
+                ids.append(c)
     certainty = sentences[0]["grade"] if sentences else None
     return {
         "text": " ".join(s["text"] for s in sentences),
