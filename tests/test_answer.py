@@ -318,3 +318,18 @@ def test_ask_page_shows_the_evidence_map(real_client, akb: KnowledgeBase) -> Non
     dose = real_client.get("/api/ask", query_string={"q": "What is the starting dose of LDN?"})
     assert dose.get_json()["evidence_map"] is None
     assert 'id="answer-map"' not in real_client.get("/ask", query_string={"q": "LDN dose?"}).text
+
+
+def test_other_effect_questions_take_the_certainty_of_their_body(akb: KnowledgeBase) -> None:
+    # A response-rate question in fibromyalgia: one trial's "High" responder claim is a single
+    # sentence's grade, the body of evidence on responders is what a methodologist rates.
+    body = akb.summaries["low-dose-naltrexone--fibromyalgia--responder-rate"]
+    a = ask(akb, "How many fibromyalgia patients respond to LDN?")["answer"]
+    assert a["text"].startswith(body["statement"]) and a["certainty"] == body["certainty"]
+    # Unstated condition: the chronic-pain responder body (observational only) leads.
+    broad = akb.summaries["low-dose-naltrexone--chronic-pain--responder-rate"]
+    b = ask(akb, "What percentage of patients respond to LDN?")["answer"]
+    assert b["certainty"] == broad["certainty"] == "Very low"
+    # A dosing answer has no body of evidence: its certainty stays its claim's grade.
+    c = ask(akb, "What is the starting dose of LDN?")["answer"]
+    assert c["certainty"] == akb.grade(c["claims"][0]).grade

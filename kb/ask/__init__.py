@@ -68,13 +68,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         section["total"] = found["studies"]
         answer["sections"].insert(0, section)
     else:
-        answer["answer"] = compose.direct(kb, reading, ranked)
-        if reading.intent is not None and reading.intent.meter:
-            # No study of its own: the body of evidence of the broader condition leads.
-            bodies = memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
-            body = compose.body_lead(kb, reading, bodies)
-            if body is not None:
-                answer["answer"] = compose.with_body(kb, body, answer["answer"])
+        answer["answer"] = _direct(kb, reading, ranked)
     answer["answer"]["note"] = _note(kb, reading, ranked)
     answer["bottom_line"] = _bottom_line(kb, answer["answer"]["claims"])
     answer["contested"] = _contested(kb, answer)
@@ -84,6 +78,23 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         # "Does it work?": the studies behind the condition, drawn by design and direction.
         answer["evidence_map"] = _evidence_map(kb, answer)
     return answer
+
+
+def _direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any]:
+    """The direct answer; an effect question (does it work, response rate, quality of life …)
+    leads with the body of evidence for its outcome and takes that body's certainty."""
+    direct = compose.direct(kb, reading, ranked)
+    lead = direct["claims"][0] if direct["claims"] else None
+    outcomes: tuple[str, ...] | None = None
+    if lead is not None and kb.claims[lead].kind in compose.EFFECT_KINDS:
+        outcomes = (kb.claims[lead].outcome,)
+    elif reading.intent is not None and reading.intent.meter:
+        outcomes = compose.BODY_OUTCOMES  # no study of its own: the broader condition's body
+    if outcomes is None:
+        return direct
+    bodies = memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
+    body = compose.body_lead(kb, reading, bodies, outcomes)
+    return compose.with_body(kb, body, direct) if body is not None else direct
 
 
 def _evidence_map(kb: KnowledgeBase, answer: dict[str, Any]) -> dict[str, Any] | None:

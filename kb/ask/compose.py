@@ -56,6 +56,8 @@ DESIGN_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 STRONG_GROUPS = ("reviews", "trials")
 METER_KINDS = ("efficacy", "response_rate")
+# Claims about the size of an effect: an answer led by one takes its body's certainty.
+EFFECT_KINDS = METER_KINDS
 SIDE = {"benefit": "for", "no-benefit": "against", "mixed": "mixed", "neutral": "neutral"}
 
 
@@ -381,8 +383,8 @@ def with_body(
     return out
 
 
-def _pick(by_outcome: dict[str, Body]) -> Body | None:
-    for outcome in BODY_OUTCOMES:
+def _pick(by_outcome: dict[str, Body], outcomes: tuple[str, ...]) -> Body | None:
+    for outcome in outcomes:
         if outcome in by_outcome:
             return by_outcome[outcome]
     return None
@@ -403,7 +405,10 @@ def _body_phrase(body: Body) -> str:
 
 
 def body_lead(
-    kb: KnowledgeBase, reading: Reading, by_topic: dict[tuple[str, str], dict[str, Body]]
+    kb: KnowledgeBase,
+    reading: Reading,
+    by_topic: dict[tuple[str, str], dict[str, Body]],
+    outcomes: tuple[str, ...] = BODY_OUTCOMES,
 ) -> tuple[list[dict[str, Any]], str] | None:
     """The GRADE plain-language statement of the body of evidence for the asked (condition,
     outcome), with its certainty; then, briefly, the bodies of its sub-conditions. None when no
@@ -417,12 +422,12 @@ def body_lead(
     named = reading.interventions or [MAIN_INTERVENTION]
     for intervention in named:
         for condition in asked:
-            own = _pick(by_topic.get((intervention, condition), {}))
+            own = _pick(by_topic.get((intervention, condition), {}), outcomes)
             where = condition
             if own is None:
                 # Nearest broader condition first (the one with the most ancestors itself).
                 for up in sorted(tree.ancestors(condition), key=lambda c: -len(tree.ancestors(c))):
-                    own = _pick(by_topic.get((intervention, up), {}))
+                    own = _pick(by_topic.get((intervention, up), {}), outcomes)
                     if own is not None:
                         where = up
                         break
