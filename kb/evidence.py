@@ -88,7 +88,6 @@ DESIGNS: dict[str, tuple[int, int, str]] = {
 UNCONTROLLED = frozenset(
     {"uncontrolled-trial", "medication-use-evaluation", "case-series", "case-report"}
 )
-RCT_DESIGNS = frozenset(d for d, (start, _, _) in DESIGNS.items() if start == 4)
 OPINION_ROLES = frozenset({"background", "recommendation"})
 # Kinds whose findings a source's own publication-bias analysis bears on.
 EFFECT_KINDS = frozenset({"efficacy", "response_rate"})

@@ -75,16 +75,6 @@ EVIDENCE_ROLES = frozenset({"finding", "conclusion"})
 ARTICLE_ORIGINS = frozenset({"seed", "import"})
 CERTAINTIES = ("High", "Moderate", "Low", "Very low")
 BODY_DIRECTIONS = ("benefit", "harm", "little or no difference", "mixed", "not estimable")
-DOMAINS = (
-    "start",
-    "risk of bias",
-    "inconsistency",
-    "indirectness",
-    "imprecision",
-    "publication bias",
-    "context",
-    "excluded",
-)
 
 
 @dataclass(frozen=True)
@@ -419,11 +409,40 @@ def _emptied(kb: KnowledgeBase, d: _Draft) -> Body:
     }
 
 
-def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
-    if not d.claims:
-        return _emptied(kb, d)
-    outcome = OUTCOMES[d.outcome]
-    reasons: list[Reason] = []
+@dataclass
+class _Rating:
+    """What the GRADE steps of one body share: its claims split by design tier."""
+
+    kb: KnowledgeBase
+    outcome: Outcome
+    src: dict[str, Reference | None]  # the reference each claim rests on, by claim id
+    by_tier: dict[int, list[Claim]]
+    tier: int  # the best tier present: its claims decide the body
+    # active-comparator claims shown as context (empty when the body is about that comparison)
+    context_cmp: list[tuple[Claim, str]]
+    comparator: str | None  # the active comparator a comparison-only body is about
+
+    @property
+    def deciding(self) -> list[Claim]:
+        return self.by_tier[self.tier]
+
+    def direction_of(self, c: Claim) -> str:
+        return _direction(self.outcome, c.direction, self.comparator is not None)
+
+    def weight_of(self, claims: list[Claim]) -> float:
+        return float(sum((r.n or 1) for r in _sources(self.src, claims).values()))
+
+    def share(self, refs: dict[str, list[str]]) -> float:
+        """The share of the deciding participants held by the studies ``refs`` names."""
+        total = self.weight_of(self.deciding) or 1.0
+        return self.weight_of([c for c in self.deciding if _rid(self.src, c) in refs]) / total
+
+    def detail(self, refs: dict[str, list[str]]) -> str:
+        return "; ".join(f"{self.kb.references[r].label}: {', '.join(v)}" for r, v in refs.items())
+
+
+def _rating(kb: KnowledgeBase, d: _Draft) -> _Rating:
+    """Split the claims of ``d`` by design tier; active-comparator claims are context only."""
     by_tier: dict[int, list[Claim]] = {}
     context_cmp: list[tuple[Claim, str]] = []
     for c in d.claims:
@@ -439,69 +458,80 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
         names = {cmp for _, cmp in context_cmp}
         comparator = names.pop() if len(names) == 1 else "active comparators"
         context_cmp = []
-    tier = max(by_tier)
-    deciding = by_tier[tier]
-    src = {c.id: evidence.evidence_source(kb, c) for c in d.claims}
-    level = tier
+    return _Rating(
+        kb=kb,
+        outcome=OUTCOMES[d.outcome],
+        src={c.id: evidence.evidence_source(kb, c) for c in d.claims},
+        by_tier=by_tier,
+        tier=max(by_tier),
+        context_cmp=context_cmp,
+        comparator=comparator,
+    )
+
+
+def _start(rt: _Rating) -> list[Reason]:
+    """Where the rating starts, and the weaker-design and active-comparator claims left aside."""
     kinds = {4: "randomised trials or systematic reviews of them", 2: "observational studies"}
-    reasons.append(
+    reasons: list[Reason] = [
         {
             "domain": "start",
             "change": 0,
-            "text": f"Starts {evidence.GRADES[tier]}: "
-            + (kinds.get(tier) or "case reports, laboratory work or opinion")
-            + f" ({_labels(kb, [r.id for c in deciding if (r := src[c.id])])}).",
+            "text": f"Starts {evidence.GRADES[rt.tier]}: "
+            + (kinds.get(rt.tier) or "case reports, laboratory work or opinion")
+            + f" ({_labels(rt.kb, [r.id for c in rt.deciding if (r := rt.src[c.id])])}).",
         }
-    )
-    for t in sorted((t for t in by_tier if t != tier), reverse=True):
-        refs = [r.id for c in by_tier[t] if (r := src[c.id])]
+    ]
+    for t in sorted((t for t in rt.by_tier if t != rt.tier), reverse=True):
+        refs = [r.id for c in rt.by_tier[t] if (r := rt.src[c.id])]
         reasons.append(
             {
                 "domain": "context",
                 "change": 0,
-                "text": f"Weaker designs are shown, not pooled: {_labels(kb, refs)} (their design"
-                f" starts {evidence.GRADES[t]}).",
+                "text": f"Weaker designs are shown, not pooled: {_labels(rt.kb, refs)} (their"
+                f" design starts {evidence.GRADES[t]}).",
             }
         )
-    for c, cmp in context_cmp:
+    for c, cmp in rt.context_cmp:
         reasons.append(
             {
                 "domain": "indirectness",
                 "change": 0,
-                "text": f"Not counted: {_label(src, c)} (claim {c.id}) "
+                "text": f"Not counted: {_label(rt.src, c)} (claim {c.id}) "
                 f"compares with {cmp}, not placebo.",
             }
         )
+    return reasons
 
-    # Direction: primary studies of the tier weighted by participants; else its reviews.
-    primaries = [c for c in deciding if (r := src[c.id]) is not None and not _is_review(r)]
-    voters = primaries or deciding
+
+def _body_direction(rt: _Rating) -> str:
+    """Primary studies of the tier weighted by participants; else its reviews."""
+    src = rt.src
+    primaries = [c for c in rt.deciding if (r := src[c.id]) is not None and not _is_review(r)]
+    voters = primaries or rt.deciding
+    if all(
+        (r := src[c.id]) is None or evidence.design_of(r) in NO_COMPARISON_DESIGNS for c in voters
+    ):
+        return "not estimable"
     weight: dict[str, float] = {}
     seen_refs: set[tuple[str, str]] = set()
     for c in voters:
         r = src[c.id]
-        key = (r.id if r else c.id, _direction(outcome, c.direction, comparator is not None))
+        key = (r.id if r else c.id, rt.direction_of(c))
         if key in seen_refs:
             continue
         seen_refs.add(key)
         weight[key[1]] = weight.get(key[1], 0.0) + float((r.n if r else None) or 1)
     ranked = sorted(weight.items(), key=lambda kv: -kv[1])
-    direction = ranked[0][0] if ranked else "mixed"
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        direction = "mixed"
-    if all(
-        (r := src[c.id]) is None or evidence.design_of(r) in NO_COMPARISON_DESIGNS for c in voters
-    ):
-        direction = "not estimable"
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return "mixed"
+    return ranked[0][0]
 
-    # Risk of bias: the concerns of studies holding most of the weight.
-    def weight_of(claims: list[Claim]) -> float:
-        return float(sum((r.n or 1) for r in _sources(src, claims).values()))
 
-    total_w = weight_of(deciding) or 1.0
+def _risk_of_bias(rt: _Rating) -> list[Reason]:
+    """The concerns of studies holding most of the weight."""
     biased: dict[str, list[str]] = {}
-    for c in deciding:
-        r = src[c.id]
+    for c in rt.deciding:
+        r = rt.src[c.id]
         if r is None:
             continue
         items = evidence.bias_concerns(r)
@@ -509,93 +539,90 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
             items.append(f"claim {c.id} read on a secondary page")
         items += [
             f"under an expression of concern ({m['reason']})"
-            for m in claim_reference_marks(kb, c.id)
+            for m in claim_reference_marks(rt.kb, c.id)
             if m["status"] == "concern"
         ]
         if items:
             biased.setdefault(r.id, [])
             biased[r.id] += [i for i in items if i not in biased[r.id]]
+    if not biased:
+        return []
     # The board doubts a publication's data (COPE expression of concern): unlike a design
     # limitation, that is not weighed by the study's size, so it always rates the body down.
     concerned = any(
-        m["status"] == "concern" for c in deciding for m in claim_reference_marks(kb, c.id)
+        m["status"] == "concern" for c in rt.deciding for m in claim_reference_marks(rt.kb, c.id)
     )
-    if biased:
-        share = weight_of([c for c in deciding if _rid(src, c) in biased]) / total_w
-        detail = "; ".join(f"{kb.references[r].label}: {', '.join(v)}" for r, v in biased.items())
-        serious = share > 0.5 or concerned
-        level -= 1 if serious else 0
-        reasons.append(
-            {
-                "domain": "risk of bias",
-                "change": -1 if serious else 0,
-                "text": (
-                    (
-                        "Rated down: studies holding most of the participants have concerns — "
-                        if share > 0.5
-                        else "Rated down: a study is under an expression of concern — "
-                    )
-                    if serious
-                    else "Not rated down: the concerns are in studies holding a minority of the "
-                    "participants — "
-                )
-                + detail
-                + ".",
-            }
+    most = rt.share(biased) > 0.5
+    if most:
+        text = "Rated down: studies holding most of the participants have concerns — "
+    elif concerned:
+        text = "Rated down: a study is under an expression of concern — "
+    else:
+        text = (
+            "Not rated down: the concerns are in studies holding a minority of the participants — "
         )
+    serious = most or concerned
+    return [
+        {
+            "domain": "risk of bias",
+            "change": -1 if serious else 0,
+            "text": text + rt.detail(biased) + ".",
+        }
+    ]
 
-    # Inconsistency: the same PICO pointing different ways, or a contradiction the notes report.
+
+def _inconsistency(rt: _Rating) -> list[Reason]:
+    """The same PICO pointing different ways, or a contradiction the notes report."""
     dirs: dict[str, list[str]] = {}
-    for c in deciding:
-        dirs.setdefault(_direction(outcome, c.direction, comparator is not None), []).append(
-            _label(src, c)
-        )
+    for c in rt.deciding:
+        dirs.setdefault(rt.direction_of(c), []).append(_label(rt.src, c))
     noted = [
         f"{r.label}: {i}"
-        for r in _sources(src, deciding).values()
+        for r in _sources(rt.src, rt.deciding).values()
         for i in evidence.appraisal(r).get("inconsistency", [])
-        if not outcome.harm  # the notes report contradicting efficacy results
+        if not rt.outcome.harm  # the notes report contradicting efficacy results
     ]
-    if len({k for k in dirs if k != "mixed"}) > 1 or noted:
-        level -= 1
-        sides = "; ".join(f"{k}: {', '.join(dict.fromkeys(v))}" for k, v in dirs.items())
-        text = f"Rated down: studies of the same question point different ways ({sides})."
-        if noted and len(dirs) <= 1:
-            text = "Rated down: " + "; ".join(noted) + "."
-        elif noted:
-            text += " Also: " + "; ".join(noted) + "."
-        reasons.append({"domain": "inconsistency", "change": -1, "text": text})
+    if len({k for k in dirs if k != "mixed"}) <= 1 and not noted:
+        return []
+    sides = "; ".join(f"{k}: {', '.join(dict.fromkeys(v))}" for k, v in dirs.items())
+    text = f"Rated down: studies of the same question point different ways ({sides})."
+    if noted and len(dirs) <= 1:
+        text = "Rated down: " + "; ".join(noted) + "."
+    elif noted:
+        text += " Also: " + "; ".join(noted) + "."
+    return [{"domain": "inconsistency", "change": -1, "text": text}]
 
-    # Indirectness: most of the weight from studies that differ from the question.
+
+def _indirectness(rt: _Rating) -> list[Reason]:
+    """Most of the weight from studies that differ from the question."""
     indirect: dict[str, list[str]] = {}
-    for c in deciding:
-        r = src[c.id]
+    for c in rt.deciding:
+        r = rt.src[c.id]
         if r is None:
             continue
-        items = evidence.indirectness(kb, c, r, evidence.design_of(r))
+        items = evidence.indirectness(rt.kb, c, r, evidence.design_of(r))
         if items:
             indirect.setdefault(r.id, [])
             indirect[r.id] += [i for i in items if i not in indirect[r.id]]
-    if indirect:
-        share = weight_of([c for c in deciding if _rid(src, c) in indirect]) / total_w
-        serious = share > 0.5
-        level -= 1 if serious else 0
-        detail = "; ".join(f"{kb.references[r].label}: {', '.join(v)}" for r, v in indirect.items())
-        reasons.append(
-            {
-                "domain": "indirectness",
-                "change": -1 if serious else 0,
-                "text": ("Rated down: " if serious else "Not rated down (a minority): ")
-                + detail
-                + ".",
-            }
-        )
+    if not indirect:
+        return []
+    serious = rt.share(indirect) > 0.5
+    return [
+        {
+            "domain": "indirectness",
+            "change": -1 if serious else 0,
+            "text": ("Rated down: " if serious else "Not rated down (a minority): ")
+            + rt.detail(indirect)
+            + ".",
+        }
+    ]
 
-    # Imprecision on the whole body.
-    participants = _participants(kb, deciding)
+
+def _imprecision(rt: _Rating, participants: int | None) -> list[Reason]:
+    """Too few participants for the optimal information size, or a too-wide interval."""
     ois, unit = (
         (OIS_CONTINUOUS, "participants a continuous outcome needs")
-        if outcome.scale == "continuous"
+        if rt.outcome.scale == "continuous"
         else (OIS_EVENTS, "events a dichotomous outcome needs")
     )
     why: list[str] = []
@@ -611,73 +638,78 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
                 f": very serious, under a quarter of it ({int(ois * OIS_FAR_SHARE)}), so two"
                 " levels (GRADE guidance 34)"
             )
-    for c in deciding:
+    for c in rt.deciding:
         for k, v in (c.record.get("reported_numbers") or {}).items():
             if _wide(k, str(v)):
                 why.append(
-                    f"{_label(src, c)}'s interval ({k.replace('_', ' ')}"
+                    f"{_label(rt.src, c)}'s interval ({k.replace('_', ' ')}"
                     f" {v}) spans both an appreciable benefit and an appreciable harm"
                 )
     if why:
         drop = 2 if very_serious else 1
-        level -= drop
-        reasons.append(
+        return [
             {
                 "domain": "imprecision",
                 "change": -drop,
                 "text": "Rated down: " + "; ".join(why) + ".",
             }
-        )
-    elif participants is None:
-        reasons.append(
-            {
-                "domain": "imprecision",
-                "change": 0,
-                "text": "Not judged: the total number of participants is not reported.",
-            }
-        )
+        ]
+    if participants is None:
+        text = "Not judged: the total number of participants is not reported."
     else:
-        reasons.append(
-            {
-                "domain": "imprecision",
-                "change": 0,
-                "text": f"Not rated down: {participants} participants in total, at least the"
-                f" about {ois} {unit}.",
-            }
-        )
+        text = f"Not rated down: {participants} participants in total, at least the about {ois} {unit}."
+    return [{"domain": "imprecision", "change": 0, "text": text}]
 
+
+def _publication_bias(rt: _Rating) -> list[Reason]:
+    """Publication bias a source's own analysis reports."""
     pub = [
         f"{r.label}: {p}"
-        for r in _sources(src, deciding).values()
+        for r in _sources(rt.src, rt.deciding).values()
         for p in evidence.appraisal(r).get("publication_bias", [])
     ]
-    if pub:
-        level -= 1
-        reasons.append(
-            {"domain": "publication bias", "change": -1, "text": "Rated down: " + "; ".join(pub)}
-        )
+    if not pub:
+        return []
+    return [{"domain": "publication bias", "change": -1, "text": "Rated down: " + "; ".join(pub)}]
 
-    reasons += _excluded_reasons(d)
-    level = max(level, 1)
+
+def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
+    """Rate one body: start from its best design tier, then one step per GRADE domain."""
+    if not d.claims:
+        return _emptied(kb, d)
+    rt = _rating(kb, d)
+    participants = _participants(kb, rt.deciding)
+    reasons = [
+        *_start(rt),
+        *_risk_of_bias(rt),
+        *_inconsistency(rt),
+        *_indirectness(rt),
+        *_imprecision(rt, participants),
+        *_publication_bias(rt),
+        *_excluded_reasons(d),
+    ]
+    # Each rating-down step's change is what it takes off the starting level.
+    level = max(rt.tier + sum(r["change"] for r in reasons), 1)
     certainty = evidence.GRADES[level]
+    direction = _body_direction(rt)
     cond_label = kb.conditions.label(d.condition) if d.condition in kb.conditions else d.condition
-    studies = list(dict.fromkeys(r.id for c in d.claims if (r := src[c.id]) is not None))
+    studies = list(dict.fromkeys(r.id for c in d.claims if (r := rt.src[c.id]) is not None))
     return {
         "id": d.key,
         "intervention": d.intervention,
         "condition": d.condition,
         "condition_label": cond_label,
         "outcome": d.outcome,
-        "outcome_label": outcome.label,
+        "outcome_label": rt.outcome.label,
         "claims": [c.id for c in d.claims],
         "studies": studies,
         "participants": participants,
-        "effect": _effect(kb, deciding),
+        "effect": _effect(kb, rt.deciding),
         "direction": direction,
         "certainty": certainty,
         "reasons": reasons,
         "statement": statement(
-            d.intervention, outcome, cond_label, direction, certainty, comparator
+            d.intervention, rt.outcome, cond_label, direction, certainty, rt.comparator
         ),
     }
 
