@@ -86,6 +86,32 @@ def _in_scope(
     return scope is None or bool(scope & set(claim.conditions))
 
 
+class _EffectClaims:
+    """The claims a map can show (cited findings of an effect kind), in the knowledge base's
+    order, and their positions per condition: a map then reads only its own scope instead of
+    scanning every claim (0.4 s per map at 100k claims)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.claims: list[Claim] = []
+        self.by_condition: dict[str, list[int]] = {}
+        for claim in kb.claims.values():
+            if claim.origin == "seed" or claim.kind not in EFFECT_KINDS:
+                continue
+            if claim.role == "study-conduct" or not claim.cited_refs:
+                continue
+            for cond in claim.conditions:
+                self.by_condition.setdefault(cond, []).append(len(self.claims))
+            self.claims.append(claim)
+
+
+def _candidates(kb: KnowledgeBase, scope: set[str] | None) -> list[Claim]:
+    held = kb.cache("pictures.effect_claims", _EffectClaims)
+    if scope is None:
+        return held.claims
+    positions = sorted({i for cond in scope for i in held.by_condition.get(cond, ())})
+    return [held.claims[i] for i in positions]
+
+
 def _study_direction(directions: set[str]) -> str:
     """One direction for a study from its findings' directions."""
     effect = directions - {"neutral"}
@@ -120,11 +146,7 @@ def evidence_map(
     scope = _scope(kb, condition)
     only = frozenset(claim_ids) if claim_ids is not None else None
     by_study: dict[str, list[Claim]] = {}
-    for claim in kb.claims.values():
-        if claim.origin == "seed" or claim.kind not in EFFECT_KINDS:
-            continue
-        if claim.role == "study-conduct" or not claim.cited_refs:
-            continue
+    for claim in _candidates(kb, scope):
         if _in_scope(kb, claim, scope, intervention, only):
             by_study.setdefault(claim.cited_refs[0], []).append(claim)
 

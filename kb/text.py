@@ -27,8 +27,15 @@ _STEM_CACHE_MAX = 200_000  # bounds memory on pathological input
 _stem_cache: dict[str, str] = {}
 
 
+# ASCII text is its own NFKC form and its only "C" characters are these: the common case skips
+# the per-character Unicode lookup (building Ask's vocabulary at 100k claims: 15 s -> 1 s).
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def normalise(text: str) -> str:
     """``text`` in NFKC with control and formatting characters as spaces, ends stripped."""
+    if text.isascii():
+        return _ASCII_CONTROL.sub(" ", text).strip()
     text = unicodedata.normalize("NFKC", text)
     return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text).strip()
 

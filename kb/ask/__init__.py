@@ -99,7 +99,7 @@ def _direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, An
 
 def _evidence_map(kb: KnowledgeBase, answer: dict[str, Any]) -> dict[str, Any] | None:
     """:func:`kb.pictures.for_answer`, kept per (condition, intervention) for the current
-    grading: the map depends only on those, and drawing it scans every claim."""
+    grading: the map depends only on those."""
     understood = answer["understood"]
     conditions = [c for c in understood["conditions"] if c in kb.conditions]
     interventions = understood["interventions"] or [None]
@@ -137,7 +137,7 @@ def warm(kb: KnowledgeBase) -> None:
     for condition in [None, *sorted(kb.conditions.conditions)]:
         reading = Reading("", "", interventions=held, conditions=[condition] if condition else [])
         topic(kb, reading)
-        _evidence_map(kb, {"relevant": True, "understood": reading.to_json()})
+    # Evidence maps are drawn on first use: kb.pictures reads only the claims in scope.
 
 
 def _empty(reading: Reading) -> dict[str, Any]:
