@@ -115,12 +115,17 @@ class _Segment:
         if hit is not None:
             return hit
         ids, _, vs = self.postings(token, values=True)
-        if not len(ids):
+        return self._keep_positions(token, ids, vs)
+
+    def _keep_positions(
+        self, token: str, ids: np.ndarray, vs: Sequence[bytes]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not len(ids) or len(vs) != len(ids) or not isinstance(vs[0], bytes):
             return _NO_IDS, _NO_IDS
-        counts = np.fromiter((len(v) // 4 for v in vs), dtype=np.int64, count=len(vs))
-        pos = np.frombuffer(b"".join(vs), dtype="<u4").astype(np.int64)
-        docs = np.repeat(ids.astype(np.int64), counts)
-        self.cache.put(key, docs, pos)
+        counts = np.fromiter(map(len, vs), dtype=np.int64, count=len(vs)) // 4
+        pos = np.frombuffer(b"".join(vs), dtype="<u4").astype(np.int32)
+        docs = np.repeat(ids, counts)
+        self.cache.put((self.offset, token, "positions"), docs, pos)
         return docs, pos
 
     def postings(
@@ -138,15 +143,19 @@ class _Segment:
         if isinstance(m, FilterMatcher):  # deletions: read everything, drop them below
             m = m.child
             m.reset()
-        ids_l, ws_l, vs = read_postings(m, values)
+        # Positions come in the same unpickled blocks as docnums and weights: keep them too,
+        # so a later phrase with this word decodes nothing again.
+        ids_l, ws_l, vs = read_postings(m, True)
         ids = np.asarray(ids_l, dtype=np.int32)
         ws = np.asarray(ws_l, dtype=np.float32)
         if self.deleted.any() and len(ids):
             keep = ~self.deleted[ids]
             ids, ws = ids[keep], ws[keep]
-            vs = [v for v, k in zip(vs, keep, strict=True) if k] if values else vs
+            vs = [v for v, k in zip(vs, keep, strict=True) if k]
         self.cache.put((self.offset, token), ids, ws)
-        return ids, ws, vs
+        if not values:
+            self._keep_positions(token, ids, vs)
+        return ids, ws, vs if values else ()
 
 
 class _PostingCache:
