@@ -324,12 +324,16 @@ def make_synthetic_kb(n_claims: int, out_dir: Path, seed: int = 0) -> Path:
     return out_dir
 
 
-def cached_kb(n_claims: int, root: Path = Path("/tmp/kb-synthetic")) -> Path:
+def cached_kb(n_claims: int, root: Path | None = None) -> Path:
     """The data directory of a synthetic knowledge base of ``n_claims``, made once and kept
-    under ``root`` (the benchmarks share it; its index goes to ``../instance/index``). The
-    folder is named after the real data and this generator, so a change to either makes a
-    new one."""
+    under ``root`` (default ``$KB_SYNTHETIC_ROOT``, else ``/tmp/kb-synthetic``: the benchmarks
+    share it; its index goes to ``../instance/index``). The folder is named after the real
+    data and this generator, so a change to either makes a new one."""
     import hashlib
+    import os
+
+    if root is None:
+        root = Path(os.environ.get("KB_SYNTHETIC_ROOT") or "/tmp/kb-synthetic")
 
     h = hashlib.sha1(Path(__file__).read_bytes())
     for name in ("conditions.json", "references.json", "claims.json", "articles.json"):

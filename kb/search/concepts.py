@@ -219,11 +219,16 @@ class Vocabulary:
         escaped: a renderer escapes it and then restores only the marks."""
         if not text or not marks:
             return text
-        seq = words(text)
-        spans = [(w.start, w.end) for w in seq if w.stem in marks]
-        for start, length, token in self.tag([w.stem for w in seq]):
+        # words(), without a Word object per word: this runs for every result shown
+        seq = [
+            (stem(w), m.start(), m.end())
+            for m in WORD.finditer(text)
+            if (w := m.group().lower()) not in STOPS and (len(w) > 1 or w.isdigit())
+        ]
+        spans = [(a, b) for s, a, b in seq if s in marks]
+        for start, length, token in self.tag([s for s, _, _ in seq]):
             if token in marks:
-                spans.append((seq[start].start, seq[start + length - 1].end))
+                spans.append((seq[start][1], seq[start + length - 1][2]))
         merged: list[list[int]] = []
         for s, e in sorted(spans):
             if merged and (s <= merged[-1][1] or not text[merged[-1][1] : s].strip()):
