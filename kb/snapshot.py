@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: reference designs
 MAGIC = b"KB-SNAPSHOT\n"
 DATA_FILES = ("conditions.json", "references.json", "claims.json", "articles.json")
 # Modules whose results the snapshot holds: a change to any of them makes old snapshots stale.
@@ -173,12 +173,16 @@ def _restore(cls: type[KnowledgeBase], data_dir: Path, data: dict[str, Any]) -> 
     articles = {r["id"]: Article(r) for r in data["articles"]}
     from .evidence import keep_bases
     from .search.index import IndexedRecords
+    from .search.ranking import DESIGNS_CACHE
 
     kb = cls(data_dir, conditions, references, claims, articles)
     grades: dict[str, Grade] = {cid: Grade(*fields) for cid, fields in data["grades"]}
     if data.get("bases") is not None:
         grades = keep_bases(grades, dict(data["bases"]))
     kb.adopt(grades=grades, **{_conflicts_attr(cls): pickle.loads(data["conflicts"])})
+    if data.get("designs") is not None:  # what the first search would check again
+        designs = dict(data["designs"])
+        kb.cache(DESIGNS_CACHE, lambda _kb: designs)
     # the index fingerprint of these records, as long as they stay these records
     kb.index_fingerprint = (data["index_fingerprint"], IndexedRecords.of(kb))
     return kb
@@ -197,6 +201,7 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
     """Write ``kb``'s records and derived state to ``path`` atomically (best effort: a
     snapshot that cannot be written only costs the next start its time)."""
     from .search import build_vocabulary, fingerprint
+    from .search.ranking import reference_designs
 
     grades = kb.grades
     from .evidence import bases_of
@@ -218,6 +223,7 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
         ),
         "index_fingerprint": fingerprint(kb, build_vocabulary(kb)),
         "bases": list(bases.items()) if bases is not None else None,
+        "designs": list(reference_designs(kb).items()),
     }
     try:
         payload = marshal.dumps(data)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from kb import KnowledgeBase
+from kb.search.ranking import reference_designs
 from kb.snapshot import snapshot_path
 
 
@@ -27,6 +28,9 @@ def test_a_snapshot_gives_the_same_knowledge_base(data_dir: Path, index_dir: Pat
     assert again.conflicts == plain.conflicts
     assert again.claims_citing("younger2013") == plain.claims_citing("younger2013")
     assert again.search("CRPS response")["results"] == plain.search("CRPS response")["results"]
+    # the designs references are graded as (appraisal corrections applied) come from it too
+    assert reference_designs(again) == reference_designs(plain)
+    assert again.search("randomized")["facets"] == plain.search("randomized")["facets"]
 
 
 def test_an_edited_data_file_makes_the_snapshot_stale(data_dir: Path, index_dir: Path) -> None:

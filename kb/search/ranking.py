@@ -424,14 +424,27 @@ class OpenSearcher:
         return ev
 
 
+DESIGNS_CACHE = "search.designs"  # kb.cache name of reference_designs (a snapshot seeds it)
+
+
+def reference_designs(kb: KnowledgeBase) -> dict[str, str]:
+    """Per reference id, the design it is graded as (:func:`kb.evidence.design_of`, with the
+    dossier's corrections): checking 20k appraisals takes a second at 100k claims, so the
+    result is kept per knowledge-base generation and a snapshot (:mod:`kb.snapshot`) carries
+    it from the process that wrote it."""
+    from ..evidence import design_of
+
+    return kb.cache(
+        DESIGNS_CACHE, lambda kb: {rid: design_of(ref) for rid, ref in kb.references.items()}
+    )
+
+
 def _design_starts(kb: KnowledgeBase) -> dict[str, int]:
     """Per reference, the certainty its design starts from (with the dossier's corrections)."""
-    from ..evidence import DESIGNS, design_of
+    from ..evidence import DESIGNS
 
-    return {
-        rid: DESIGNS.get(design_of(ref), DESIGNS["secondary-summary"])[0]
-        for rid, ref in kb.references.items()
-    }
+    other = DESIGNS["secondary-summary"]
+    return {rid: DESIGNS.get(d, other)[0] for rid, d in reference_designs(kb).items()}
 
 
 def _claim_weight(grade: Any, starts: dict[str, int]) -> float:
