@@ -26,10 +26,12 @@ import json
 import marshal
 import os
 import pickle
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .errors import StorageError
+from .storage import write_bytes_atomic
 
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
@@ -232,19 +234,6 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
     header = json.dumps(
         {"key": key, "bytes": len(payload), "sha1": hashlib.sha1(payload).hexdigest()}
     ).encode()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(MAGIC + header + b"\n")
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    # A snapshot that cannot be written is only a slower next start, never an error.
+    with contextlib.suppress(StorageError):
+        write_bytes_atomic(path, MAGIC + header + b"\n" + payload)

@@ -92,16 +92,26 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | No
     file is left).
     """
     try:
-        _write_text_atomic(Path(path), text, mode)
+        _write_atomic(Path(path), text.encode("utf-8"), mode)
     except OSError as exc:
         raise storage_error(path, exc) from None
 
 
-def _write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
+def write_bytes_atomic(
+    path: str | os.PathLike[str], data: bytes, *, mode: int | None = None
+) -> None:
+    """Write ``data`` to ``path`` atomically, as :func:`write_text_atomic` does for text."""
+    try:
+        _write_atomic(Path(path), data, mode)
+    except OSError as exc:
+        raise storage_error(path, exc) from None
+
+
+def _write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        fh = os.fdopen(fd, "wb")
     except BaseException:
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
@@ -117,7 +127,7 @@ def _write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
                     os.umask(mask)
                     mode = 0o666 & ~mask
             os.fchmod(fh.fileno(), mode)
-            fh.write(text)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
