@@ -90,6 +90,7 @@ class KnowledgeBase:
     # derived from a knowledge base is fresh while the generation it was built at is current.
     generation: int = field(default_factory=lambda: next(_GENERATIONS), init=False)
     _caches: dict[str, tuple[int, Any]] = field(default_factory=dict, init=False, repr=False)
+    _record_caches: dict[str, tuple[int, Any]] = field(default_factory=dict, init=False, repr=False)
     _search_index: Any = field(default=None, init=False, repr=False)
     # The generation at which the records last changed in a way a derived view may depend on
     # (invalidate() of everything); a re-grading (regrade()) does not move it.
@@ -115,18 +116,28 @@ class KnowledgeBase:
         self._caches.clear()
         self.generation = next(_GENERATIONS)
         if not views:
+            self._record_caches.clear()
             self.records_generation = self.generation
 
-    def cache(self, name: str, factory: Callable[[KnowledgeBase], T]) -> T:
+    def cache(
+        self, name: str, factory: Callable[[KnowledgeBase], T], *, records: bool = False
+    ) -> T:
         """The value kept under ``name`` for the current generation, built by ``factory(kb)``
         when missing or stale. How other modules keep state derived from this knowledge base
-        (ask's vocabulary, search's result pages); ``name`` is namespaced by its owner."""
-        generation = self.generation
-        held = self._caches.get(name)
+        (ask's vocabulary, search's result pages); ``name`` is namespaced by its owner.
+
+        With ``records`` the value is kept for as long as the records stay the same
+        (:attr:`records_generation`): across re-gradings, verdicts and editorial decisions.
+        Only for state read from the records alone — never from grades, conflicts or a
+        claim's ``primary`` (a verdict changes it in place) — rebuilding Ask's vocabulary after
+        every verdict cost seconds at 100k claims."""
+        store = self._record_caches if records else self._caches
+        generation = self.records_generation if records else self.generation
+        held = store.get(name)
         if held is not None and held[0] == generation:
             return cast(T, held[1])
         value = factory(self)
-        self._caches[name] = (generation, value)
+        store[name] = (generation, value)
         return value
 
     def amend_claim(self, claim_id: str, **changes: Any) -> Claim:

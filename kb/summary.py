@@ -43,6 +43,7 @@ is "not reported".
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -734,15 +735,17 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
             drafts[key].claims.append(claim)
     bodies = {key: _rate(kb, d) for key, d in drafts.items()}
     # Evidence on a broader population is indirect context for a narrower one: shown, not counted.
+    # Only bodies of the same treatment and outcome can be context (thousands of bodies at 100k
+    # claims: comparing every pair took seconds).
+    alike: dict[tuple[str, str], list[Body]] = defaultdict(list)
     for body in bodies.values():
-        for other in bodies.values():
-            if (
-                other["id"] == body["id"]
-                or other["intervention"] != body["intervention"]
-                or other["outcome"] != body["outcome"]
-                or body["condition"] not in kb.conditions
-                or other["condition"] not in kb.conditions.ancestors(body["condition"])
-            ):
+        alike[(body["intervention"], body["outcome"])].append(body)
+    for body in bodies.values():
+        if body["condition"] not in kb.conditions:
+            continue
+        above = kb.conditions.ancestors(body["condition"])
+        for other in alike[(body["intervention"], body["outcome"])]:
+            if other["id"] == body["id"] or other["condition"] not in above:
                 continue
             body["reasons"].append(
                 {
@@ -768,7 +771,7 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
 
 
 def claim_keys(kb: KnowledgeBase) -> dict[str, str | None]:
-    """Every claim's :func:`body_key`, computed once per generation of ``kb``."""
+    """Every claim's :func:`body_key`, computed once per version of ``kb``'s records."""
 
     def build_keys(kb: KnowledgeBase) -> dict[str, str | None]:
         conds: dict[tuple[str, ...], str] = {}  # few distinct scopes: compute each once
@@ -783,7 +786,7 @@ def claim_keys(kb: KnowledgeBase) -> dict[str, str | None]:
             out[cid] = f"{_slug(claim.intervention)}--{conds[scope]}--{claim.outcome}"
         return out
 
-    return kb.cache("kb.summary.claim_keys", build_keys)
+    return kb.cache("kb.summary.claim_keys", build_keys, records=True)
 
 
 def body_keys(kb: KnowledgeBase) -> set[str]:

@@ -259,6 +259,28 @@ def test_a_retracted_study_is_never_best_evidence(kb: KnowledgeBase, instance_di
     assert meter["studies"] == before["meter"]["studies"] - 1
 
 
+def test_an_answer_shows_a_grade_an_editor_just_changed(
+    kb: KnowledgeBase, instance_dir: Path
+) -> None:
+    """Ask keeps its vocabulary across verdicts (built once per version of the records), but
+    never a grade: the next answer carries the new one."""
+    question = "Does LDN reduce fibromyalgia pain?"
+    before = ask(kb, question)["answer"]["text"]
+    old = kb.grade("vatvani2024-f1").grade
+    assert f"(MD -0.86, 95% CI -1.20 to -0.51; P <0.001; I2 33%) [{old}]" in before
+    Editor.open(kb, instance_dir).record(
+        "eve",
+        "editor",
+        "set_verdict",
+        "claim:vatvani2024-f1",
+        after={"verdict": "not_supported_as_worded", "note": "editor check"},
+    )
+    new = kb.grade("vatvani2024-f1").grade
+    assert new != old
+    after = ask(kb, question)["answer"]["text"]
+    assert f"(MD -0.86, 95% CI -1.20 to -0.51; P <0.001; I2 33%) [{new}]" in after
+
+
 def test_a_study_under_concern_is_said_so(kb: KnowledgeBase, instance_dir: Path) -> None:
     editor = Editor.open(kb, instance_dir)
     editor.record(

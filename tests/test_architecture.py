@@ -69,6 +69,28 @@ def test_an_editorial_verdict_replaces_the_claim_and_moves_the_generation(
     assert kb.cache("test.claim-count", lambda k: -1) == -1  # rebuilt for the new generation
 
 
+def test_state_read_from_records_alone_outlives_a_verdict_but_not_a_record_change(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Ask's vocabulary (seconds to build at 100k claims) is kept across verdicts and board
+    decisions; grade-dependent caches are not; a changed record drops both."""
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, tmp_path / "instance")
+    records = kb.cache("test.texts", lambda k: object(), records=True)
+    graded = kb.cache("test.grades", lambda k: object())
+    editor.record(
+        "eve",
+        "editor",
+        "set_verdict",
+        "claim:vatvani2024-f1",
+        after={"verdict": "not_supported_as_worded", "note": "editor check"},
+    )
+    assert kb.cache("test.texts", lambda k: object(), records=True) is records
+    assert kb.cache("test.grades", lambda k: object()) is not graded
+    kb.amend_claim("vatvani2024-f1", text="Reworded by an editor.")
+    assert kb.cache("test.texts", lambda k: object(), records=True) is not records
+
+
 def test_generations_are_never_reused_across_knowledge_bases(data_dir: Path) -> None:
     seen = set()
     for _ in range(20):

@@ -262,7 +262,7 @@ def _name_words(kb: KnowledgeBase) -> frozenset[str]:
         names += [n for a in v.condition_aliases.values() for n in a]
         return frozenset(w for n in names if len(t := tokens(n)) == 1 for w in t)
 
-    return kb.cache("kb.ask.name_words", build)
+    return kb.cache("kb.ask.name_words", build, records=True)
 
 
 def _slot_unknown(ix: Index, text: str, names: frozenset[str]) -> set[str]:

@@ -258,11 +258,11 @@ def _is_conduct(claim: Any) -> bool:
 
 def index(kb: KnowledgeBase) -> Index:
     """The lookups for ``kb``, kept for its current generation (see ``KnowledgeBase.cache``)."""
-    return kb.cache("ask.index", _build_index)
+    return kb.cache("ask.index", _build_index, records=True)
 
 
 def _build_index(kb: KnowledgeBase) -> Index:
-    signature = (kb.generation, len(kb.claims))
+    signature = (kb.records_generation, len(kb.claims))
     v = vocab()
     held = {c.intervention for c in kb.claims.values()}
     interventions = [
@@ -290,29 +290,48 @@ def _build_index(kb: KnowledgeBase) -> Index:
     roots = {c.id for c in kb.conditions.conditions.values() if not c.parents}
     general, conduct = set(), set()
     known: set[str] = set()
-    text_count: Counter[str] = Counter()
     condition_kinds: dict[str, Counter[str]] = defaultdict(Counter)
-    for claim in kb.claims.values():
-        cid = claim.id
-        by_intervention[claim.intervention].add(cid)
-        by_target[(claim.kind, claim.outcome)].add(cid)
-        by_kind[claim.kind].add(cid)
-        for cond in claim.conditions:
-            exact[cond].add(cid)
-        for cond in kb.conditions.with_ancestors(claim.conditions):
-            below[cond].add(cid)
-            condition_kinds[cond][claim.kind] += 1
-        if roots.intersection(claim.conditions):
-            general.add(cid)
-        if _is_conduct(claim):
-            conduct.add(cid)
-        text_count[claim.text] += 1
+    # Claims come in few shapes (intervention, kind, outcome, conditions, conduct): file each
+    # shape's ids at once (100k claims one at a time took seconds).
+    shapes: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for cid, claim in kb.claims.items():
+        rec = claim.record
+        shapes[
+            (
+                rec["intervention"],
+                rec["kind"],
+                rec["outcome"],
+                tuple(rec["conditions"]),
+                _is_conduct(claim),
+            )
+        ].append(cid)
+    for (intervention, kind, outcome, conds, is_conduct), ids in shapes.items():
+        by_intervention[intervention].update(ids)
+        by_target[(kind, outcome)].update(ids)
+        by_kind[kind].update(ids)
+        for cond in conds:
+            exact[cond].update(ids)
+        for cond in kb.conditions.with_ancestors(conds):
+            below[cond].update(ids)
+            condition_kinds[cond][kind] += len(ids)
+        if roots.intersection(conds):
+            general.update(ids)
+        if is_conduct:
+            conduct.update(ids)
+    text_count = Counter(claim.record["text"] for claim in kb.claims.values())
     frequency: Counter[str] = Counter()
+    stem_of: dict[str, str] = {}
     for body, n in text_count.items():  # large knowledge bases repeat texts: tokenise once
         words = set(tokens(body))
-        known.update(words)
-        for s in {stem(w) for w in words}:
-            frequency[s] += n
+        for w in words - known:
+            stem_of[w] = stem(w)
+        known |= words
+        found = {stem_of[w] for w in words}
+        if n == 1:
+            frequency.update(found)
+        else:
+            for s in found:
+                frequency[s] += n
     texts = [r.title for r in kb.references.values()]
     texts += [c.label + " " + " ".join(c.synonyms) for c in kb.conditions.conditions.values()]
     texts += [" ".join(a) for a in v.cues["interventions"].values()]

@@ -315,7 +315,10 @@ class SearchIndex:
                     self._seen.records = kb.records_generation
                 else:
                     hint = kb.index_fingerprint
-                    usable = hint is not None and hint[1].same_index_content(kb)
+                    usable = hint is not None and (
+                        hint[1].records == kb.records_generation  # untouched since loaded
+                        or hint[1].same_index_content(kb)
+                    )
                     self.sync(kb, fingerprint_hint=hint[0] if hint is not None and usable else None)
             elif self._stale:  # another process was updating: has it finished?
                 self._catch_up(kb)

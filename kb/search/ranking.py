@@ -463,35 +463,36 @@ def _build_evidence(kb: KnowledgeBase, segments: list[_Segment]) -> _Evidence:
     names = list(GRADE_ORDER)
     code = {g: i for i, g in enumerate(names)}
     grades = kb.grades
-    # (weight, grade code) per distinct (start, level, grade): a handful of combinations
     starts = _design_starts(kb)
+    # (weight, grade code) per claim, through the handful of distinct (start, level, grade)
     combo: dict[tuple[int, int, str], tuple[float, int]] = {}
-    for gr in grades.values():
+    per_claim: dict[str, tuple[float, int]] = {}
+    for cid, gr in grades.items():
         ck = (starts.get(gr.basis_ref or "", 1), gr.level, gr.grade)
-        if ck not in combo:
+        pair = combo.get(ck)
+        if pair is None:
             if gr.grade not in code:
                 code[gr.grade] = len(names)
                 names.append(gr.grade)
-            combo[ck] = (_claim_weight(gr, starts), code[gr.grade])
+            pair = combo[ck] = (_claim_weight(gr, starts), code[gr.grade])
+        per_claim[cid] = pair
     # a reference by its own design
-    ref_weight = {rid: evidence_weight(s, s) for rid, s in starts.items()}
-    unknown = (0.6, 255)
+    ref_pair = {rid: (evidence_weight(s, s), 255) for rid, s in starts.items()}
+    unknown, unknown_ref = (0.6, 255), (0.6, 255)
     weights, gcodes = [], []
     claim_doc: dict[str, tuple[int, int]] = {}
     for s, seg in enumerate(segments):
-        pairs = []
-        for d, key in enumerate(seg.keys):
-            if key.startswith("claim:"):
-                found = grades.get(key[6:])
-                if found is None:
-                    pairs.append(unknown)
-                    continue
-                claim_doc[key[6:]] = (s, d)
-                pairs.append(
-                    combo[(starts.get(found.basis_ref or "", 1), found.level, found.grade)]
-                )
-            else:
-                pairs.append((ref_weight.get(key[10:], 0.6), 255))
+        pairs = [
+            per_claim.get(key[6:], unknown)
+            if key.startswith("claim:")
+            else ref_pair.get(key[10:], unknown_ref)
+            for key in seg.keys
+        ]
+        claim_doc.update(
+            (key[6:], (s, d))
+            for d, key in enumerate(seg.keys)
+            if key.startswith("claim:") and key[6:] in per_claim
+        )
         arr = np.array(pairs, dtype=np.float64).reshape(-1, 2)
         weights.append(arr[:, 0].astype(np.float32))
         gcodes.append(arr[:, 1].astype(np.uint8))
