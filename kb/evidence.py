@@ -369,17 +369,30 @@ class Grades(dict[str, Grade]):
     builds on."""
 
     bases: dict[str, Any] | None = None
+    # builds ``bases`` when first needed (a snapshot defers decoding them to the first edit)
+    bases_from: Callable[[], dict[str, Any]] | None = None
 
 
-def keep_bases(grades: dict[str, Grade], base: dict[str, Any]) -> Grades:
-    """``grades`` as :class:`Grades` remembering ``base``."""
+def keep_bases(
+    grades: dict[str, Grade], base: dict[str, Any] | Callable[[], dict[str, Any]]
+) -> Grades:
+    """``grades`` as :class:`Grades` remembering ``base`` (or how to build it on first use)."""
     out = grades if isinstance(grades, Grades) else Grades(grades)
-    out.bases = base
+    if callable(base):
+        out.bases, out.bases_from = None, base
+    else:
+        out.bases, out.bases_from = base, None
     return out
 
 
 def bases_of(grades: dict[str, Grade]) -> dict[str, Any] | None:
-    return grades.bases if isinstance(grades, Grades) else None
+    if not isinstance(grades, Grades):
+        return None
+    build = grades.bases_from  # read once: another thread may be building them too
+    if grades.bases is None and build is not None:
+        grades.bases = build()
+        grades.bases_from = None
+    return grades.bases
 
 
 def regrade(

@@ -219,10 +219,11 @@ class KnowledgeBase:
         if not data_dir.is_dir():
             raise InvalidData(str(data_dir), "data directory not found")
         if snapshot:  # speed: derived state kept between processes (kb/snapshot.py)
+            from . import paths
             from . import snapshot as snapshot_mod
-            from .search import default_index_dir as _default
 
-            where = Path(index_dir) if index_dir is not None else _default(data_dir)
+            # paths, not kb.search: the snapshot starts hashing the data files first
+            where = Path(index_dir) if index_dir is not None else paths.index_dir(data_dir)
             kb, status = snapshot_mod.load(cls, data_dir, where)
             kb.snapshot_status = status
             kb.index_dir = where

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import InvalidData
+
+if TYPE_CHECKING:  # jsonschema is imported when a record fails (a start from a snapshot needs none)
+    from jsonschema.exceptions import ValidationError
 
 
 def _item_schema(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -27,6 +28,8 @@ def _item_schema(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
 @cache
 def _item_validator(name: str) -> Any:
     """The reference validator, used to explain a failure precisely."""
+    import jsonschema
+
     schema, item_schema = _item_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -50,6 +53,8 @@ def _innermost(err: ValidationError) -> ValidationError:
     An alternative rejected at its root by ``type`` or ``const`` (a different ``type`` tag, or
     ``null``) was not meant; among the rest, the best-matching error is reported.
     """
+    from jsonschema.exceptions import best_match
+
     while err.validator == "oneOf" and err.context:
         by_alt: dict[Any, list[ValidationError]] = {}
         for sub in err.context:
@@ -89,6 +94,8 @@ def validate_records(file: str, schema_name: str, records: Any, *, id_key: str =
         validator = _item_validator(schema_name)
         if validator.is_valid(record):  # the two validators disagree: trust the reference one
             continue
+        from jsonschema.exceptions import best_match
+
         err = _innermost(best_match(validator.iter_errors(record)))
         rid = record.get(id_key) if isinstance(record, dict) else None
         record_name = str(rid) if isinstance(rid, (str, int)) and rid != "" else f"#{position + 1}"

@@ -38,7 +38,7 @@ from .storage import write_bytes_atomic
 if TYPE_CHECKING:
     from .knowledgebase import KnowledgeBase
 
-SNAPSHOT_VERSION = 2  # 2: reference designs
+SNAPSHOT_VERSION = 3  # 2: reference designs; 3: bases deferred, strings shared, conflicts by claim
 MAGIC = b"KB-SNAPSHOT\n"
 DATA_FILES = ("conditions.json", "references.json", "claims.json", "articles.json")
 # Modules whose results the snapshot holds: a change to any of them makes old snapshots stale.
@@ -99,18 +99,26 @@ def load(
     else loaded and validated from the files (and the snapshot written again when ``write``).
     Returns it with what happened: ``"used"``, ``"missing"``, ``"stale"`` or ``"damaged"``."""
     path = snapshot_path(index_dir)
-    # Hashing the data files (112 MB at 100k claims) releases the GIL: it runs on the other
-    # core while the snapshot is read, checked and unmarshalled, and is compared before use.
-    with ThreadPoolExecutor(1, thread_name_prefix="kb-snapshot-key") as pool:
-        pending = pool.submit(data_key, data_dir)
-        kb, status = _read(cls, path, data_dir, pending.result)
-        key = pending.result()
-    if kb is None:
-        kb = _load_fresh(cls, data_dir)
-        # The files may have changed while they were read: key the snapshot by what was read.
-        if write and data_key(data_dir) == key:
-            write_snapshot(kb, path, key)
-    _settle()
+    # The cyclic collector stays off until everything loaded is frozen (see _settle): turned
+    # on earlier, its next young collection would walk the millions of objects just made.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        # Hashing the data files (112 MB at 100k claims) releases the GIL: it runs on the
+        # other core while the snapshot is read, checked and unmarshalled.
+        with ThreadPoolExecutor(1, thread_name_prefix="kb-snapshot-key") as pool:
+            pending = pool.submit(data_key, data_dir)
+            kb, status = _read(cls, path, data_dir, pending.result)
+            key = pending.result()
+        if kb is None:
+            kb = _load_fresh(cls, data_dir)
+            # The files may have changed while read: key the snapshot by what was read.
+            if write and data_key(data_dir) == key:
+                write_snapshot(kb, path, key)
+        _settle()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return kb, status
 
 
@@ -128,15 +136,9 @@ def _settle() -> None:
 
 
 def _load_fresh(cls: type[KnowledgeBase], data_dir: Path) -> KnowledgeBase:
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        kb = cls._load(data_dir)
-        kb.grades  # noqa: B018 - derived state the snapshot keeps
-        getattr(kb, _conflicts_attr(cls))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    kb = cls._load(data_dir)
+    kb.grades  # noqa: B018 - derived state the snapshot keeps
+    getattr(kb, _conflicts_attr(cls))
     return kb
 
 
@@ -158,16 +160,10 @@ def _read(
         # The checksum first: marshal is only ever given the bytes this module wrote.
         if len(payload) != header["bytes"] or hashlib.sha1(payload).hexdigest() != header["sha1"]:
             return None, "damaged"
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            data = marshal.loads(payload)
-            if header.get("key") != key():
-                return None, "stale"
-            return _restore(cls, data_dir, data), "used"
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        data = marshal.loads(payload)
+        if header.get("key") != key():
+            return None, "stale"
+        return _restore(cls, data_dir, data), "used"
     except Exception:  # anything unexpected in a snapshot: never trust it, rebuild
         return None, "damaged"
 
@@ -189,15 +185,39 @@ def _restore(cls: type[KnowledgeBase], data_dir: Path, data: dict[str, Any]) -> 
 
     kb = cls(data_dir, conditions, references, claims, articles)
     grades: dict[str, Grade] = {cid: Grade(*fields) for cid, fields in data["grades"]}
-    if data.get("bases") is not None:
-        grades = keep_bases(grades, dict(data["bases"]))
-    kb.adopt(grades=grades, **{_conflicts_attr(cls): pickle.loads(data["conflicts"])})
+    if data.get("bases") is not None:  # marshalled apart: decoded at the first edit
+        blob = data["bases"]
+        grades = keep_bases(grades, lambda: dict(marshal.loads(blob)))
+    views = {"grades": grades, _conflicts_attr(cls): pickle.loads(data["conflicts"])}
+    if data.get("conflicts_by_claim") is not None and isinstance(
+        getattr(cls, "computed_conflicts_by_claim", None), cached_property
+    ):
+        views["computed_conflicts_by_claim"] = dict(data["conflicts_by_claim"])
+    kb.adopt(**views)
     if data.get("designs") is not None:  # what the first search would check again
         designs = dict(data["designs"])
         kb.cache(DESIGNS_CACHE, lambda _kb: designs)
     # the index fingerprint of these records, as long as they stay these records
     kb.index_fingerprint = (data["index_fingerprint"], IndexedRecords.of(kb))
     return kb
+
+
+def _shared(value: Any, seen: dict[str, str]) -> Any:
+    """``value`` with every equal string one object: marshal then writes a string once and
+    refers back to it (claims repeat their kind, origin, conditions and citations), so the
+    snapshot is a quarter smaller and loads with fewer objects to create."""
+    if isinstance(value, str):
+        return seen.setdefault(value, value)
+    if isinstance(value, dict):
+        return {
+            (seen.setdefault(k, k) if isinstance(k, str) else k): _shared(v, seen)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_shared(v, seen) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_shared(v, seen) for v in value)
+    return value
 
 
 def _conflicts_attr(cls: type[KnowledgeBase]) -> str:
@@ -233,12 +253,15 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
         "conflicts": pickle.dumps(
             getattr(kb, _conflicts_attr(type(kb))), protocol=pickle.HIGHEST_PROTOCOL
         ),
+        "conflicts_by_claim": list(getattr(kb, "computed_conflicts_by_claim", {}).items()),
         "index_fingerprint": fingerprint(kb, build_vocabulary(kb)),
-        "bases": list(bases.items()) if bases is not None else None,
+        "bases": _shared(list(bases.items()), {}) if bases is not None else None,
         "designs": list(reference_designs(kb).items()),
     }
     try:
-        payload = marshal.dumps(data)
+        if data["bases"] is not None:
+            data["bases"] = marshal.dumps(data["bases"])
+        payload = marshal.dumps(_shared(data, {}))
     except ValueError:  # a value marshal cannot hold: no snapshot rather than a wrong one
         return
     header = json.dumps(

@@ -73,3 +73,44 @@ def test_invalid_data_is_still_refused(data_dir: Path, index_dir: Path) -> None:
     (data_dir / "claims.json").write_text(json.dumps(claims), "utf-8")
     with pytest.raises(InvalidData):
         _load(data_dir, index_dir)
+
+
+def test_edits_on_a_restored_knowledge_base_grade_as_on_a_loaded_one(
+    data_dir: Path, index_dir: Path, tmp_path: Path
+) -> None:
+    """The snapshot defers decoding what re-grading builds on until the first edit; the
+    grades after a verdict and after a board decision are those of a plain load."""
+    from kb.editorial import Editor
+
+    _load(data_dir, index_dir)
+    restored, status = _load(data_dir, index_dir)
+    assert status == "used"
+    plain = KnowledgeBase.load(data_dir, index_dir=index_dir)
+    assert restored.computed_conflicts_by_claim == plain.computed_conflicts_by_claim
+    conflict = next(c for c in plain.conflicts.values() if c.type == "safety_contradiction")
+    for kb, where in ((restored, "a"), (plain, "b")):
+        editor = Editor.open(kb, tmp_path / where)
+        editor.record(
+            "eve",
+            "editor",
+            "set_verdict",
+            "claim:vatvani2024-f1",
+            after={"verdict": "not_supported_as_worded", "note": "editor check"},
+        )
+        editor.record(
+            "eve",
+            "editor",
+            "dismiss_conflict",
+            f"conflict:{conflict.id}",
+            reason="reviewed",
+            base_version=editor.version(f"conflict:{conflict.id}"),
+        )
+    assert restored.grades == plain.grades
+    assert (
+        restored.grade("vatvani2024-f1").grade
+        != KnowledgeBase.load(data_dir).grade("vatvani2024-f1").grade
+    )
+    assert (
+        restored.search("fibromyalgia pain")["results"]
+        == plain.search("fibromyalgia pain")["results"]
+    )
