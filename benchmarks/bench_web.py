@@ -12,7 +12,9 @@ construction; printed). Bounded: a fixed number of requests per phase and a time
 
 * **startup**: process start to the first answered request (snapshot and index on disk);
 * **one client**: p50/p95 of searches and questions (the service time); goals: search p95
-  <= 30 ms, ask p95 <= 100 ms;
+  <= 30 ms, ask p95 <= 100 ms; the HTML page of every article, first views (which build the
+  conflict views and pictures the page keeps per editorial version) and repeat views (which
+  reuse them: the issue's goal, article p95 <= 30 ms, is stated with such caches);
 * **50 clients**: searches with ``--workers 1`` and with ``--workers`` = cores, the
   throughput ratio (goal >= 1.7 on 2 cores) and errors (goal 0);
 * **edit visibility**: an editorial flag and a verdict written by another process (as a
@@ -47,7 +49,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-GOALS_MS = {"search": 30.0, "ask": 100.0}
+GOALS_MS = {"search": 30.0, "ask": 100.0, "article (repeat)": 30.0}
 QUESTION_FORMS = [
     "What dose of {w} is used?",
     "Does LDN help {w}?",
@@ -180,6 +182,14 @@ class _Corpus:
         }
         self.conditions = SimpleNamespace(conditions={c["id"]: c for c in conds})
         self.labels = [c["label"] for c in conds]
+        self.articles = [
+            a["id"] for a in json.loads((data_dir / "articles.json").read_text("utf-8"))
+        ]
+
+
+def article_paths(corpus: _Corpus) -> list[str]:
+    """Every article page (HTML, as a reader opens it) once."""
+    return [f"/articles/{urllib.parse.quote(a)}" for a in corpus.articles]
 
 
 def search_paths(corpus: _Corpus, n: int, seed: int) -> list[str]:
@@ -301,6 +311,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "baseline": run_load(port, ["/api/health"] * args.single, 1),
             "search": run_load(port, search_paths(corpus, args.single, seed=1), 1),
             "ask": run_load(port, ask_paths(corpus, args.single, seed=2), 1),
+            # The first view of each article builds its conflict views and pictures (kept
+            # per editorial version); later views reuse them: both are reported.
+            "article (first)": run_load(port, article_paths(corpus), 1),
+            "article (repeat)": run_load(port, article_paths(corpus) * 5, 1),
         }
         report["one_client"] = one
         report["loaded_1_worker"] = run_load(
@@ -332,19 +346,19 @@ def print_report(r: dict[str, Any]) -> None:
         f"\n== {r['size']}: kb serve answered after {r['startup_s']} s (1 worker), "
         f"{r['startup_workers_s']} s ({r['cpus']} workers)"
     )
-    print(f"{'phase':<22} {'reqs':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}  goal")
+    print(f"{'phase':<26} {'reqs':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}  goal")
     for name, row in [
         *((f"1 client {k}", v) for k, v in r["one_client"].items()),
         (f"{r['clients']} clients, 1 worker", r["loaded_1_worker"]),
         (f"{r['clients']} clients, {r['cpus']} workers", r["loaded_workers"]),
     ]:
-        kind = name.split()[-1]
+        kind = name.removeprefix("1 client ")
         goal = GOALS_MS.get(kind) if name.startswith("1 client") else None
         verdict = (
             "" if goal is None else f"p95<={goal:g} {'met' if row['p95_ms'] <= goal else 'MISSED'}"
         )
         print(
-            f"{name:<22} {row['requests']:>6} {row['errors']:>4} {row['p50_ms']:>8} "
+            f"{name:<26} {row['requests']:>6} {row['errors']:>4} {row['p50_ms']:>8} "
             f"{row['p95_ms']:>8} {row['rps']:>8}  {verdict}"
         )
     print(

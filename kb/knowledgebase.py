@@ -158,20 +158,23 @@ class KnowledgeBase:
         their conflicts lower grades (a board decision): grade again just the claims it can
         affect (:func:`kb.evidence.regrade`), drop ``views`` and move :attr:`generation` on.
         Returns the ids whose grade changed."""
+        claim_ids = list(claim_ids)
         old = self.__dict__.get("grades")
         self.invalidate("grades", *views)
         if old is None:
             return []
         new, changed = evidence_mod.regrade(self, old, claim_ids)
         self.__dict__["grades"] = new
-        # lets search update only these (the last few edits: several may land between searches)
-        self._regrade_log.append((old, new, changed))
+        # lets search and summaries redo only these (the last few edits: several may land
+        # between two readers); the named claims too, whose records may have changed (a verdict)
+        self._regrade_log.append((old, new, list(dict.fromkeys([*changed, *claim_ids]))))
         del self._regrade_log[:-8]
         return changed
 
     def regraded_since(self, grades: dict[str, evidence_mod.Grade]) -> list[str] | None:
-        """The claims whose grade changed since ``grades`` was :attr:`grades` (through
-        :meth:`regrade` only), or None when that is not known (then assume any)."""
+        """The claims re-graded since ``grades`` was :attr:`grades` (through :meth:`regrade`
+        only: those whose grade changed and those it named), or None when that is not known
+        (then assume any)."""
         if grades is self.__dict__.get("grades"):
             return []
         out: list[str] = []
@@ -523,6 +526,11 @@ class KnowledgeBase:
             page=page,
         )
         return results
+
+    def prepare_edits(self) -> None:
+        """Decode now what re-grading after an edit builds on (a snapshot defers it), so the
+        first editorial decision costs what every later one does."""
+        evidence_mod.bases_of(self.grades)
 
     def search_warm(self) -> None:
         """Build, update or open the search index now rather than on the first search."""

@@ -43,6 +43,7 @@ is "not reported".
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -715,47 +716,132 @@ def _rate(kb: KnowledgeBase, d: _Draft) -> Body:
     }
 
 
+@dataclass
+class _Rated:
+    """The bodies as last rated (before the context pass), kept across re-gradings so an edit
+    re-rates only the bodies holding the claims it touched."""
+
+    grades: Any = None  # the kb.grades object they were rated with
+    bodies: dict[str, tuple[int, Body]] = field(default_factory=dict)  # key -> (place, body)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 def build(kb: KnowledgeBase) -> dict[str, Body]:
-    """Every body of evidence of ``kb``, by id (the order of :func:`summary`)."""
+    """Every body of evidence of ``kb``, by id (the order of :func:`summary`).
+
+    After a verdict or a board decision (:meth:`KnowledgeBase.regrade`) only the bodies of
+    the claims it re-graded or named are rated again (seconds -> milliseconds at 100k
+    claims); anything else (a reference marked, new records) rates every body."""
+    held = kb.cache("kb.summary.rated", lambda _kb: _Rated(), records=True)
+    with held.lock:
+        grades = kb.grades
+        touched = kb.regraded_since(held.grades) if held.grades is not None else None
+        if touched is None:
+            rated = _rate_all(kb)
+        else:
+            rated = dict(held.bodies)
+            keys = claim_keys(kb)
+            for key in dict.fromkeys(k for cid in touched if (k := keys.get(cid)) is not None):
+                again = _rate_one(kb, key)
+                if again is None:
+                    rated.pop(key, None)
+                else:
+                    rated[key] = again
+        held.grades, held.bodies = grades, rated
+    return _finish(kb, rated)
+
+
+def _draft(kb: KnowledgeBase, drafts: dict[str, _Draft], key: str, claim: Claim) -> None:
+    """Add ``claim`` to the draft of body ``key`` (if it counts as evidence there)."""
+    if not _counts(kb, claim):
+        return
+    if key not in drafts:
+        cond = body_condition(kb, claim.conditions)
+        drafts[key] = _Draft(key, claim.intervention, cond, claim.outcome, [])
+    retracted = [m for m in claim_reference_marks(kb, claim.id) if m["status"] == "retracted"]
+    if retracted:  # a retracted study leaves the body (shown as a reason, never counted)
+        drafts[key].excluded.append((claim, retracted[0]))
+    else:
+        drafts[key].claims.append(claim)
+
+
+def _rate_all(kb: KnowledgeBase) -> dict[str, tuple[int, Body]]:
+    """Every body rated; each with its place: the position of its first counted claim."""
     drafts: dict[str, _Draft] = {}
+    place: dict[str, int] = {}
     keys = claim_keys(kb)
-    for claim in kb.claims.values():
+    for i, claim in enumerate(kb.claims.values()):
         key = keys[claim.id]
         if key is None:
             continue
-        if not _counts(kb, claim):
-            continue
-        if key not in drafts:
-            cond = body_condition(kb, claim.conditions)
-            drafts[key] = _Draft(key, claim.intervention, cond, claim.outcome, [])
-        retracted = [m for m in claim_reference_marks(kb, claim.id) if m["status"] == "retracted"]
-        if retracted:  # a retracted study leaves the body (shown as a reason, never counted)
-            drafts[key].excluded.append((claim, retracted[0]))
-        else:
-            drafts[key].claims.append(claim)
-    bodies = {key: _rate(kb, d) for key, d in drafts.items()}
+        _draft(kb, drafts, key, claim)
+        if key in drafts and key not in place:
+            place[key] = i
+    return {key: (place[key], _rate(kb, d)) for key, d in drafts.items()}
+
+
+def _rate_one(kb: KnowledgeBase, key: str) -> tuple[int, Body] | None:
+    """Body ``key`` rated afresh (None when none of its claims counts any more)."""
+    drafts: dict[str, _Draft] = {}
+    at = None
+    for i, claim in _claims_by_key(kb).get(key, []):
+        _draft(kb, drafts, key, claim)
+        if at is None and key in drafts:
+            at = i
+    if at is None:
+        return None
+    return at, _rate(kb, drafts[key])
+
+
+def _claims_by_key(kb: KnowledgeBase) -> dict[str, list[tuple[int, Claim]]]:
+    """Each body key's claims with their positions among all claims (records only)."""
+
+    def build_index(kb: KnowledgeBase) -> dict[str, list[tuple[int, Claim]]]:
+        keys = claim_keys(kb)
+        out: dict[str, list[tuple[int, Claim]]] = defaultdict(list)
+        for i, claim in enumerate(kb.claims.values()):
+            key = keys[claim.id]
+            if key is not None:
+                out[key].append((i, claim))
+        return dict(out)
+
+    return kb.cache("kb.summary.claims_by_key", build_index, records=True)
+
+
+def _copy(body: Body) -> Body:
+    """A body callers may change: its lists and dicts copied (the rated one is kept)."""
+    out: dict[str, Any] = {
+        k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+        for k, v in body.items()
+    }
+    return out  # type: ignore[return-value]
+
+
+def _finish(kb: KnowledgeBase, rated: dict[str, tuple[int, Body]]) -> dict[str, Body]:
+    """The context pass and the order of :func:`summary`, on copies of the rated bodies."""
+    bodies = {key: _copy(body) for key, (_, body) in sorted(rated.items(), key=lambda kv: kv[1][0])}
     # Evidence on a broader population is indirect context for a narrower one: shown, not counted.
     # Only bodies of the same treatment and outcome can be context (thousands of bodies at 100k
     # claims: comparing every pair took seconds).
-    alike: dict[tuple[str, str], list[Body]] = defaultdict(list)
-    for body in bodies.values():
-        alike[(body["intervention"], body["outcome"])].append(body)
+    alike: dict[tuple[str, str, str], list[tuple[int, Body]]] = defaultdict(list)
+    for i, body in enumerate(bodies.values()):
+        alike[(body["intervention"], body["outcome"], body["condition"])].append((i, body))
+    said: dict[str, str] = {}  # a broad body is context for many narrower ones: word it once
     for body in bodies.values():
         if body["condition"] not in kb.conditions:
             continue
         above = kb.conditions.ancestors(body["condition"])
-        for other in alike[(body["intervention"], body["outcome"])]:
-            if other["id"] == body["id"] or other["condition"] not in above:
-                continue
-            body["reasons"].append(
-                {
-                    "domain": "context",
-                    "change": 0,
-                    "text": f"Indirect context, not counted: on {_lower_first(other['condition_label'])}"
+        same = (body["intervention"], body["outcome"])
+        for _, other in sorted(
+            (x for a in above for x in alike.get((*same, a), ())), key=lambda x: x[0]
+        ):
+            if other["id"] not in said:
+                said[other["id"]] = (
+                    f"Indirect context, not counted: on {_lower_first(other['condition_label'])}"
                     f" ({_labels(kb, other['studies'])}) the evidence is {other['certainty']}"
-                    f" certainty, {other['direction']}.",
-                }
-            )
+                    f" certainty, {other['direction']}."
+                )
+            body["reasons"].append({"domain": "context", "change": 0, "text": said[other["id"]]})
     order = {c: i for i, c in enumerate(kb.conditions.conditions)}
     outcomes = list(OUTCOMES)
     ranked = sorted(

@@ -165,6 +165,43 @@ def test_summaries_are_cached_on_the_knowledge_base(real_kb: KnowledgeBase) -> N
     assert real_kb.summaries is real_kb.summaries
 
 
+def test_summaries_after_edits_equal_a_fresh_load(data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Verdicts and board decisions re-rate only the bodies they touch; a reference mark
+    rates every body again. Either way the bodies are those of a fresh load of the same
+    data and journal."""
+    from kb.editorial import Editor
+
+    instance = tmp_path / "instance"
+    kb = KnowledgeBase.load(data_dir)
+    editor = Editor.open(kb, instance)
+    kb.summaries  # noqa: B018 - rated once before the edits
+
+    def fresh() -> dict:
+        other = KnowledgeBase.load(data_dir)
+        Editor.open(other, instance)
+        return other.summaries
+
+    conflict = next(iter(kb.conflicts))
+    steps = [
+        ("set_verdict", "claim:vatvani2024-f1", {"after": {"verdict": "not_stated", "note": "t"}}),
+        ("mark_reference", "reference:bruun2024_final", {"after": {"status": "concern"}}),
+        (
+            "set_verdict",
+            "claim:bruun2024_final-f1",
+            {"after": {"verdict": "supported_with_nuance", "note": "t"}},
+        ),
+        ("dismiss_conflict", f"conflict:{conflict}", {}),
+    ]
+    for action, target, extra in steps:
+        if action == "dismiss_conflict":
+            extra = {"base_version": editor.version(target)}
+        editor.record("eve", "editor", action, target, reason="test", **extra)
+        assert kb.summaries == fresh(), (action, target)
+    # the mark is still shown after the edits that followed it
+    concern = [r["text"] for r in kb.summaries[FM_PAIN]["reasons"] if r["domain"] == "risk of bias"]
+    assert any("expression of concern" in t for t in concern)
+
+
 # -- surfaces: CLI, pages and their JSON twins ------------------------------------------------
 def test_cli_summary_text_and_json(data_dir) -> None:  # type: ignore[no-untyped-def]
     import json

@@ -19,6 +19,7 @@ or "dose" barely move BM25 anyway) — go to the search engine, so its posting l
 from __future__ import annotations
 
 import heapq
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,7 @@ class Ranked:
 
     def static(self, cid: str) -> int:
         """Without text relevance: specific (or general) claims first, then grade, then id."""
-        return self.position[cid] + (0 if cid in self.specific else len(self.position))
+        return self.position[cid] + (0 if cid in self.specific else _span(self.position))
 
     def key(self, cid: str) -> tuple[float, float, int]:
         score = self.scores.get(cid, 0.0)
@@ -109,13 +110,45 @@ def memo(kb: KnowledgeBase, key: tuple[Any, ...], build: Any) -> Any:
     return value
 
 
+@dataclass
+class _Places:
+    """Positions as last computed, kept across re-gradings (records only)."""
+
+    grades: Any = None
+    by_id: dict[str, int] = field(default_factory=dict)  # claim id -> place among sorted ids
+    places: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _span(position: dict[str, int]) -> int:
+    """More than every place :func:`positions` gives (grade ranks times claims)."""
+    return (len(GRADE_ORDER) + 1) * len(position)
+
+
 def positions(kb: KnowledgeBase) -> dict[str, int]:
-    """Every claim's place when ordered by grade, then id (once per grading)."""
+    """Every claim's place when ordered by grade, then id: grade rank x claims + the id's
+    place among sorted ids, so after an edit only the re-graded claims move (a sort of 100k
+    claims per verdict took a fifth of a second)."""
 
     def build() -> dict[str, int]:
-        grades, last = kb.grades, len(GRADE_ORDER)
-        order = sorted(kb.claims, key=lambda c: (_GRADE_RANK.get(grades[c].grade, last), c))
-        return {cid: i for i, cid in enumerate(order)}
+        held = kb.cache("ask.places", lambda _kb: _Places(), records=True)
+        with held.lock:
+            grades, last = kb.grades, len(GRADE_ORDER)
+            if not held.by_id:
+                held.by_id = {cid: i for i, cid in enumerate(sorted(kb.claims))}
+            by_id, n = held.by_id, len(held.by_id)
+
+            def place(cid: str) -> int:
+                return _GRADE_RANK.get(grades[cid].grade, last) * n + by_id[cid]
+
+            touched = kb.regraded_since(held.grades) if held.grades is not None else None
+            if touched is None:
+                places = {cid: place(cid) for cid in kb.claims}
+            else:
+                places = dict(held.places)
+                places.update((cid, place(cid)) for cid in touched if cid in by_id)
+            held.grades, held.places = grades, places
+            return places
 
     return memo(kb, ("positions",), build)  # type: ignore[no-any-return]
 

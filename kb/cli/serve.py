@@ -132,6 +132,7 @@ def warm_up(app: Any) -> dict[str, float]:
     t = time.perf_counter()
     kb.grades  # noqa: B018 - cached on first access (conflicts come with it)
     kb.claims_by_topic  # noqa: B018
+    kb.prepare_edits()
     out["grades"] = time.perf_counter() - t
     t = time.perf_counter()
     kb.search_warm()
