@@ -130,8 +130,8 @@ def edits(data_dir: Path, index_dir: Path, n_edits: int = 20) -> dict[str, Any]:
 
 def _edits_in_ask(kb: Any, editor: Any, targets: list[str]) -> dict[str, Any]:
     """ms from a verdict until Ask answers a question about the edited claim's condition
-    (the answer carries the new grades), against the same kind of question with no edit
-    (Ask warmed up as ``kb serve`` warms it)."""
+    (the answer carries the new grades), against the same question just before the edit
+    (Ask warmed up as ``kb serve`` warms it; Ask keeps no answer cache)."""
     from kb.ask import ask, warm
 
     warm(kb)
@@ -151,7 +151,7 @@ def _edits_in_ask(kb: Any, editor: Any, targets: list[str]) -> dict[str, Any]:
             reason="benchmark",
             after={"verdict": ("supported", "not_stated")[i % 2], "note": "benchmark"},
         )
-        ask(kb, f"What does LDN do for {label}? ({i})")
+        ask(kb, f"Does LDN work for {label}? ({i})")
         edited.append((time.perf_counter() - t0) * 1000)
     return {
         "edit_to_ask_ms_p50": statistics.median(edited),

@@ -281,6 +281,28 @@ def test_an_answer_shows_a_grade_an_editor_just_changed(
     assert f"(MD -0.86, 95% CI -1.20 to -0.51; P <0.001; I2 33%) [{new}]" in after
 
 
+def test_after_edits_an_answer_equals_that_of_a_fresh_load(
+    kb: KnowledgeBase, instance_dir: Path
+) -> None:
+    """Ask keeps what it derives from grades across edits, moving only the re-graded claims;
+    its answers (meter, best evidence, sections) are those of a fresh load of the same data
+    and journal."""
+    question = "Does LDN work for fibromyalgia?"
+    ask(kb, question)  # derived state built before the edits
+    editor = Editor.open(kb, instance_dir)
+    for cid, verdict in [
+        ("vatvani2024-f1", "not_supported_as_worded"),
+        ("younger2013-f1", "not_stated"),
+        ("vatvani2024-f1", "supported"),
+    ]:
+        editor.record(
+            "eve", "editor", "set_verdict", f"claim:{cid}", after={"verdict": verdict, "note": "t"}
+        )
+        fresh = KnowledgeBase.load(kb.data_dir)
+        Editor.open(fresh, instance_dir)
+        assert ask(kb, question) == ask(fresh, question), (cid, verdict)
+
+
 def test_a_study_under_concern_is_said_so(kb: KnowledgeBase, instance_dir: Path) -> None:
     editor = Editor.open(kb, instance_dir)
     editor.record(

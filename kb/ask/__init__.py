@@ -131,7 +131,7 @@ def warm(kb: KnowledgeBase) -> None:
     for each condition."""
     ix = index(kb)
     positions(kb)
-    memo(kb, ("effect-parts",), lambda: compose.effect_parts(kb))
+    compose.effect_parts(kb)
     memo(kb, ("bodies",), lambda: compose.bodies_by_topic(kb))
     held = [MAIN_INTERVENTION] if MAIN_INTERVENTION in ix.by_intervention else []
     for condition in [None, *sorted(kb.conditions.conditions)]:
@@ -241,11 +241,11 @@ def _meter(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, Any
     intent = reading.intent
     if intent is None or not intent.meter:
         return None
-    parts = memo(kb, ("effect-parts",), lambda: compose.effect_parts(kb))
+    parts, by_claim = compose.effect_index(kb)
     # Per condition: the condition's own studies, not the general ones filed above it.
     base = ranked.specific if reading.conditions else ranked.pool
     key = ("meter", tuple(reading.interventions), tuple(reading.conditions))
-    return memo(kb, key, lambda: compose.meter(kb, parts, base))  # type: ignore[no-any-return]
+    return memo(kb, key, lambda: compose.meter(kb, parts, base, by_claim))  # type: ignore[no-any-return]
 
 
 def _meter_json(found: dict[str, Any]) -> dict[str, Any]:

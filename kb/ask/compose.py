@@ -7,7 +7,10 @@ grade. Nothing is said that no claim says.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..evidence import DESIGNS, GRADE_ORDER
@@ -210,9 +213,42 @@ def _group(design: str) -> int:
 EffectParts = dict[str, dict[tuple[bool, str], list[str]]]
 
 
+@dataclass
+class _Parts:
+    """Effect parts as last built, kept across re-gradings (records only)."""
+
+    grades: Any = None
+    parts: EffectParts = field(default_factory=dict)
+    study_of: dict[str, str] = field(default_factory=dict)  # effect claim -> its study
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 def effect_parts(kb: KnowledgeBase) -> EffectParts:
     """Per study (the reference a claim's grade rests on): its effect claims split by
-    (about pain?, direction), each list best grade first. Built once per grading."""
+    (about pain?, direction), each list best grade first. Built once per grading; after an
+    edit only the re-graded claims move (rebuilding it took most of a second at 100k)."""
+    return effect_index(kb)[0]
+
+
+def effect_index(kb: KnowledgeBase) -> tuple[EffectParts, dict[str, str]]:
+    """:func:`effect_parts` and the study each of its claims is filed under, of one grading."""
+    held = kb.cache("ask.effect_parts", lambda _kb: _Parts(), records=True)
+    with held.lock:
+        grades = kb.grades
+        if held.grades is not grades:
+            touched = kb.regraded_since(held.grades) if held.grades is not None else None
+            if touched is None:
+                parts = _effect_parts(kb)
+                studies = {
+                    cid: ref for ref, by in parts.items() for ids in by.values() for cid in ids
+                }
+            else:
+                parts, studies = _move(kb, held.parts, held.study_of, touched)
+            held.grades, held.parts, held.study_of = grades, parts, studies
+        return held.parts, held.study_of  # never changed in place: a consistent pair
+
+
+def _effect_parts(kb: KnowledgeBase) -> EffectParts:
     from .vocab import index
 
     ix = index(kb)
@@ -220,24 +256,95 @@ def effect_parts(kb: KnowledgeBase) -> EffectParts:
     parts: EffectParts = defaultdict(lambda: defaultdict(list))
     for kind in METER_KINDS:
         for cid in ix.by_kind.get(kind, set()) - ix.conduct:
-            ref = grades[cid].basis_ref
-            if ref is not None and ref in kb.references:
-                claim = kb.claims[cid]
-                parts[ref][(claim.outcome == "pain", claim.direction)].append(cid)
-    order = {g: i for i, g in enumerate(GRADE_ORDER)}
+            where = _part_of(kb, cid)
+            if where is not None:
+                parts[where[0]][where[1]].append(cid)
+    key = _grade_key(grades)
     for by_part in parts.values():
         for ids in by_part.values():
-            ids.sort(key=lambda c: (order.get(grades[c].grade, len(order)), c))
+            ids.sort(key=key)
     return {ref: dict(v) for ref, v in parts.items()}
 
 
-def meter(kb: KnowledgeBase, parts: EffectParts, claims: frozenset[str]) -> dict[str, Any] | None:
+def _part_of(kb: KnowledgeBase, cid: str) -> tuple[str, tuple[bool, str]] | None:
+    """Where an effect claim goes: its grade's study and (about pain?, direction)."""
+    ref = kb.grades[cid].basis_ref
+    if ref is None or ref not in kb.references:
+        return None
+    claim = kb.claims[cid]
+    return ref, (claim.outcome == "pain", claim.direction)
+
+
+def _grade_key(grades: dict[str, Any]) -> Any:
+    order = {g: i for i, g in enumerate(GRADE_ORDER)}
+    return lambda c: (order.get(grades[c].grade, len(order)), c)
+
+
+def _move(
+    kb: KnowledgeBase, old: EffectParts, old_study: dict[str, str], touched: list[str]
+) -> tuple[EffectParts, dict[str, str]]:
+    """``old`` with the ``touched`` claims taken out and put back where their new grades
+    place them; lists that change are copied, the rest shared (``old`` is never changed)."""
+    from .vocab import index
+
+    ix = index(kb)
+    moving = {
+        cid
+        for cid in touched
+        if cid in kb.claims and kb.claims[cid].kind in METER_KINDS and cid not in ix.conduct
+    }
+    if not moving:
+        return old, old_study
+    parts = dict(old)
+    studies = dict(old_study)
+    copied: set[str] = set()
+
+    def own(ref: str) -> dict[tuple[bool, str], list[str]]:
+        if ref not in copied:
+            parts[ref] = {k: list(v) for k, v in parts.get(ref, {}).items()}
+            copied.add(ref)
+        return parts[ref]
+
+    for ref in {old_study[cid] for cid in moving if cid in old_study}:  # take them out
+        if ref in parts:
+            mine = own(ref)
+            for k in list(mine):
+                mine[k] = [c for c in mine[k] if c not in moving]
+                if not mine[k]:
+                    del mine[k]
+            if not mine:
+                del parts[ref]
+                copied.discard(ref)
+    key = _grade_key(kb.grades)
+    for cid in moving:  # and put them back (a claim may move to another study)
+        studies.pop(cid, None)
+        where = _part_of(kb, cid)
+        if where is not None:
+            own(where[0]).setdefault(where[1], []).append(cid)
+            studies[cid] = where[0]
+    for ref in copied:
+        for ids in parts[ref].values():
+            ids.sort(key=key)
+    return parts, studies
+
+
+def meter(
+    kb: KnowledgeBase,
+    parts: EffectParts,
+    claims: frozenset[str],
+    by_claim: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
     """Distinct studies (references) behind the effect claims among ``claims``, for / against /
     mixed / neutral, grouped by design, strongest first. None when no effect claim rests on a
-    study."""
+    study. ``by_claim`` (from :func:`effect_index`) lets a few claims visit only their studies rather
+    than every study in the knowledge base."""
     studies, excluded = [], []
     marks = kb.editorial.reference_marks if kb.editorial is not None else {}
-    for ref, by_part in parts.items():
+    refs: Iterable[str] = parts
+    if by_claim is not None and len(claims) < len(by_claim):
+        refs = {by_claim[cid] for cid in claims if cid in by_claim}
+    for ref in refs:
+        by_part = parts[ref]
         # Guidelines, narrative reviews and secondary pages report others' studies: not counted.
         if _group(kb.references[ref].design) == len(DESIGN_GROUPS) - 1:
             continue
