@@ -662,8 +662,9 @@ class MeterStudy(TypedDict):
 class MeterGroup(TypedDict):
     id: str
     label: str
-    participants: int | None
-    studies: list[MeterStudy]
+    participants: int | None  # over every study of the group, listed or not
+    studies: list[MeterStudy]  # the strongest first, at most kb.ask.METER_LISTED
+    not_listed: int  # studies of the group counted but not listed
 
 
 # "for" is a Python keyword: the functional form keeps it as the JSON key.

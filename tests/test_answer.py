@@ -281,6 +281,29 @@ def test_an_answer_shows_a_grade_an_editor_just_changed(
     assert f"(MD -0.86, 95% CI -1.20 to -0.51; P <0.001; I2 33%) [{new}]" in after
 
 
+def test_a_long_meter_lists_the_strongest_studies_and_counts_the_rest(
+    akb: KnowledgeBase,
+    real_client,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Thousands of studies answer a broad question in a large knowledge base: each design
+    group lists its strongest few and says how many more it counted."""
+    import kb.ask
+
+    question = "Does LDN work for fibromyalgia?"
+    full = ask(akb, question)["meter"]
+    monkeypatch.setattr(kb.ask, "METER_LISTED", 1)
+    short = ask(akb, question)["meter"]
+    assert short["studies"] == full["studies"] and short["counts"] == full["counts"]
+    for whole, cut in zip(full["groups"], short["groups"], strict=True):
+        assert cut["studies"] == whole["studies"][:1]  # the strongest one
+        assert cut["not_listed"] == len(whole["studies"]) - 1
+        assert cut["participants"] == whole["participants"]
+    crowded = next(g for g in short["groups"] if g["not_listed"])
+    page = real_client.get("/ask", query_string={"q": question}).get_data(as_text=True)
+    assert f"and {crowded['not_listed']} more {crowded['label'].lower()} not listed" in page
+
+
 def test_after_edits_an_answer_equals_that_of_a_fresh_load(
     kb: KnowledgeBase, instance_dir: Path
 ) -> None:

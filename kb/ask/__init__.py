@@ -32,6 +32,10 @@ __all__ = ["MAX_QUESTION", "ask", "understand", "warm"]
 
 PER_SECTION = 6
 MAX_CONFLICTS = 3
+# Studies listed per design group of the meter (strongest first); the counts cover them all.
+# A large knowledge base has thousands of studies on a broad question: a list that long is
+# no answer (and was megabytes per response at 100k claims).
+METER_LISTED = 10
 
 
 def understand(kb: KnowledgeBase, question: str) -> dict[str, Any]:
@@ -259,7 +263,8 @@ def _meter_json(found: dict[str, Any]) -> dict[str, Any]:
                 "id": g["id"],
                 "label": g["label"],
                 "participants": sum(s["n"] or 0 for s in g["studies"]) or None,
-                "studies": [{k: s[k] for k in keep} for s in g["studies"]],
+                "studies": [{k: s[k] for k in keep} for s in g["studies"][:METER_LISTED]],
+                "not_listed": max(len(g["studies"]) - METER_LISTED, 0),
             }
             for g in found["groups"]
         ],
