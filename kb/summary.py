@@ -245,8 +245,14 @@ def _direction(outcome: Outcome, claim_direction: str, active: bool = False) -> 
     return "benefit" if claim_direction == "benefit" else "little or no difference"
 
 
+LABELS_NAMED = 10  # studies named in one reason; the rest are counted ("and 4,990 more")
+
+
 def _labels(kb: KnowledgeBase, refs: Iterable[str]) -> str:
-    return ", ".join(kb.references[r].label for r in dict.fromkeys(refs))
+    distinct = list(dict.fromkeys(refs))
+    named = ", ".join(kb.references[r].label for r in distinct[:LABELS_NAMED])
+    rest = len(distinct) - LABELS_NAMED
+    return f"{named} and {rest:,} more" if rest > 0 else named
 
 
 _INTERVAL = re.compile(r"\((?:95% CI )?(-?\d+(?:\.\d+)?)\s*(?:to|-)\s*(-?\d+(?:\.\d+)?)\)")

@@ -419,3 +419,19 @@ def test_very_few_participants_is_very_serious_imprecision(real_kb: KnowledgeBas
     assert _domains(real_kb.summaries[FM_PAIN])["imprecision"] == -1
     for body in real_kb.summaries.values():  # the floor stays Very low
         assert body["certainty"] in CERTAINTIES
+
+
+def test_a_reason_names_at_most_a_few_studies_and_counts_the_rest(
+    real_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bodies of thousands of studies (large knowledge bases) keep their reasons readable."""
+    import kb.summary
+
+    body = real_kb.summaries[FM_PAIN]
+    start = next(r["text"] for r in body["reasons"] if r["domain"] == "start")
+    monkeypatch.setattr(kb.summary, "LABELS_NAMED", 1)
+    shorter = kb.summary.build(KnowledgeBase.load(real_kb.data_dir))[FM_PAIN]
+    cut = next(r["text"] for r in shorter["reasons"] if r["domain"] == "start")
+    named = start.split("(", 1)[1].rstrip(").").split(", ")
+    assert len(named) > 1
+    assert cut.endswith(f"({named[0]} and {len(named) - 1} more).")
