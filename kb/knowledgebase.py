@@ -531,6 +531,7 @@ class KnowledgeBase:
         """Decode now what re-grading after an edit builds on (a snapshot defers it), so the
         first editorial decision costs what every later one does."""
         evidence_mod.bases_of(self.grades)
+        summary_mod.prepare_edits(self)
 
     def search_warm(self) -> None:
         """Build, update or open the search index now rather than on the first search."""

@@ -814,6 +814,11 @@ def _claims_by_key(kb: KnowledgeBase) -> dict[str, list[tuple[int, Claim]]]:
     return kb.cache("kb.summary.claims_by_key", build_index, records=True)
 
 
+def prepare_edits(kb: KnowledgeBase) -> None:
+    """Index the bodies' claims now, which the first re-rating after an edit reads."""
+    _claims_by_key(kb)
+
+
 def _copy(body: Body) -> Body:
     """A body callers may change: its lists and dicts copied (the rated one is kept)."""
     out: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -148,6 +149,9 @@ def warm_up(app: Any) -> dict[str, float]:
     t = time.perf_counter()
     ask(kb, "What dose of low-dose naltrexone is used?")
     out["first question"] = time.perf_counter() - t
+    # What warm-up built lives as long as the server: out of the cyclic collector's walks
+    # (and, with several workers, kept in pages the forked processes share).
+    gc.freeze()
     return out
 
 
