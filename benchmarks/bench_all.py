@@ -98,14 +98,7 @@ def edits(data_dir: Path, index_dir: Path, n_edits: int = 20) -> dict[str, Any]:
         verdict = ("not_stated", "supported")[i % 2]
         words = " ".join(kb.claims[cid].text.split()[:6])
         t0 = time.perf_counter()
-        editor.record(
-            "bench",
-            "editor",
-            "set_verdict",
-            f"claim:{cid}",
-            reason="benchmark",
-            after={"verdict": verdict, "note": "benchmark"},
-        )
+        _verdict(editor, cid, verdict)
         result = kb.search(words, limit=10)  # the page a reader sees
         shown.append((time.perf_counter() - t0) * 1000)
         hit = next((h for h in result["results"] if h["id"] == cid), None)
@@ -128,6 +121,17 @@ def edits(data_dir: Path, index_dir: Path, n_edits: int = 20) -> dict[str, Any]:
     }
 
 
+def _verdict(editor: Any, cid: str, verdict: str) -> None:
+    editor.record(
+        "bench",
+        "editor",
+        "set_verdict",
+        f"claim:{cid}",
+        reason="benchmark",
+        after={"verdict": verdict, "note": "benchmark"},
+    )
+
+
 def _edits_in_ask(kb: Any, editor: Any, targets: list[str]) -> dict[str, Any]:
     """ms from a verdict until Ask answers a question about the edited claim's condition
     (the answer carries the new grades), against the same question just before the edit
@@ -143,14 +147,7 @@ def _edits_in_ask(kb: Any, editor: Any, targets: list[str]) -> dict[str, Any]:
         ask(kb, f"Does LDN work for {label}? ({i})")
         plain.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        editor.record(
-            "bench",
-            "editor",
-            "set_verdict",
-            f"claim:{cid}",
-            reason="benchmark",
-            after={"verdict": ("supported", "not_stated")[i % 2], "note": "benchmark"},
-        )
+        _verdict(editor, cid, ("supported", "not_stated")[i % 2])
         ask(kb, f"Does LDN work for {label}? ({i})")
         edited.append((time.perf_counter() - t0) * 1000)
     return {
