@@ -17,6 +17,9 @@ alternative (``description``) and the rows of a table that says the same thing.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 # pydantic (which makes the OpenAPI schemas of kb.shapes) reads TypedDicts from
@@ -27,7 +30,6 @@ from .claims import DIRECTIONS
 from .evidence import DESIGNS
 
 if TYPE_CHECKING:
-    from .claims import Claim
     from .knowledgebase import KnowledgeBase
 
 # Kinds whose direction says whether the treatment worked.
@@ -54,6 +56,21 @@ HEADER_H = 34
 SLOT = 40  # one mark's square in a cell
 R_MIN, R_MAX = 4.0, 17.0
 LEGEND_H = 46
+PER_ROW = CELL_W // SLOT  # marks on one line of a cell
+MORE_H = 18  # the "+N more" line under a cell that holds more studies than it draws
+
+# How much a picture draws, however large the knowledge base: a map of 10,000 circles cannot
+# be read (nor drawn in time). A cell (design by direction) draws its largest studies, two
+# lines of marks (a map of every design stays about one screen high and ~300 marks); the
+# rest are counted in the cell, the text alternative and the table.
+MAX_MARKS_PER_CELL = 2 * PER_ROW
+# A forest plot draws at most this many panels (common scales first, then the scales with the
+# most estimates) and this many estimates per panel (the narrowest intervals: the most
+# precise); the totals still count every estimate.
+MAX_FOREST_PANELS = 8
+MAX_FOREST_ROWS = 12
+# Pictures kept per version of the records (topics and answers' claim sets).
+MEMO_SIZE = 64
 
 # Units on a common scale across studies; any other unit (points on a study's own pain scale,
 # kPa) is plotted per source, since scales and sign conventions differ between instruments.
@@ -72,44 +89,104 @@ def _scope(kb: KnowledgeBase, condition: str | None) -> set[str] | None:
     return {condition, *kb.conditions.descendants(condition)}
 
 
-def _in_scope(
-    kb: KnowledgeBase,
-    claim: Claim,
-    scope: set[str] | None,
-    intervention: str | None,
-    claim_ids: frozenset[str] | None,
-) -> bool:
-    if claim_ids is not None and claim.id not in claim_ids:
-        return False
-    if intervention is not None and claim.intervention != intervention:
-        return False
-    return scope is None or bool(scope & set(claim.conditions))
+def _memo(
+    kb: KnowledgeBase, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """A picture kept per version of the records (LRU of :data:`MEMO_SIZE`), as a shallow
+    copy: callers must treat the nested lists as read-only.
+
+    Pictures read only records (claims' kind, conditions, direction, structured value and
+    cited source; references' label, design and n), never grades or verdicts, so they are
+    kept across re-gradings and editorial decisions and rebuilt after any change to a record
+    (at 100k claims the main topic's pair cost about 0.5 s to compute)."""
+    store = kb.cache("pictures.memo", lambda _kb: _Memo(), records=True)
+    with store.lock:
+        held = store.items.get(key)
+        if held is not None:
+            store.items.move_to_end(key)
+            return dict(held)
+    value = build()
+    with store.lock:
+        store.items[key] = value
+        while len(store.items) > MEMO_SIZE:
+            store.items.popitem(last=False)
+    return dict(value)
 
 
-class _EffectClaims:
-    """The claims a map can show (cited findings of an effect kind), in the knowledge base's
-    order, and their positions per condition: a map then reads only its own scope instead of
-    scanning every claim (0.4 s per map at 100k claims)."""
+class _Memo:
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+class _Index:
+    """What the pictures can show, read once per version of the records, in the knowledge
+    base's order, with positions per condition: a picture then reads only its own scope
+    instead of scanning every claim (0.4 s per picture at 100k claims).
+
+    ``findings``: cited findings of an effect kind (not seed statements, not study conduct)
+    as ``(claim id, study ref id, intervention, direction)``; ``intervals``: claims with a
+    structured confidence interval as ``(claim id, intervention, (outcome, unit, source),
+    (estimate, low, high, level))``."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.claims: list[Claim] = []
-        self.by_condition: dict[str, list[int]] = {}
+        self.findings: list[tuple[str, str, str | None, str]] = []
+        self.findings_by_condition: dict[str, list[int]] = {}
+        self.intervals: list[
+            tuple[str, str | None, tuple[str, str, str], tuple[float, float, float, float]]
+        ] = []
+        self.intervals_by_condition: dict[str, list[int]] = {}
+        # Read from the records directly: this loop visits every claim (speed at 100k).
         for claim in kb.claims.values():
-            if claim.origin == "seed" or claim.kind not in EFFECT_KINDS:
+            rec = claim.record
+            value = rec["value"]
+            if value and "ci" in value:
+                ci = structured_ci(value)
+                if ci is not None:
+                    unit = str(value.get("unit", ""))
+                    source = (
+                        "" if unit in COMMON_SCALE_UNITS else (claim.cited_refs or [claim.id])[0]
+                    )
+                    for cond in rec["conditions"]:
+                        self.intervals_by_condition.setdefault(cond, []).append(len(self.intervals))
+                    self.intervals.append(
+                        (rec["id"], rec["intervention"], (rec["outcome"], unit, source), ci)
+                    )
+            if rec["origin"] == "seed" or rec["kind"] not in EFFECT_KINDS:
                 continue
-            if claim.role == "study-conduct" or not claim.cited_refs:
+            refs = claim.cited_refs
+            if claim.role == "study-conduct" or not refs:
                 continue
-            for cond in claim.conditions:
-                self.by_condition.setdefault(cond, []).append(len(self.claims))
-            self.claims.append(claim)
+            for cond in rec["conditions"]:
+                self.findings_by_condition.setdefault(cond, []).append(len(self.findings))
+            self.findings.append((rec["id"], refs[0], rec["intervention"], rec["direction"]))
+        # A study's label, design (one of DESIGNS or NOT_STATED_DESIGN) and n, as read.
+        self.studies: dict[str, tuple[str, str, int | None]] = {}
+
+    def study(self, kb: KnowledgeBase, ref_id: str) -> tuple[str, str, int | None]:
+        held = self.studies.get(ref_id)
+        if held is None:
+            ref = kb.references[ref_id]
+            design = ref.design if ref.design in DESIGNS else NOT_STATED_DESIGN
+            held = self.studies[ref_id] = (ref.label, design, ref.n)
+        return held
 
 
-def _candidates(kb: KnowledgeBase, scope: set[str] | None) -> list[Claim]:
-    held = kb.cache("pictures.effect_claims", _EffectClaims)
+def _index(kb: KnowledgeBase) -> _Index:
+    return kb.cache("pictures.index", _Index, records=True)
+
+
+def _positions(
+    by_condition: dict[str, list[int]], size: int, scope: set[str] | None
+) -> Iterable[int]:
+    """Positions of the entries about a condition in ``scope`` (every entry for None), in
+    order, each once."""
     if scope is None:
-        return held.claims
-    positions = sorted({i for cond in scope for i in held.by_condition.get(cond, ())})
-    return [held.claims[i] for i in positions]
+        return range(size)
+    lists = [by_condition[c] for c in scope if c in by_condition]
+    if len(lists) == 1:
+        return lists[0]
+    return sorted({i for held in lists for i in held})
 
 
 def _study_direction(directions: set[str]) -> str:
@@ -123,7 +200,7 @@ def _study_direction(directions: set[str]) -> str:
 
 
 def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else many or word + 's'}"
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def evidence_map(
@@ -139,53 +216,82 @@ def evidence_map(
     conduct) of kind :data:`EFFECT_KINDS` about ``intervention`` (None: any) and a condition in
     scope; ``claim_ids`` narrows to those claims (an answer's). Returns ``title``,
     ``description`` (the text alternative), ``width``/``height``, ``rows`` (designs),
-    ``columns`` (directions), ``marks`` (one per study: ``ref``, ``label``, ``design_label``,
+    ``columns`` (directions), ``marks`` (``ref``, ``label``, ``design_label``,
     ``direction``, ``n``, ``claims``, ``cx``/``cy``/``r``, ``hollow``, ``text``), ``counts``
     per direction, ``studies`` and ``participants``.
+
+    Every study is counted, but each cell (design by direction) draws at most
+    :data:`MAX_MARKS_PER_CELL` marks, the largest studies first; ``more`` lists the cells
+    that hold more (``design``, ``design_label``, ``direction``, ``count`` not drawn, ``x``/
+    ``y`` of the "+N more" text, ``after``: the position in ``marks`` of the cell's last
+    drawn mark, ``text``). Kept per version of the records (read-only).
     """
-    scope = _scope(kb, condition)
     only = frozenset(claim_ids) if claim_ids is not None else None
-    by_study: dict[str, list[Claim]] = {}
-    for claim in _candidates(kb, scope):
-        if _in_scope(kb, claim, scope, intervention, only):
-            by_study.setdefault(claim.cited_refs[0], []).append(claim)
+    return _memo(
+        kb,
+        ("map", condition, intervention, only),
+        lambda: _evidence_map(kb, condition, intervention, only),
+    )
+
+
+def _evidence_map(
+    kb: KnowledgeBase,
+    condition: str | None,
+    intervention: str | None,
+    only: frozenset[str] | None,
+) -> dict[str, Any]:
+    scope = _scope(kb, condition)
+    held = _index(kb)
+    by_study: dict[str, list[int]] = {}
+    findings = held.findings
+    for i in _positions(held.findings_by_condition, len(findings), scope):
+        claim_id, ref_id, about, _ = findings[i]
+        if intervention is not None and about != intervention:
+            continue
+        if only is not None and claim_id not in only:
+            continue
+        found = by_study.get(ref_id)
+        if found is None:
+            by_study[ref_id] = found = []
+        found.append(i)
 
     design_order = [*DESIGNS, NOT_STATED_DESIGN]
-    studies: list[dict[str, Any]] = []
-    for ref_id, claims in by_study.items():
-        ref = kb.references[ref_id]
-        design = ref.design if ref.design in DESIGNS else NOT_STATED_DESIGN
-        studies.append(
-            {
-                "ref": ref_id,
-                "label": ref.label,
-                "design": design,
-                "design_label": _design_label(design),
-                "direction": _study_direction({c.direction for c in claims}),
-                "n": ref.n,
-                "claims": [c.id for c in claims],
-            }
-        )
-    studies.sort(key=lambda s: (design_order.index(s["design"]), -(s["n"] or 0), s["label"]))
+    rank = {d: i for i, d in enumerate(design_order)}
+    # (design rank, -n, label, ref id, direction, n, findings): strongest design first, then
+    # the largest study; dicts are made only for the studies drawn.
+    studies: list[tuple[int, int, str, str, str, int | None, list[int]]] = []
+    for ref_id, found in by_study.items():
+        label, design, n = held.study(kb, ref_id)
+        if len(found) == 1:
+            direction = findings[found[0]][3]
+        else:
+            direction = _study_direction({findings[i][3] for i in found})
+        studies.append((rank[design], -(n or 0), label, ref_id, direction, n, found))
+    studies.sort(key=lambda s: s[:3])
 
     columns: list[dict[str, Any]] = [
         {"direction": d, "label": DIRECTION_LABELS[d], "x": LABEL_W + i * CELL_W, "width": CELL_W}
         for i, d in enumerate(DIRECTIONS)
     ]
     col_x: dict[str, int] = {c["direction"]: c["x"] for c in columns}
-    per_row = max(1, CELL_W // SLOT)
-    largest = max((s["n"] or 0 for s in studies), default=0)
+    cells: dict[tuple[int, str], list[Any]] = {}
+    for s in studies:
+        cells.setdefault((s[0], s[4]), []).append(s)
+    largest = max((s[5] or 0 for s in studies), default=0)
     rows: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
+    more: list[dict[str, Any]] = []
+    per_design: dict[str, int] = {}
     y = HEADER_H
-    for design in design_order:
-        in_row = [s for s in studies if s["design"] == design]
-        if not in_row:
+    for d_rank, design in enumerate(design_order):
+        in_row = {d: cells.get((d_rank, d), []) for d in DIRECTIONS}
+        total = sum(len(x) for x in in_row.values())
+        if not total:
             continue
-        lines = max(
-            math.ceil(sum(1 for s in in_row if s["direction"] == d) / per_row) for d in DIRECTIONS
-        )
-        height = max(1, lines) * SLOT
+        per_design[design] = total
+        lines = max(math.ceil(min(len(x), MAX_MARKS_PER_CELL) / PER_ROW) for x in in_row.values())
+        capped = any(len(x) > MAX_MARKS_PER_CELL for x in in_row.values())
+        height = max(1, lines) * SLOT + (MORE_H if capped else 0)
         label = _design_label(design)
         rows.append(
             {
@@ -196,23 +302,44 @@ def evidence_map(
                 "height": height,
             }
         )
-        for d in DIRECTIONS:
-            for i, s in enumerate(x for x in in_row if x["direction"] == d):
-                n = s["n"]
+        for d, in_cell in in_row.items():
+            for i, (_, _, name, ref_id, direction, n, found) in enumerate(
+                in_cell[:MAX_MARKS_PER_CELL]
+            ):
                 r = R_MIN + (R_MAX - R_MIN) * math.sqrt(n / largest) if n and largest else R_MIN
-                marks.append(
+                mark = {
+                    "ref": ref_id,
+                    "label": name,
+                    "design": design,
+                    "design_label": label,
+                    "direction": direction,
+                    "n": n,
+                    "claims": [findings[i][0] for i in found],
+                    "cx": col_x[d] + (i % PER_ROW) * SLOT + SLOT / 2 + 4,
+                    "cy": y + (i // PER_ROW) * SLOT + SLOT / 2,
+                    "r": round(r, 1),
+                    "hollow": n is None,
+                }
+                mark["text"] = _mark_text(mark)
+                marks.append(mark)
+            if len(in_cell) > MAX_MARKS_PER_CELL:
+                count = len(in_cell) - MAX_MARKS_PER_CELL
+                more.append(
                     {
-                        **s,
-                        "cx": col_x[d] + (i % per_row) * SLOT + SLOT / 2 + 4,
-                        "cy": y + (i // per_row) * SLOT + SLOT / 2,
-                        "r": round(r, 1),
-                        "hollow": n is None,
-                        "text": _mark_text(s),
+                        "design": design,
+                        "design_label": label,
+                        "direction": d,
+                        "count": count,
+                        "x": col_x[d] + 8,
+                        "y": y + lines * SLOT + MORE_H / 2 + 2,
+                        "after": len(marks) - 1,
+                        "text": f"{_plural(count, 'more study', 'more studies')} "
+                        f"({label.lower()}, {DIRECTION_LABELS[d].lower()}) not listed",
                     }
                 )
         y += height
-    counts = {d: sum(1 for s in studies if s["direction"] == d) for d in DIRECTIONS}
-    participants = sum(s["n"] or 0 for s in studies)
+    counts = {d: sum(len(x) for (_, dd), x in cells.items() if dd == d) for d in DIRECTIONS}
+    participants = sum(s[5] or 0 for s in studies)
     where = kb.conditions.label(condition) if condition else "all conditions"
     what = intervention or "the treatments in the knowledge base"
     title = f"Evidence map: {what} for {where}"
@@ -222,19 +349,22 @@ def evidence_map(
             for d in DIRECTIONS
             if counts[d]
         )
-        unknown = sum(1 for s in studies if s["n"] is None)
+        unknown = sum(1 for s in studies if s[5] is None)
         description = (
             f"{_plural(len(studies), 'study', 'studies')} with "
             f"{participants:,} participants counted across them"
-            + (f" ({unknown} not stating a number)" if unknown else "")
+            + (f" ({unknown:,} not stating a number)" if unknown else "")
             + " (a review's participants may include trials shown separately)"
             + f": {parts}. Strongest designs: "
-            + "; ".join(
-                f"{r['label']} {sum(1 for s in studies if s['design'] == r['design'])}"
-                for r in rows[:3]
-            )
+            + "; ".join(f"{r['label']} {per_design[r['design']]:,}" for r in rows[:3])
             + "."
         )
+        if more:
+            description += (
+                f" {_plural(len(marks), 'study', 'studies')} drawn (at most "
+                f"{MAX_MARKS_PER_CELL} per design and direction, the largest first); "
+                "the rest are counted."
+            )
     else:
         description = f"No study in the knowledge base reports an effect of {what} for {where}."
     return {
@@ -249,6 +379,8 @@ def evidence_map(
         "rows": rows,
         "columns": columns,
         "marks": marks,
+        "more": more,
+        "max_per_cell": MAX_MARKS_PER_CELL,
         "counts": [
             {"direction": d, "label": DIRECTION_LABELS[d], "studies": counts[d]} for d in DIRECTIONS
         ],
@@ -333,95 +465,158 @@ def forest_plot(
     """Forest-style panels, one per (outcome, unit), of claims with a structured interval.
 
     Each panel: ``outcome``, ``unit``, ``title``, ``description``, ``width``/``height``,
-    ``x0`` (pixel of no effect), ``ticks`` (``value``, ``x``) and ``rows`` (``claim``,
+    ``x0`` (pixel of no effect), ``ticks`` (``value``, ``x``), ``rows`` (``claim``,
     ``label``, ``estimate``, ``low``, ``high``, ``level``, ``text``, ``x``/``x_low``/``x_high``,
-    ``y``). ``panels`` is empty and ``message`` says why when no claim in scope has one.
+    ``y``), ``estimates`` (all of them) and ``more`` (how many are not drawn, with
+    ``more_text``). ``panels`` is empty and ``message`` says why when no claim in scope has
+    one; ``more_panels``/``more_estimates``/``more_text`` count the panels not drawn.
+
+    At most :data:`MAX_FOREST_PANELS` panels (common scales first, then the most estimates)
+    and :data:`MAX_FOREST_ROWS` rows per panel are drawn: the narrowest intervals (the most
+    precise estimates; the earlier claim first on a tie), in the knowledge base's order.
+    Counts and the intervals crossing no effect are over every estimate. Kept per version
+    of the records (read-only).
     """
-    scope = _scope(kb, condition)
     only = frozenset(claim_ids) if claim_ids is not None else None
-    groups: dict[tuple[str, str, str], list[tuple[Claim, tuple[float, float, float, float]]]] = {}
-    for claim in kb.claims.values():
-        ci = structured_ci(claim.value)
-        if ci is None or not _in_scope(kb, claim, scope, intervention, only):
+    return _memo(
+        kb,
+        ("forest", condition, intervention, only),
+        lambda: _forest_plot(kb, condition, intervention, only),
+    )
+
+
+def _forest_plot(
+    kb: KnowledgeBase,
+    condition: str | None,
+    intervention: str | None,
+    only: frozenset[str] | None,
+) -> dict[str, Any]:
+    scope = _scope(kb, condition)
+    held = _index(kb)
+    intervals = held.intervals
+    groups: dict[tuple[str, str, str], list[tuple[str, tuple[float, float, float, float]]]] = {}
+    for i in _positions(held.intervals_by_condition, len(intervals), scope):
+        claim_id, about, key, ci = intervals[i]
+        if intervention is not None and about != intervention:
             continue
-        unit = str((claim.value or {}).get("unit", ""))
-        source = "" if unit in COMMON_SCALE_UNITS else (claim.cited_refs or [claim.id])[0]
-        groups.setdefault((claim.outcome, unit, source), []).append((claim, ci))
-    panels = []
-    # Estimates on a common scale first, then one panel per source's own scale.
-    for (outcome, unit, source), items in sorted(
-        groups.items(), key=lambda g: (bool(g[0][2]), g[0])
-    ):
-        lo = min(0.0, *(ci[1] for _, ci in items))
-        hi = max(0.0, *(ci[2] for _, ci in items))
-        pad = (hi - lo) * 0.08 or 1.0
-        lo, hi = lo - pad, hi + pad
-        x_left = FOREST_LABEL_W
-
-        def px(v: float, lo: float = lo, hi: float = hi, x_left: int = x_left) -> float:
-            return round(x_left + (v - lo) / (hi - lo) * FOREST_PLOT_W, 1)
-
-        rows: list[dict[str, Any]] = []
-        seen: set[tuple[str, str]] = set()
-        for i, (claim, (est, low, high, level)) in enumerate(items):
-            ref = kb.references[claim.cited_refs[0]] if claim.cited_refs else None
-            label = ref.label if ref else claim.id
-            where = ", ".join(kb.conditions.label(c) for c in claim.conditions)
-            sublabel = where
-            if (label, where) in seen and ref is not None:
-                sublabel = f"{where}, finding {claim.id.removeprefix(ref.id + '-')}"
-            seen.add((label, where))
-            text = f"{_fmt(est)} ({level:g}% CI {_fmt(low)} to {_fmt(high)})"
-            rows.append(
-                {
-                    "claim": claim.id,
-                    "ref": ref.id if ref else None,
-                    "label": label,
-                    "sublabel": sublabel,
-                    "conditions": where,
-                    "direction": claim.direction,
-                    "estimate": est,
-                    "low": low,
-                    "high": high,
-                    "level": level,
-                    "text": text,
-                    "x": px(est),
-                    "x_low": px(low),
-                    "x_high": px(high),
-                    "y": 30 + i * FOREST_ROW_H + FOREST_ROW_H / 2,
-                }
-            )
-        name = outcome.replace("-", " ").capitalize()
-        scale = f"{unit}, {kb.references[source].label}" if source in kb.references else unit
-        title = f"{name} ({scale})" if scale else name
-        crosses = sum(1 for r in rows if r["low"] <= 0 <= r["high"])
-        panels.append(
-            {
-                "outcome": outcome,
-                "unit": unit,
-                "title": title,
-                "description": (
-                    f"{_plural(len(rows), 'estimate')} of {name.lower()} ({scale}): "
-                    + "; ".join(f"{r['label']} ({r['sublabel']}) {r['text']}" for r in rows)
-                    + f". Intervals including no effect (0): {crosses} of {len(rows)}."
-                ),
-                "width": FOREST_LABEL_W + FOREST_PLOT_W + FOREST_TEXT_W,
-                "height": 30 + len(rows) * FOREST_ROW_H + 30,
-                "plot_left": x_left,
-                "plot_right": x_left + FOREST_PLOT_W,
-                "axis_y": 30 + len(rows) * FOREST_ROW_H,
-                "x0": px(0.0),
-                "ticks": [{"value": _fmt(t), "x": px(t)} for t in _ticks(lo, hi)],
-                "rows": rows,
-            }
-        )
+        if only is not None and claim_id not in only:
+            continue
+        groups.setdefault(key, []).append((claim_id, ci))
+    # Estimates on a common scale first, then one panel per source's own scale; when there
+    # are too many, the common scales and the scales with the most estimates are drawn.
+    keys = sorted(groups, key=lambda k: (bool(k[2]), k))
+    if len(keys) > MAX_FOREST_PANELS:
+        kept = set(sorted(keys, key=lambda k: (bool(k[2]), -len(groups[k]), k))[:MAX_FOREST_PANELS])
+        keys = [k for k in keys if k in kept]
+    panels = [_panel(kb, key, groups[key]) for key in keys]
+    more_panels = len(groups) - len(panels)
+    more_estimates = sum(len(v) for v in groups.values()) - sum(p["estimates"] for p in panels)
     message = (
         None
         if panels
         else "No claim here carries an effect with a confidence interval as structured values, "
         "so nothing is plotted. Effects as the sources report them are in the statements."
     )
-    return {"panels": panels, "message": message}
+    return {
+        "panels": panels,
+        "message": message,
+        "more_panels": more_panels,
+        "more_estimates": more_estimates,
+        "more_text": (
+            f"{_plural(more_panels, 'more plot')} ({_plural(more_estimates, 'estimate')}) "
+            f"not drawn: at most {MAX_FOREST_PANELS} plots are shown, common scales first, "
+            "then the scales with the most estimates."
+            if more_panels
+            else None
+        ),
+    }
+
+
+def _panel(
+    kb: KnowledgeBase,
+    key: tuple[str, str, str],
+    items: list[tuple[str, tuple[float, float, float, float]]],
+) -> dict[str, Any]:
+    outcome, unit, source = key
+    total = len(items)
+    crosses = sum(1 for _, ci in items if ci[1] <= 0 <= ci[2])
+    if total > MAX_FOREST_ROWS:
+        # The most precise estimates (narrowest intervals), drawn in their usual order.
+        keep = sorted(range(total), key=lambda i: (items[i][1][2] - items[i][1][1], i))
+        items = [items[i] for i in sorted(keep[:MAX_FOREST_ROWS])]
+    lo = min(0.0, *(ci[1] for _, ci in items))
+    hi = max(0.0, *(ci[2] for _, ci in items))
+    pad = (hi - lo) * 0.08 or 1.0
+    lo, hi = lo - pad, hi + pad
+    x_left = FOREST_LABEL_W
+
+    def px(v: float) -> float:
+        return round(x_left + (v - lo) / (hi - lo) * FOREST_PLOT_W, 1)
+
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, (claim_id, (est, low, high, level)) in enumerate(items):
+        claim = kb.claims[claim_id]
+        ref = kb.references[claim.cited_refs[0]] if claim.cited_refs else None
+        label = ref.label if ref else claim.id
+        where = ", ".join(kb.conditions.label(c) for c in claim.conditions)
+        sublabel = where
+        if (label, where) in seen and ref is not None:
+            sublabel = f"{where}, finding {claim.id.removeprefix(ref.id + '-')}"
+        seen.add((label, where))
+        text = f"{_fmt(est)} ({level:g}% CI {_fmt(low)} to {_fmt(high)})"
+        rows.append(
+            {
+                "claim": claim.id,
+                "ref": ref.id if ref else None,
+                "label": label,
+                "sublabel": sublabel,
+                "conditions": where,
+                "direction": claim.direction,
+                "estimate": est,
+                "low": low,
+                "high": high,
+                "level": level,
+                "text": text,
+                "x": px(est),
+                "x_low": px(low),
+                "x_high": px(high),
+                "y": 30 + i * FOREST_ROW_H + FOREST_ROW_H / 2,
+            }
+        )
+    name = outcome.replace("-", " ").capitalize()
+    scale = f"{unit}, {kb.references[source].label}" if source in kb.references else unit
+    title = f"{name} ({scale})" if scale else name
+    more = total - len(rows)
+    listed = "; ".join(f"{r['label']} ({r['sublabel']}) {r['text']}" for r in rows)
+    axis_y = 30 + len(rows) * FOREST_ROW_H
+    return {
+        "outcome": outcome,
+        "unit": unit,
+        "title": title,
+        "description": (
+            f"{_plural(total, 'estimate')} of {name.lower()} ({scale})"
+            + (f", the {len(rows)} most precise listed" if more else "")
+            + f": {listed}. Intervals including no effect (0): {crosses:,} of {total:,}."
+        ),
+        "width": FOREST_LABEL_W + FOREST_PLOT_W + FOREST_TEXT_W,
+        "height": axis_y + 30 + (MORE_H if more else 0),
+        "plot_left": x_left,
+        "plot_right": x_left + FOREST_PLOT_W,
+        "axis_y": axis_y,
+        "x0": px(0.0),
+        "ticks": [{"value": _fmt(t), "x": px(t)} for t in _ticks(lo, hi)],
+        "rows": rows,
+        "estimates": total,
+        "more": more,
+        "more_text": (
+            f"{_plural(more, 'more estimate')} not drawn: the {len(rows)} with the narrowest "
+            "intervals (the most precise) are shown."
+            if more
+            else None
+        ),
+        "more_y": axis_y + 42,
+    }
 
 
 class Pictures(TypedDict):

@@ -102,13 +102,9 @@ def _direct(kb: KnowledgeBase, reading: Reading, ranked: Ranked) -> dict[str, An
 
 
 def _evidence_map(kb: KnowledgeBase, answer: dict[str, Any]) -> dict[str, Any] | None:
-    """:func:`kb.pictures.for_answer`, kept per (condition, intervention) for the current
-    grading: the map depends only on those."""
-    understood = answer["understood"]
-    conditions = [c for c in understood["conditions"] if c in kb.conditions]
-    interventions = understood["interventions"] or [None]
-    key = ("evidence-map", conditions[0] if conditions else None, interventions[0])
-    return memo(kb, key, lambda: pictures.for_answer(kb, answer))  # type: ignore[no-any-return]
+    """:func:`kb.pictures.for_answer` (kb.pictures keeps each map per version of the
+    records)."""
+    return pictures.for_answer(kb, answer)
 
 
 def _rank(kb: KnowledgeBase, reading: Reading) -> Ranked:
