@@ -17,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from kb import KnowledgeBase, pictures
+from kb.editorial import Editor
 
 LDN = "low-dose naltrexone"
 
@@ -155,3 +156,209 @@ def test_a_condition_without_intervals_says_so(real_client: FlaskClient) -> None
     assert data["forest"]["panels"] == [] and data["forest"]["message"]
     html = real_client.get("/conditions/crps").text.replace("&#39;", "'")
     assert '<svg class="evidence-map"' in html and data["forest"]["message"] in html
+
+
+# -- a crowded knowledge base: the pictures draw the strongest, count the rest ---------------
+# Fictitious studies (clearly named "Fixture NN", no DOI or link), copies of the FINAL trial's
+# record and its pain finding with a new id, participants, direction and interval: enough
+# randomised trials showing benefit for fibromyalgia to fill a map cell, and enough intervals
+# to fill a forest panel (SMD) and to give more study-scale plots than are drawn.
+CROWD = 20
+
+
+def _crowd(data_dir: Path) -> Path:
+    refs = json.loads((data_dir / "references.json").read_text("utf-8"))
+    claims = json.loads((data_dir / "claims.json").read_text("utf-8"))
+    ref = next(r for r in refs if r["id"] == "bruun2024_final")
+    claim = next(c for c in claims if c["id"] == "bruun2024_final-f1")
+    for i in range(CROWD):
+        rid = f"fixture{i:02d}"
+        new_ref = {k: v for k, v in ref.items() if k not in ("DOI", "URL", "PMID", "PMCID")}
+        new_ref.update(
+            id=rid,
+            title=f"Fictitious trial {i:02d} (test fixture, not a real study)",
+            author=[{"family": f"Fixture{i:02d}"}],
+            custom={**ref["custom"], "n": 20 + i, "provenance": []},
+        )
+        refs.append(new_ref)
+        width = 0.1 + 0.05 * i  # fixture00 has the narrowest interval
+        for f, unit in (("f1", "SMD"), ("f2", "points")):
+            claims.append(
+                {
+                    **claim,
+                    "id": f"{rid}-{f}",
+                    "citations": [{"ref": rid}],
+                    "direction": "benefit",
+                    "value": {
+                        "as_stated": "fictitious",
+                        "type": "quantity",
+                        "unit": unit,
+                        "value": -0.5,
+                        "ci": {"low": -0.5 - width, "high": -0.5 + width, "level": 95},
+                    },
+                }
+            )
+    (data_dir / "references.json").write_text(json.dumps(refs), "utf-8")
+    (data_dir / "claims.json").write_text(json.dumps(claims), "utf-8")
+    return data_dir
+
+
+@pytest.fixture
+def crowded(data_dir: Path) -> KnowledgeBase:
+    return KnowledgeBase.load(_crowd(data_dir))
+
+
+def _cells(emap: dict) -> dict[tuple[str, str], set[str]]:
+    cells: dict[tuple[str, str], set[str]] = {}
+    for m in emap["marks"]:
+        cells.setdefault((m["design"], m["direction"]), set()).add(m["ref"])
+    return cells
+
+
+RCT_BENEFIT = ("randomized-controlled-trial", "benefit")
+
+
+def test_a_crowded_cell_draws_its_largest_studies_and_counts_the_rest(
+    crowded: KnowledgeBase, real_kb: KnowledgeBase
+) -> None:
+    # Every study: the real data's (drawn whole), and the fixtures' randomised trials.
+    cells = _cells(pictures.evidence_map(real_kb, condition="fibromyalgia", intervention=LDN))
+    cells.setdefault(RCT_BENEFIT, set()).update(f"fixture{i:02d}" for i in range(CROWD))
+    emap = pictures.evidence_map(crowded, condition="fibromyalgia", intervention=LDN)
+    cap = emap["max_per_cell"]
+    assert cap == pictures.MAX_MARKS_PER_CELL
+    drawn: dict[tuple[str, str], list[dict]] = {}
+    for m in emap["marks"]:
+        drawn.setdefault((m["design"], m["direction"]), []).append(m)
+    assert all(len(marks) <= cap for marks in drawn.values())
+    rct = RCT_BENEFIT
+    assert len(cells[rct]) >= CROWD > cap and len(drawn[rct]) == cap
+    # The largest trials are drawn: fixture19 (39 participants) before fixture18 (38) …
+    assert [m["n"] for m in drawn[rct]] == sorted((m["n"] for m in drawn[rct]), reverse=True)
+    assert "fixture19" in {m["ref"] for m in drawn[rct]}
+    assert "fixture00" not in {m["ref"] for m in drawn[rct]}
+    # "+N more" counts exactly the studies of the cell not drawn, and only where there are.
+    more = {(x["design"], x["direction"]): x["count"] for x in emap["more"]}
+    assert more == {cell: len(refs) - cap for cell, refs in cells.items() if len(refs) > cap}
+    # Totals stay over every study.
+    assert emap["studies"] == sum(len(refs) for refs in cells.values())
+    counts = {c["direction"]: c["studies"] for c in emap["counts"]}
+    assert counts["benefit"] == sum(len(r) for (_, d), r in cells.items() if d == "benefit")
+    assert f"{emap['studies']} studies" in emap["description"]
+    assert f"{len(emap['marks'])} studies drawn" in emap["description"]
+    assert "the rest are counted" in emap["description"]
+    # Each mark still lies inside its cell, above the "+N more" line.
+    for x in emap["more"]:
+        row = next(r for r in emap["rows"] if r["design"] == x["design"])
+        assert max(m["cy"] for m in drawn[(x["design"], x["direction"])]) < x["y"]
+        assert x["y"] <= row["y"] + row["height"]
+
+
+def test_the_real_data_is_drawn_whole(real_kb: KnowledgeBase) -> None:
+    """The bundled 30 sources never reach a cap: nothing is left undrawn."""
+    for condition in [None, *real_kb.conditions.conditions]:
+        emap = pictures.evidence_map(real_kb, condition=condition)
+        assert emap["more"] == [] and len(emap["marks"]) == emap["studies"]
+        assert "drawn" not in emap["description"]
+        forest = pictures.forest_plot(real_kb, condition=condition)
+        assert forest["more_panels"] == 0 and forest["more_text"] is None
+        assert all(p["more"] == 0 for p in forest["panels"])
+
+
+def test_a_crowded_forest_draws_the_most_precise_estimates(crowded: KnowledgeBase) -> None:
+    forest = pictures.forest_plot(crowded, condition="fibromyalgia", intervention=LDN)
+    smd = next(p for p in forest["panels"] if p["unit"] == "SMD")
+    cap = pictures.MAX_FOREST_ROWS
+    intervals = [
+        (c.id, c.value["ci"]["high"] - c.value["ci"]["low"])
+        for c in crowded.claims.values()
+        if c.value
+        and pictures.structured_ci(c.value)
+        and c.value.get("unit") == "SMD"
+        and "fibromyalgia" in c.conditions
+        and c.intervention == LDN
+    ]
+    assert smd["estimates"] == len(intervals) > cap
+    assert len(smd["rows"]) == cap and smd["more"] == len(intervals) - cap
+    narrowest = {cid for cid, _ in sorted(intervals, key=lambda x: x[1])[:cap]}
+    assert {r["claim"] for r in smd["rows"]} == narrowest
+    assert "fixture00-f1" in narrowest and "fixture19-f1" not in narrowest
+    assert f"{smd['more']} more estimates not drawn" in smd["more_text"]
+    # The text alternative counts every estimate, lists only the drawn ones.
+    assert smd["description"].startswith(f"{len(intervals)} estimates of pain (SMD)")
+    crosses = sum(1 for cid, _ in intervals if _crosses(crowded, cid))
+    assert (
+        f"Intervals including no effect (0): {crosses} of {len(intervals)}." in smd["description"]
+    )
+    assert crowded.references["fixture00"].label in smd["description"]
+    assert crowded.references["fixture19"].label not in smd["description"]
+    # More study-scale plots than are drawn: the rest are counted.
+    assert len(forest["panels"]) == pictures.MAX_FOREST_PANELS
+    assert (
+        forest["more_panels"] > 0 and f"{forest['more_panels']} more plots" in forest["more_text"]
+    )
+
+
+def _crosses(kb: KnowledgeBase, claim_id: str) -> bool:
+    ci = pictures.structured_ci(kb.claims[claim_id].value)
+    return ci is not None and ci[1] <= 0 <= ci[2]
+
+
+def test_a_crowded_page_says_what_is_not_drawn(data_dir: Path, index_dir: Path) -> None:
+    from web import create_app
+
+    _crowd(data_dir)
+    app = create_app(
+        {"TESTING": True, "KB_DATA_DIR": str(data_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
+    client = app.test_client()
+    data = client.get("/api/conditions/fibromyalgia").get_json()["pictures"]
+    emap, forest = data["evidence_map"], data["forest"]
+    html = client.get("/conditions/fibromyalgia").text.replace("&#39;", "'")
+    svg = html[html.index('<svg class="evidence-map"') :]
+    svg = svg[: svg.index("</svg>")]
+    for x in emap["more"]:
+        assert f">+{x['count']:,} more</text>" in svg
+    table = html[html.index("<table>", html.index("evidence-map-figure")) :]
+    table = table[: table.index("</table>")]
+    # The table lists exactly the drawn studies, then says how many more it does not list.
+    assert table.count('<th scope="row">') == len(emap["marks"])
+    rct = next(x for x in emap["more"] if x["design"] == "randomized-controlled-trial")
+    assert f"{rct['count']} more studies (randomised controlled trial, benefit) not listed" in (
+        table
+    )
+    smd = next(p for p in forest["panels"] if p["unit"] == "SMD")
+    assert html.count(smd["more_text"]) == 2  # in the plot and in its table
+    assert forest["more_text"] in html
+
+
+# -- pictures are kept, never stale -----------------------------------------------------------
+def test_pictures_are_kept_until_the_records_change(kb: KnowledgeBase, instance_dir: Path) -> None:
+    """Asked twice, a picture is the same (and a caller changing its copy changes nothing);
+    after an edit to a record the next picture shows it; a verdict (which moves grades, not
+    a study's design, size or direction) leaves the pictures as they were."""
+    first = pictures.evidence_map(kb, condition="fibromyalgia", intervention=LDN)
+    again = pictures.evidence_map(kb, condition="fibromyalgia", intervention=LDN)
+    assert again == first
+    again["title"] = "changed by a caller"
+    assert pictures.evidence_map(kb, condition="fibromyalgia", intervention=LDN) == first
+    forest = pictures.forest_plot(kb, condition="fibromyalgia", intervention=LDN)
+    assert pictures.forest_plot(kb, condition="fibromyalgia", intervention=LDN) == forest
+
+    Editor.open(kb, instance_dir).record(
+        "eve",
+        "editor",
+        "set_verdict",
+        "claim:bested2023-f1",
+        after={"verdict": "not_supported_as_worded", "note": "editor check"},
+    )
+    assert pictures.evidence_map(kb, condition="fibromyalgia", intervention=LDN) == first
+    assert pictures.forest_plot(kb, condition="fibromyalgia", intervention=LDN) == forest
+
+    # Bested 2023 found no effect; were its findings recorded as a benefit, the map moves it.
+    assert _marks(kb, "fibromyalgia")["bested2023"]["direction"] == "no-benefit"
+    for claim in [c for c in kb.claims.values() if c.cited_refs[:1] == ["bested2023"]]:
+        kb.amend_claim(claim.id, direction="benefit")
+    moved = pictures.evidence_map(kb, condition="fibromyalgia", intervention=LDN)
+    assert {m["ref"]: m for m in moved["marks"]}["bested2023"]["direction"] == "benefit"
+    assert moved["counts"] != first["counts"]
