@@ -127,8 +127,8 @@ def _contested(kb: KnowledgeBase, answer: dict[str, Any]) -> list[dict[str, Any]
 
 def warm(kb: KnowledgeBase) -> None:
     """Build what every question reuses before the first one arrives: the vocabulary index,
-    the grade order, the studies behind effect claims, and the topic of the main treatment
-    for each condition."""
+    the grade order, the studies behind effect claims, the topic of the main treatment
+    for each condition, and what evidence maps read."""
     ix = index(kb)
     positions(kb)
     compose.effect_parts(kb)
@@ -137,7 +137,8 @@ def warm(kb: KnowledgeBase) -> None:
     for condition in [None, *sorted(kb.conditions.conditions)]:
         reading = Reading("", "", interventions=held, conditions=[condition] if condition else [])
         topic(kb, reading)
-    # Evidence maps are drawn on first use: kb.pictures reads only the claims in scope.
+    # Evidence maps are drawn on first use, from what kb.pictures reads once here.
+    pictures.warm(kb)
 
 
 def _empty(reading: Reading) -> dict[str, Any]:
