@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 AUDIENCES: dict[str, str] = {"clinician": "Clinician", "patient": "Patient or carer"}
 MAX_DEPENDENT_CLAIMS = 200
+# Summary-of-findings rows on an article page; the rest are counted and linked (/summary).
+# At 100k claims a treatment has thousands of bodies of evidence: megabytes per page.
+ARTICLE_SOF_ROWS = 40
+# Conflicts an article page shows in full (with both sides); the rest are listed by title with
+# a link to /contested. Large knowledge bases put hundreds against one article.
+ARTICLE_CONFLICTS = 20
 FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
 EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
 # -- caveats shown where a statement is read (issue 9 item 6) -----------------------------------
@@ -442,7 +448,14 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
         "references": references,
         "conflicts": [
             _patient_conflict(kb, view) if audience == "patient" else view
-            for view in (conflict_view(kb, cf, keep=claim_set) for cf in conflict_ids)
+            for view in (
+                conflict_view(kb, cf, keep=claim_set)
+                for cf in list(conflict_ids)[:ARTICLE_CONFLICTS]
+            )
+        ],
+        "conflicts_more": [
+            {"id": cf, "title": _conflict_title(kb, cf)}
+            for cf in list(conflict_ids)[ARTICLE_CONFLICTS:]
         ],
         "glossary": (
             [t.to_dict() for t in glossary.default().terms_in(texts)]
@@ -472,7 +485,7 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             "condition": condition,
             "condition_label": kb.conditions.label(condition) if condition else None,
         },
-        "summary_of_findings": summary_of_findings(kb, intervention=intervention),
+        **_article_sof(kb, intervention),
         "pictures": {
             "evidence_map": pictures.evidence_map(
                 kb, condition=condition, intervention=intervention
@@ -526,6 +539,24 @@ def article_topic(kb: KnowledgeBase, article_id: str) -> tuple[str, str | None]:
         default=None,
     )
     return intervention, broadest
+
+
+def _conflict_title(kb: KnowledgeBase, conflict_id: str) -> str:
+    conflict = kb.conflict(conflict_id)
+    return conflict.title or conflict.topic
+
+
+def _article_sof(kb: KnowledgeBase, intervention: str) -> dict[str, Any]:
+    """The article's summary-of-findings rows, the first :data:`ARTICLE_SOF_ROWS` in the
+    summary's order (conditions as listed, outcomes as ranked), and how many are not shown."""
+    rows = summary_of_findings(kb, intervention=intervention)
+    shown = rows[:ARTICLE_SOF_ROWS] if rows is not None else None
+    return {
+        "summary_of_findings": shown,
+        "summary_not_shown": len(rows) - len(shown)
+        if rows is not None and shown is not None
+        else 0,
+    }
 
 
 def summary_of_findings(

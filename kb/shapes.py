@@ -256,6 +256,13 @@ class ConflictSide(TypedDict):
     more: NotRequired[int]
 
 
+class ConflictTitle(TypedDict):
+    """A conflict named, not shown: its id and readable title."""
+
+    id: str
+    title: str
+
+
 class Conflict(TypedDict):
     id: str
     type: Annotated[str, OneOf("kb.contested:TYPE_LABELS")]
@@ -438,7 +445,8 @@ class Article(TypedDict):
     bottom_line: list[Statement]
     sections: list[Section]
     references: list[ListedReference]
-    conflicts: list[Conflict]
+    conflicts: list[Conflict]  # in full: the first kb.pages.ARTICLE_CONFLICTS
+    conflicts_more: list[ConflictTitle]  # the rest, by title (shown on /contested)
     glossary: list[GlossaryTerm]
     counts: ArticleCounts
     board: ArticleBoard
@@ -446,6 +454,7 @@ class Article(TypedDict):
     safety: list[Statement]
     topic: ArticleTopic
     summary_of_findings: list[Body] | None  # kb.summary rows (None without kb.summary)
+    summary_not_shown: int  # rows beyond kb.pages.ARTICLE_SOF_ROWS (see /summary)
     pictures: ArticlePictures
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from kb import KnowledgeBase, pages
 
@@ -186,3 +187,23 @@ def test_without_kb_summary_the_section_is_left_out(
 
     monkeypatch.setitem(sys.modules, "kb.summary", None)  # import raises ModuleNotFoundError
     assert pages.summary_of_findings(real_kb, intervention="low-dose naltrexone") is None
+
+
+def test_an_article_with_many_conflicts_shows_the_first_in_full_and_lists_the_rest(
+    real_kb: KnowledgeBase, real_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of conflicts against one article (large knowledge bases): the first are shown
+    with both sides, the rest named with a link; every conflict is still counted."""
+    full = pages.article(real_kb, ARTICLE)
+    assert full["conflicts_more"] == [] and len(full["conflicts"]) > 3
+    monkeypatch.setattr(pages, "ARTICLE_CONFLICTS", 3)
+    doc = pages.article(real_kb, ARTICLE)
+    assert doc["conflicts"] == full["conflicts"][:3]
+    rest = full["conflicts"][3:]
+    assert doc["conflicts_more"] == [{"id": c["id"], "title": c["title"]} for c in rest]
+    assert doc["counts"]["conflicts"] == full["counts"]["conflicts"]
+    html = real_client.get(f"/articles/{ARTICLE}").text
+    assert f"{len(rest)} more conflicts on the contested-evidence page" in html
+    for c in rest:
+        assert f'href="/contested#conflict-{c["id"]}">{escape(c["title"])}</a>' in html
+    assert "more, listed under the contested evidence below" in html

@@ -287,6 +287,24 @@ def test_the_article_page_has_a_summary_of_findings_section(real_client) -> None
     assert "may make little or no difference to pain in fibromyalgia" in html
 
 
+def test_a_long_summary_on_an_article_page_shows_the_first_rows_and_links_the_rest(
+    real_client,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Thousands of bodies of evidence (large knowledge bases) would be megabytes per page."""
+    import kb.pages
+
+    full = real_client.get("/api/articles/ldn-chronic-pain").get_json()
+    assert full["summary_not_shown"] == 0
+    monkeypatch.setattr(kb.pages, "ARTICLE_SOF_ROWS", 5)
+    short = real_client.get("/api/articles/ldn-chronic-pain").get_json()
+    assert short["summary_of_findings"] == full["summary_of_findings"][:5]
+    assert short["summary_not_shown"] == len(full["summary_of_findings"]) - 5
+    html = real_client.get("/articles/ldn-chronic-pain").text
+    assert f"{short['summary_not_shown']} more bodies of evidence not shown here" in html
+    assert 'href="/summary">the full summary of findings</a>' in html
+
+
 # -- editorial marks (issue 12): a retraction takes a study out of its bodies -----------------
 RETRACTED = "rassimariani2024"  # the chronic-pain pain body's review (7 RCTs, 406 patients)
 CONCERNED = "vatvani2024"  # the fibromyalgia pain body's meta-analysis (4 RCTs, 222 patients)
