@@ -385,6 +385,12 @@ def keep_bases(
     return out
 
 
+def drop_bases(grades: dict[str, Grade]) -> None:
+    """Forget what ``grades`` was re-graded from (superseded grades: memory after edits)."""
+    if isinstance(grades, Grades):
+        grades.bases = grades.bases_from = None
+
+
 def bases_of(grades: dict[str, Grade]) -> dict[str, Any] | None:
     if not isinstance(grades, Grades):
         return None

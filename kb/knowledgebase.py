@@ -168,7 +168,9 @@ class KnowledgeBase:
         # lets search and summaries redo only these (the last few edits: several may land
         # between two readers); the named claims too, whose records may have changed (a verdict)
         self._regrade_log.append((old, new, list(dict.fromkeys([*changed, *claim_ids]))))
-        del self._regrade_log[:-8]
+        del self._regrade_log[:-4]
+        if old is not new:
+            evidence_mod.drop_bases(old)  # only the current grades are re-graded from
         return changed
 
     def regraded_since(self, grades: dict[str, evidence_mod.Grade]) -> list[str] | None:

@@ -32,6 +32,7 @@ ARTICLE_SOF_ROWS = 40
 # Conflicts an article page shows in full (with both sides); the rest are listed by title with
 # a link to /contested. Large knowledge bases put hundreds against one article.
 ARTICLE_CONFLICTS = 20
+ARTICLE_CONFLICTS_PER_STATEMENT = 3  # cards under one statement; the rest are linked
 FLAGGED_VERDICTS = ("not_supported_as_worded", "not_stated")
 EXAMPLE_SEARCHES = ("CRPS response", "vivid dreams", "maximum dose 4.5 mg", "fibromyalgia pain")
 # -- caveats shown where a statement is read (issue 9 item 6) -----------------------------------
@@ -414,6 +415,11 @@ def article(kb: KnowledgeBase, article_id: str, *, audience: str = "clinician") 
             }
         )
     references.sort(key=lambda r: r["number"])
+    in_full = frozenset(list(conflict_ids)[:ARTICLE_CONFLICTS])
+    for st in [*safety, *_all_statements(bottom_line, sections)]:
+        st["conflicts_inline"] = [c for c in st["conflicts"] if c in in_full][
+            :ARTICLE_CONFLICTS_PER_STATEMENT
+        ]
     claims = art.claim_ids()
     claim_set = frozenset(claims)
     # Each statement counted once, however many places the article shows it.

@@ -60,10 +60,10 @@ PER_ROW = CELL_W // SLOT  # marks on one line of a cell
 MORE_H = 18  # the "+N more" line under a cell that holds more studies than it draws
 
 # How much a picture draws, however large the knowledge base: a map of 10,000 circles cannot
-# be read (nor drawn in time). A cell (design by direction) draws its largest studies, two
-# lines of marks (a map of every design and direction: at most ~330 marks, ~10 ms to render);
-# the rest are counted in the cell ("+N more"), the text alternative and the table.
-MAX_MARKS_PER_CELL = 2 * PER_ROW
+# be read (nor drawn in time). A cell (design by direction) draws its largest studies, one
+# line of marks (a map of every design and direction: at most ~170 marks); the rest are
+# counted in the cell ("+N more"), the text alternative and the table.
+MAX_MARKS_PER_CELL = PER_ROW
 # A forest plot draws at most this many panels (common scales first, then the scales with the
 # most estimates) and this many estimates per panel (the narrowest intervals: the most
 # precise); the totals still count every estimate.

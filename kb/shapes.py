@@ -322,6 +322,8 @@ class Statement(Claim):
     # Shown in full above (bottom line number, or "Safety first"); the section points there.
     in_bottom_line: int | None
     in_safety: NotRequired[bool]
+    # Article pages: the conflicts whose cards sit under the statement (the others are linked)
+    conflicts_inline: NotRequired[list[str]]
 
 
 class Section(TypedDict):

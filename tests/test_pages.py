@@ -207,3 +207,24 @@ def test_an_article_with_many_conflicts_shows_the_first_in_full_and_lists_the_re
     for c in rest:
         assert f'href="/contested#conflict-{c["id"]}">{escape(c["title"])}</a>' in html
     assert "more, listed under the contested evidence below" in html
+
+
+def test_a_statement_in_many_conflicts_shows_a_few_cards_and_links_the_rest(
+    real_kb: KnowledgeBase, real_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "ARTICLE_CONFLICTS_PER_STATEMENT", 1)
+    doc = pages.article(real_kb, ARTICLE)
+    statements, stack = list(doc["bottom_line"]), list(doc["sections"])
+    while stack:
+        sec = stack.pop()
+        statements += sec["statements"]
+        stack += sec["subsections"]
+    busy = next(st for st in statements if len(st["conflicts"]) > 1)
+    assert busy["conflicts_inline"] == busy["conflicts"][:1]
+    html = real_client.get(f"/articles/{ARTICLE}").text
+    item = html[html.index(f'id="claim-{busy["id"]}"') :]
+    panel = item[item.index('class="conflict-panel"') :]
+    panel = panel[: panel.index("</details>")]
+    assert f'id="claim-{busy["id"]}--{busy["conflicts"][0]}"' in panel
+    assert f'id="claim-{busy["id"]}--{busy["conflicts"][1]}"' not in panel
+    assert f"{len(busy['conflicts']) - 1} more, listed under the contested evidence below" in panel
