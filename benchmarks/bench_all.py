@@ -136,9 +136,12 @@ def _edits_in_ask(kb: Any, editor: Any, targets: list[str]) -> dict[str, Any]:
     """ms from a verdict until Ask answers a question about the edited claim's condition
     (the answer carries the new grades), against the same question just before the edit
     (Ask warmed up as ``kb serve`` warms it; Ask keeps no answer cache)."""
+    import gc
+
     from kb.ask import ask, warm
 
     warm(kb)
+    gc.freeze()  # as kb serve does after its warm-up
     plain, edited = [], []
     for i, cid in enumerate(targets):
         claim = kb.claims[cid]

@@ -534,6 +534,8 @@ class KnowledgeBase:
         first editorial decision costs what every later one does."""
         evidence_mod.bases_of(self.grades)
         summary_mod.prepare_edits(self)
+        if self._search_index is not None:  # open already: where each claim's document lies
+            self._search_index.prepare_edits(self)
 
     def search_warm(self) -> None:
         """Build, update or open the search index now rather than on the first search."""

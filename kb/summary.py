@@ -729,6 +729,7 @@ class _Rated:
 
     grades: Any = None  # the kb.grades object they were rated with
     bodies: dict[str, tuple[int, Body]] = field(default_factory=dict)  # key -> (place, body)
+    final: dict[str, Body] = field(default_factory=dict)  # what build returned from them
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -744,6 +745,7 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
         touched = kb.regraded_since(held.grades) if held.grades is not None else None
         if touched is None:
             rated = _rate_all(kb)
+            final = _finish(kb, rated)
         else:
             rated = dict(held.bodies)
             keys = claim_keys(kb)
@@ -753,8 +755,9 @@ def build(kb: KnowledgeBase) -> dict[str, Body]:
                     rated.pop(key, None)
                 else:
                     rated[key] = again
-        held.grades, held.bodies = grades, rated
-    return _finish(kb, rated)
+            final = _finish(kb, rated, (held.bodies, held.final))
+        held.grades, held.bodies, held.final = grades, rated, final
+        return final
 
 
 def _draft(kb: KnowledgeBase, drafts: dict[str, _Draft], key: str, claim: Claim) -> None:
@@ -828,17 +831,32 @@ def _copy(body: Body) -> Body:
     return out  # type: ignore[return-value]
 
 
-def _finish(kb: KnowledgeBase, rated: dict[str, tuple[int, Body]]) -> dict[str, Body]:
-    """The context pass and the order of :func:`summary`, on copies of the rated bodies."""
-    bodies = {key: _copy(body) for key, (_, body) in sorted(rated.items(), key=lambda kv: kv[1][0])}
+def _finish(
+    kb: KnowledgeBase,
+    rated: dict[str, tuple[int, Body]],
+    before: tuple[dict[str, tuple[int, Body]], dict[str, Body]] | None = None,
+) -> dict[str, Body]:
+    """The context pass and the order of :func:`summary`, on copies of the rated bodies.
+
+    With ``before`` (the rated bodies and the result of the last build) only the bodies that
+    were rated again, and those under them that take them as context, are finished again;
+    the others are the last build's (bodies are read-only to callers)."""
+    ordered = sorted(rated.items(), key=lambda kv: kv[1][0])
     # Evidence on a broader population is indirect context for a narrower one: shown, not counted.
     # Only bodies of the same treatment and outcome can be context (thousands of bodies at 100k
     # claims: comparing every pair took seconds).
     alike: dict[tuple[str, str, str], list[tuple[int, Body]]] = defaultdict(list)
-    for i, body in enumerate(bodies.values()):
+    for i, (_, (_, body)) in enumerate(ordered):
         alike[(body["intervention"], body["outcome"], body["condition"])].append((i, body))
+    redo = None if before is None else _to_finish(kb, rated, *before, alike)
     said: dict[str, str] = {}  # a broad body is context for many narrower ones: word it once
-    for body in bodies.values():
+    bodies: list[Body] = []
+    for key, (_, rated_body) in ordered:
+        if redo is not None and key not in redo:
+            bodies.append(before[1][key])  # type: ignore[index]
+            continue
+        body = _copy(rated_body)
+        bodies.append(body)
         if body["condition"] not in kb.conditions:
             continue
         above = kb.conditions.ancestors(body["condition"])
@@ -856,7 +874,7 @@ def _finish(kb: KnowledgeBase, rated: dict[str, tuple[int, Body]]) -> dict[str, 
     order = {c: i for i, c in enumerate(kb.conditions.conditions)}
     outcomes = list(OUTCOMES)
     ranked = sorted(
-        bodies.values(),
+        bodies,
         key=lambda b: (
             b["intervention"] != "low-dose naltrexone",
             b["intervention"],
@@ -865,6 +883,28 @@ def _finish(kb: KnowledgeBase, rated: dict[str, tuple[int, Body]]) -> dict[str, 
         ),
     )
     return {b["id"]: b for b in ranked}
+
+
+def _to_finish(
+    kb: KnowledgeBase,
+    rated: dict[str, tuple[int, Body]],
+    rated_before: dict[str, tuple[int, Body]],
+    final_before: dict[str, Body],
+    alike: dict[tuple[str, str, str], list[tuple[int, Body]]],
+) -> set[str]:
+    """The bodies to finish again: those rated again, added or gone, and every body that
+    takes one of them as context (same treatment and outcome, a condition below it)."""
+    changed = {k for k, v in rated.items() if rated_before.get(k) is not v}
+    changed |= {k for k in rated_before if k not in rated}
+    redo = {k for k in changed if k in rated} | {k for k in rated if k not in final_before}
+    for key in changed:
+        body = (rated.get(key) or rated_before[key])[1]
+        if body["condition"] not in kb.conditions:
+            continue
+        same = (body["intervention"], body["outcome"])
+        for below in kb.conditions.descendants(body["condition"]):
+            redo.update(x[1]["id"] for x in alike.get((*same, below), ()))
+    return redo
 
 
 def claim_keys(kb: KnowledgeBase) -> dict[str, str | None]:

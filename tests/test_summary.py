@@ -184,6 +184,8 @@ def test_summaries_after_edits_equal_a_fresh_load(data_dir, tmp_path) -> None:  
     conflict = next(iter(kb.conflicts))
     steps = [
         ("set_verdict", "claim:vatvani2024-f1", {"after": {"verdict": "not_stated", "note": "t"}}),
+        # a chronic-pain body: the fibromyalgia bodies under it take it as context
+        ("set_verdict", "claim:irwin2024-f1", {"after": {"verdict": "not_stated", "note": "t"}}),
         ("mark_reference", "reference:bruun2024_final", {"after": {"status": "concern"}}),
         (
             "set_verdict",

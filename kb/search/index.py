@@ -524,6 +524,13 @@ class SearchIndex:
             return None
         return ix
 
+    def prepare_edits(self, kb: KnowledgeBase) -> None:
+        """Index where each claim's document lies now: the first edit's update of evidence
+        weights reads it (a tenth of a second at 100k claims)."""
+        with self._lock:
+            self.ensure(kb)
+            self._open().evidence_for(kb).claim_doc  # noqa: B018 - built on first access
+
     def _open(self) -> OpenSearcher:
         """The current searcher; reopened when another process has committed since."""
         state = self._state
