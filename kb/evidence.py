@@ -47,8 +47,7 @@ Very low. ``Grade.body`` is the id of the body-of-evidence row the claim belongs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .editorial import claim_reference_marks
 from .errors import InvalidData
@@ -94,15 +93,17 @@ EFFECT_KINDS = frozenset({"efficacy", "response_rate"})
 APPRAISAL_LISTS = ("risk_of_bias", "indirectness", "inconsistency", "publication_bias")
 
 
-@dataclass(frozen=True)
-class Grade:
+class Grade(NamedTuple):
+    """One claim's grade. A named tuple (immutable, like the frozen dataclass it was) because
+    a start at 100k claims makes 100k of them: a tuple is made in a third of the time."""
+
     grade: str
     level: int
     cebm_level: int
     reasons: tuple[str, ...]
     basis_ref: str | None
     start: str
-    inconsistency: tuple[str, ...] = field(default=())
+    inconsistency: tuple[str, ...] = ()
     body: str | None = None
     role: str | None = None  # the claim's statement role (kb.claims.ROLES), which set the rules
 

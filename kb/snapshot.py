@@ -19,7 +19,6 @@ Use it with ``KnowledgeBase.load(data_dir, index_dir, snapshot=True)`` (the web 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import hashlib
 import json
@@ -184,7 +183,8 @@ def _restore(cls: type[KnowledgeBase], data_dir: Path, data: dict[str, Any]) -> 
     from .search.ranking import DESIGNS_CACHE
 
     kb = cls(data_dir, conditions, references, claims, articles)
-    grades: dict[str, Grade] = {cid: Grade(*fields) for cid, fields in data["grades"]}
+    make = Grade._make
+    grades: dict[str, Grade] = {cid: make(fields) for cid, fields in data["grades"]}
     if data.get("bases") is not None:  # marshalled apart: decoded at the first edit
         blob = data["bases"]
         grades = keep_bases(grades, lambda: dict(marshal.loads(blob)))
@@ -239,9 +239,7 @@ def write_snapshot(kb: KnowledgeBase, path: Path, key: dict[str, Any]) -> None:
     from .evidence import bases_of
 
     bases = bases_of(grades)  # what kb.evidence.regrade builds on
-    grade_fields = (
-        [f.name for f in dataclasses.fields(next(iter(grades.values())))] if grades else []
-    )
+    grade_fields = list(next(iter(grades.values()))._fields) if grades else []
     data = {
         "conditions": kb.conditions.to_records(),
         "references": [r.csl for r in kb.references.values()],
