@@ -4,7 +4,6 @@ knowledge base's main topic and safety first."""
 
 from __future__ import annotations
 
-import copy
 import heapq
 import threading
 from collections import Counter, OrderedDict
@@ -104,8 +103,23 @@ def conflict_view(
             cache.views[key] = hit
             while len(cache.views) > VIEW_CACHE_SIZE:
                 cache.views.popitem(last=False)
-    # Callers may add to what they get: never hand out the cached dict itself.
-    return copy.deepcopy(hit)
+    # Callers may change what they get (the patient view rewrites texts): never hand out
+    # the cached dict itself.
+    return _copy_view(hit)
+
+
+def _copy_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A caller's own copy of a cached view: every dict and list in it new, the strings
+    shared (the shape is known, so this is a few times cheaper than ``copy.deepcopy``)."""
+    out = dict(view)
+    out["sides"] = [
+        {**side, "claims": [{**c, "sources": list(c["sources"])} for c in side["claims"]]}
+        for side in view["sides"]
+    ]
+    editorial = view["editorial"]
+    decision = editorial["decision"]
+    out["editorial"] = {**editorial, "decision": dict(decision) if decision else None}
+    return out
 
 
 def _build_view(

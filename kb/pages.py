@@ -7,7 +7,6 @@ that carries glossary terms comes as segments (see :mod:`kb.glossary`).
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -554,30 +553,13 @@ def _conflict_title(kb: KnowledgeBase, conflict_id: str) -> str:
 
 def _article_sof(kb: KnowledgeBase, intervention: str) -> dict[str, Any]:
     """The article's summary-of-findings rows, the first :data:`ARTICLE_SOF_ROWS` in the
-    summary's order (conditions as listed, outcomes as ranked), and how many are not shown."""
-    rows = summary_of_findings(kb, intervention=intervention)
-    shown = rows[:ARTICLE_SOF_ROWS] if rows is not None else None
+    summary's order (conditions as listed, outcomes as ranked), and how many are not shown.
+    Only the rows shown are copied (a large knowledge base has thousands)."""
+    rows = summary_mod.summary(kb, intervention=intervention)
     return {
-        "summary_of_findings": shown,
-        "summary_not_shown": len(rows) - len(shown)
-        if rows is not None and shown is not None
-        else 0,
+        "summary_of_findings": [dict(row) for row in rows[:ARTICLE_SOF_ROWS]],
+        "summary_not_shown": max(len(rows) - ARTICLE_SOF_ROWS, 0),
     }
-
-
-def summary_of_findings(
-    kb: KnowledgeBase, *, intervention: str | None = None, condition: str | None = None
-) -> list[dict[str, Any]] | None:
-    """The summary-of-findings rows (``kb.summary.summary``), or None while that module is
-    not part of the library yet (the page then leaves the section out)."""
-    try:
-        summary_mod = importlib.import_module("kb.summary")
-    except ModuleNotFoundError as exc:
-        if exc.name != "kb.summary":
-            raise
-        return None
-    rows = summary_mod.summary(kb, condition=condition, intervention=intervention)
-    return [dict(row) for row in rows]
 
 
 def _all_statements(

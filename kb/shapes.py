@@ -455,7 +455,7 @@ class Article(TypedDict):
     box_help: list[dict[str, str]]
     safety: list[Statement]
     topic: ArticleTopic
-    summary_of_findings: list[Body] | None  # kb.summary rows (None without kb.summary)
+    summary_of_findings: list[Body]  # the first kb.pages.ARTICLE_SOF_ROWS kb.summary rows
     summary_not_shown: int  # rows beyond kb.pages.ARTICLE_SOF_ROWS (see /summary)
     pictures: ArticlePictures
 

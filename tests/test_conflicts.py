@@ -302,8 +302,20 @@ def test_conflict_views_are_cached_until_the_board_acts(data_dir: Path, tmp_path
     cid = next(c.id for c in kb.conflicts.values() if c.type == "safety_contradiction")
     first = conflict_view(kb, cid)
     first["title"] = "changed by a caller"
+    # The patient view rewrites claim texts in place: nothing nested is shared either.
+    first["sides"][0]["claims"][0]["text"] = "rewritten"
+    first["sides"][0]["claims"][0]["sources"].append("invented")
+    first["sides"].pop()
+    first["editorial"]["version"] = 99
     again = conflict_view(kb, cid)
     assert again["title"] != "changed by a caller"  # the cached view is never handed out
+    assert (
+        again["sides"][0]["claims"][0]["text"]
+        == kb.claims[again["sides"][0]["claims"][0]["id"]].text
+    )
+    assert "invented" not in again["sides"][0]["claims"][0]["sources"]
+    assert len(again["sides"]) == len(kb.conflict(cid).sides)
+    assert again["editorial"]["version"] == 0
     assert view_cache_stats(kb)["hits"] == 1
     assert again["editorial"]["decision"] is None
     ed.record(

@@ -148,10 +148,7 @@ def test_article_page_shows_caveats_and_pointers(real_client: FlaskClient) -> No
 def test_summary_of_findings_sits_near_the_top(
     real_kb: KnowledgeBase, real_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The section follows the kb.summary contract (BRIEF): a row per body of evidence."""
-    import sys
-    import types
-
+    """The section shows kb.summary's rows (one per body of evidence) as they come."""
     row = {
         "id": "ldn-fibromyalgia-pain",
         "intervention": "low-dose naltrexone",
@@ -168,9 +165,9 @@ def test_summary_of_findings_sits_near_the_top(
         "reasons": [{"domain": "imprecision", "change": -1, "text": "Only 99 participants."}],
         "statement": "LDN probably makes little or no difference to pain in fibromyalgia.",
     }
-    stub = types.ModuleType("kb.summary")
-    stub.summary = lambda kb, *, condition=None, intervention=None: [row]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kb.summary", stub)
+    monkeypatch.setattr(
+        pages.summary_mod, "summary", lambda kb, *, condition=None, intervention=None: [row]
+    )
     doc = pages.article(real_kb, ARTICLE)
     assert doc["summary_of_findings"] == [row]
     html = real_client.get(f"/articles/{ARTICLE}").text
@@ -178,15 +175,6 @@ def test_summary_of_findings_sits_near_the_top(
     assert html.index('id="bottom-line"') < sof < html.index('id="sec-dosing-algorithm"')
     assert "LDN probably makes little or no difference to pain in fibromyalgia." in html
     assert "Only 99 participants." in html and ">99 (1)<" in html
-
-
-def test_without_kb_summary_the_section_is_left_out(
-    real_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "kb.summary", None)  # import raises ModuleNotFoundError
-    assert pages.summary_of_findings(real_kb, intervention="low-dose naltrexone") is None
 
 
 def test_an_article_with_many_conflicts_shows_the_first_in_full_and_lists_the_rest(

@@ -15,6 +15,8 @@ from kb.editorial import Editor
 from kb.importer import MAX_BYTES
 from kb.paths import index_dir, instance_dir
 
+from . import templating
+
 csrf = CSRFProtect()
 # The largest request body: an answer document of MAX_BYTES plus its multipart envelope.
 # Larger bodies are refused before they are read (see web.errors).
@@ -49,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     (:mod:`web.imports`) replaces the knowledge base with :func:`reload_kb`.
     """
     app = Flask(__name__)
+    app.jinja_environment = templating.Environment
     app.config.from_mapping(
         KB=None,
         KB_DATA_DIR=os.environ.get("KB_DATA_DIR", "data"),
@@ -80,7 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["KB_WARM"]:
         warm(kb)
 
-    from . import auth, editorial, errors, filters, headers, imports, pages
+    from . import auth, editorial, errors, filters, fragments, headers, imports, pages
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = auth.secret_key(instance)
@@ -92,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     headers.register(app)
     filters.register(app)
+    fragments.register(app)
     return app
 
 
