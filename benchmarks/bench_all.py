@@ -272,7 +272,9 @@ def print_table(out: dict[str, Any]) -> None:
             "HTTP article page p95, 1 client",
             "<= 30 ms",
             f"repeat views {one['article (repeat)']['p95_ms']} ms (p50 "
-            f"{one['article (repeat)']['p50_ms']}); first views p95 "
+            f"{one['article (repeat)']['p50_ms']}; fragment hits "
+            f"{w['fragment_hit_rate']['repeat']:.0%}); nothing kept "
+            f"{one['article (repeat, nothing kept)']['p95_ms']} ms; first views "
             f"{one['article (first)']['p95_ms']} ms",
             one["article (repeat)"]["p95_ms"] <= 30,
         ),

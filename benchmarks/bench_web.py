@@ -13,8 +13,11 @@ construction; printed). Bounded: a fixed number of requests per phase and a time
 * **startup**: process start to the first answered request (snapshot and index on disk);
 * **one client**: p50/p95 of searches and questions (the service time); goals: search p95
   <= 30 ms, ask p95 <= 100 ms; the HTML page of every article, first views (which build the
-  conflict views and pictures the page keeps per editorial version) and repeat views (which
-  reuse them: the issue's goal, article p95 <= 30 ms, is stated with such caches);
+  conflict views and pictures the page keeps per editorial version, and draws its conflict
+  cards and pictures) and repeat views (which reuse them, and the drawn fragments,
+  :mod:`web.fragments`: the issue's goal, article p95 <= 30 ms, is stated with such caches);
+  the same repeat views on a server that keeps no fragment (the baseline), and the fragment
+  hit rate of both phases (in process, same pages in the same order);
 * **50 clients**: searches with ``--workers 1`` and with ``--workers`` = cores, the
   throughput ratio (goal >= 1.7 on 2 cores) and errors (goal 0);
 * **edit visibility**: an editorial flag and a verdict written by another process (as a
@@ -66,10 +69,15 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, port: int, workers: int, threads: int, timeout: float
+    data_dir: Path,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: float,
+    env_extra: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], float]:
     """Start ``kb serve`` and return it with the seconds until it answered."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env_extra or {})}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -335,10 +343,47 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         report["edits"] = edit_visibility(data_dir, port)
     finally:
         stop(proc)
+    # Repeat article views with nothing kept (every card and picture drawn again): the
+    # baseline of "article (repeat)", and how often the kept fragments answer (in process,
+    # same paths in the same order: the server's own counters are not exposed).
+    port = free_port()
+    proc, _ = start_server(
+        data_dir, port, 1, args.threads, args.startup_timeout, {"KB_FRAGMENT_BUDGET": "0"}
+    )
+    try:
+        run_load(port, article_paths(corpus), 1)
+        report["one_client"]["article (repeat, nothing kept)"] = run_load(
+            port, article_paths(corpus) * 5, 1
+        )
+    finally:
+        stop(proc)
+    report["fragment_hit_rate"] = fragment_hit_rates(data_dir, article_paths(corpus))
     report["throughput_ratio"] = round(
         report["loaded_workers"]["rps"] / max(report["loaded_1_worker"]["rps"], 0.1), 2
     )
     return report
+
+
+def fragment_hit_rates(data_dir: Path, paths: list[str]) -> dict[str, float]:
+    """Share of kept fragments (conflict cards, pictures) that answered, for one pass over
+    ``paths`` (first views) and five more (repeat views), in process, as the server runs."""
+    from kb import KnowledgeBase
+    from web import create_app
+
+    kb = KnowledgeBase.load(data_dir, snapshot=True)
+    app = create_app({"KB": kb, "KB_WARM": False, "KB_INSTANCE_DIR": tempfile.mkdtemp()})
+    client = app.test_client()
+    fragments = app.extensions["fragments"]
+    rates: dict[str, float] = {}
+    for phase, repeat in (("first", 1), ("repeat", 5)):
+        before = fragments.stats()
+        for path in paths * repeat:
+            client.get(path)
+        after = fragments.stats()
+        hits = after["hits"] - before["hits"]
+        asked = hits + after["misses"] - before["misses"]
+        rates[phase] = round(hits / asked, 3) if asked else 0.0
+    return rates
 
 
 def print_report(r: dict[str, Any]) -> None:
@@ -346,7 +391,7 @@ def print_report(r: dict[str, Any]) -> None:
         f"\n== {r['size']}: kb serve answered after {r['startup_s']} s (1 worker), "
         f"{r['startup_workers_s']} s ({r['cpus']} workers)"
     )
-    print(f"{'phase':<26} {'reqs':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}  goal")
+    print(f"{'phase':<38} {'reqs':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}  goal")
     for name, row in [
         *((f"1 client {k}", v) for k, v in r["one_client"].items()),
         (f"{r['clients']} clients, 1 worker", r["loaded_1_worker"]),
@@ -358,7 +403,7 @@ def print_report(r: dict[str, Any]) -> None:
             "" if goal is None else f"p95<={goal:g} {'met' if row['p95_ms'] <= goal else 'MISSED'}"
         )
         print(
-            f"{name:<26} {row['requests']:>6} {row['errors']:>4} {row['p50_ms']:>8} "
+            f"{name:<38} {row['requests']:>6} {row['errors']:>4} {row['p50_ms']:>8} "
             f"{row['p95_ms']:>8} {row['rps']:>8}  {verdict}"
         )
     print(
@@ -367,6 +412,11 @@ def print_report(r: dict[str, Any]) -> None:
         "distinct)"
     )
     print(f"edit visible in every worker (ms): {r['edits']}")
+    rates = r["fragment_hit_rate"]
+    print(
+        f"article pages: kept fragments answered {rates['first']:.0%} of first-view and "
+        f"{rates['repeat']:.0%} of repeat-view cards and pictures"
+    )
     sys.stdout.flush()
 
 

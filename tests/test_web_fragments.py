@@ -4,12 +4,15 @@ reader sees is exactly what a fresh render draws, after any edit and under any U
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from kb import pages as kb_pages
 from kb.evidence import GRADES
+from web import create_app
 
 ARTICLE = "/articles/ldn-chronic-pain"
 
@@ -36,9 +39,20 @@ def test_a_repeat_view_reuses_fragments_and_draws_the_same_page(
     assert again == first
     assert fragments.stats()["hits"] >= drawn["kept"]  # ... and reused, not drawn again
     # With nothing kept, every fragment is drawn afresh: the page is byte for byte the same.
-    app.extensions["fragments"] = type(fragments)(budget=0)
-    assert client.get(ARTICLE).data == first
-    assert app.extensions["fragments"].stats()["kept"] == 0
+    fresh = create_app({"TESTING": True, "KB": app.extensions["kb"], "FRAGMENT_BUDGET": 0})
+    assert fresh.test_client().get(ARTICLE).data == first
+    assert fresh.extensions["fragments"].stats() == {
+        "hits": 0,
+        "misses": drawn["misses"],
+        "kept": 0,
+        "chars": 0,
+    }
+
+
+def test_a_budget_that_is_not_a_number_is_refused_by_name(app: Flask, tmp_path: Path) -> None:
+    config = {"TESTING": True, "KB": app.extensions["kb"], "KB_INSTANCE_DIR": str(tmp_path)}
+    with pytest.raises(ValueError, match="FRAGMENT_BUDGET"):
+        create_app({**config, "FRAGMENT_BUDGET": "lots"})
 
 
 def test_a_verdict_shows_in_the_conflict_cards_at_once(app: Flask, client: FlaskClient) -> None:

@@ -15,7 +15,7 @@ from kb.editorial import Editor
 from kb.importer import MAX_BYTES
 from kb.paths import index_dir, instance_dir
 
-from . import templating
+from . import fragments, templating
 
 csrf = CSRFProtect()
 # The largest request body: an answer document of MAX_BYTES plus its multipart envelope.
@@ -47,8 +47,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     (browsers also accept it from http://127.0.0.1 and http://localhost);
     ``LOGIN_MAX_FAILURES`` failed logins per name and address in ``LOGIN_WINDOW`` seconds
     (default 5 in 900) are allowed before a 429. ``MAX_CONTENT_LENGTH`` (default
-    :data:`MAX_REQUEST_BYTES`) bounds every request body. An import through the site
-    (:mod:`web.imports`) replaces the knowledge base with :func:`reload_kb`.
+    :data:`MAX_REQUEST_BYTES`) bounds every request body. ``FRAGMENT_BUDGET`` (default
+    ``$KB_FRAGMENT_BUDGET``, else :data:`web.fragments.BUDGET_CHARS`; 0 keeps none) is how
+    many characters of rendered conflict cards and pictures are kept (:mod:`web.fragments`).
+    An import through the site (:mod:`web.imports`) replaces the knowledge base with
+    :func:`reload_kb`.
     """
     app = Flask(__name__)
     app.jinja_environment = templating.Environment
@@ -67,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW=900,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        FRAGMENT_BUDGET=os.environ.get("KB_FRAGMENT_BUDGET") or fragments.BUDGET_CHARS,
     )
     if config:
         app.config.update(config)
@@ -83,7 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["KB_WARM"]:
         warm(kb)
 
-    from . import auth, editorial, errors, filters, fragments, headers, imports, pages
+    from . import auth, editorial, errors, filters, headers, imports, pages
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = auth.secret_key(instance)

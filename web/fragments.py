@@ -85,6 +85,14 @@ def fragment(*inputs: Any, caller: Callable[[], str]) -> Markup:
 
 
 def register(app: Flask) -> None:
-    """Give ``app`` its own fragment store and the ``fragment`` template global."""
-    app.extensions["fragments"] = Fragments()
+    """Give ``app`` its own fragment store (``FRAGMENT_BUDGET`` characters; 0 keeps none) and
+    the ``fragment`` template global."""
+    budget = app.config["FRAGMENT_BUDGET"]
+    try:
+        chars = int(budget)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"FRAGMENT_BUDGET (or $KB_FRAGMENT_BUDGET) is a number of characters, not {budget!r}"
+        ) from None
+    app.extensions["fragments"] = Fragments(max(chars, 0))
     app.add_template_global(fragment)
