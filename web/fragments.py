@@ -70,11 +70,12 @@ class Fragments:
 
 def _serialised(inputs: tuple[Any, ...]) -> bytes:
     # marshal is exact (True is not 1, a str subclass is refused) and a few times faster
-    # than repr; anything it refuses is keyed by its repr.
+    # than repr; anything it refuses is keyed by its repr. The first byte keeps the two
+    # kinds of key apart.
     try:
-        return marshal.dumps(inputs)
+        return b"m" + marshal.dumps(inputs)
     except ValueError:
-        return repr(inputs).encode("utf-8")
+        return b"r" + repr(inputs).encode("utf-8")
 
 
 def fragment(*inputs: Any, caller: Callable[[], str]) -> Markup:
